@@ -1,0 +1,353 @@
+//! Certificate facts and checks: parsing (x509-parser), the reception validity classes,
+//! the chain to configured trust anchors, and card signatures (rsa).
+
+use chrono::{DateTime, Datelike, FixedOffset, Months, NaiveDate, TimeZone, Utc};
+use rsa::pkcs8::DecodePublicKey;
+use rsa::{Pkcs1v15Sign, RsaPublicKey};
+use sha2::{Digest, Sha256};
+use x509_parser::prelude::*;
+
+use crate::message::{Coded, Message};
+
+/// `sha256WithRSAEncryption`: what J-LIS issues and the only algorithm we accept.
+const SHA256_WITH_RSA: &str = "1.2.840.113549.1.1.11";
+
+/// The facts about one certificate that the kiosk reports and decides on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Certificate {
+    pub der: Vec<u8>,
+    /// Serial number, upper-case hex without separators.
+    pub serial: String,
+    pub subject: String,
+    pub issuer: String,
+    pub not_before: DateTime<Utc>,
+    pub not_after: DateTime<Utc>,
+    issuer_raw: Vec<u8>,
+    subject_raw: Vec<u8>,
+    spki_der: Vec<u8>,
+    tbs_der: Vec<u8>,
+    signature_alg: String,
+    signature: Vec<u8>,
+}
+
+impl Certificate {
+    pub fn from_der(der: &[u8]) -> Result<Certificate, CertError> {
+        let (rest, cert) = X509Certificate::from_der(der).map_err(|e| CertError::Parse(e.to_string()))?;
+        if !rest.is_empty() {
+            return Err(CertError::Parse("trailing bytes after the certificate".into()));
+        }
+        let validity = cert.validity();
+        let to_utc = |t: ASN1Time| {
+            DateTime::<Utc>::from_timestamp(t.timestamp(), 0)
+                .ok_or_else(|| CertError::Parse("certificate date out of range".into()))
+        };
+        Ok(Certificate {
+            der: der.to_vec(),
+            serial: hex::encode_upper(cert.raw_serial()),
+            subject: cert.subject().to_string(),
+            issuer: cert.issuer().to_string(),
+            not_before: to_utc(validity.not_before)?,
+            not_after: to_utc(validity.not_after)?,
+            issuer_raw: cert.issuer().as_raw().to_vec(),
+            subject_raw: cert.subject().as_raw().to_vec(),
+            spki_der: cert.public_key().raw.to_vec(),
+            tbs_der: cert.tbs_certificate.as_ref().to_vec(),
+            signature_alg: cert.signature_algorithm.algorithm.to_id_string(),
+            signature: cert.signature_value.data.to_vec(),
+        })
+    }
+
+    /// Parses every certificate in a PEM text (as the J-LIS CA files are distributed).
+    pub fn from_pem(pem: &[u8]) -> Result<Vec<Certificate>, CertError> {
+        let mut out = Vec::new();
+        for block in x509_parser::pem::Pem::iter_from_buffer(pem) {
+            let block = block.map_err(|e| CertError::Parse(format!("PEM: {e}")))?;
+            if block.label == "CERTIFICATE" {
+                out.push(Certificate::from_der(&block.contents)?);
+            }
+        }
+        if out.is_empty() {
+            return Err(CertError::Parse("no CERTIFICATE block in PEM".into()));
+        }
+        Ok(out)
+    }
+
+    pub fn public_key(&self) -> Result<RsaPublicKey, CertError> {
+        RsaPublicKey::from_public_key_der(&self.spki_der).map_err(|_| CertError::NotRsa)
+    }
+
+    pub fn is_self_issued(&self) -> bool {
+        self.issuer_raw == self.subject_raw
+    }
+
+    /// Checks an RSA PKCS#1 v1.5 SHA-256 signature over `message` made by this certificate's key,
+    /// as the card's SIGN produces it.
+    pub fn verify_signature(&self, message: &[u8], signature: &[u8]) -> Result<(), CertError> {
+        let digest = Sha256::digest(message);
+        self.verify_digest_signature(&digest, signature)
+    }
+
+    /// Same as [`Certificate::verify_signature`] for an already computed SHA-256 digest.
+    pub fn verify_digest_signature(&self, digest: &[u8], signature: &[u8]) -> Result<(), CertError> {
+        self.public_key()?.verify(Pkcs1v15Sign::new::<Sha256>(), digest, signature).map_err(|_| CertError::BadSignature)
+    }
+
+    /// Whether `issuer` signed this certificate (names match and the signature verifies).
+    fn issued_by(&self, issuer: &Certificate) -> Result<(), CertError> {
+        if self.issuer_raw != issuer.subject_raw {
+            return Err(CertError::UntrustedIssuer(self.issuer.clone()));
+        }
+        if self.signature_alg != SHA256_WITH_RSA {
+            return Err(CertError::UnsupportedAlgorithm(self.signature_alg.clone()));
+        }
+        issuer.verify_signature(&self.tbs_der, &self.signature)
+    }
+
+    pub fn validity_at(&self, now: DateTime<Utc>, grace_allowed: bool) -> Validity {
+        Validity::classify(self.not_before, self.not_after, now, grace_allowed)
+    }
+}
+
+/// Japan Standard Time: the reception rules count months on the Japanese calendar.
+fn jst() -> FixedOffset {
+    FixedOffset::east_opt(9 * 3600).expect("constant offset")
+}
+
+/// Where a certificate stands for reception on a given instant (`reception-rules.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Validity {
+    NotYetValid,
+    Valid,
+    /// Valid, and expiring within three months: continue, with a "renew" notice.
+    ExpiringSoon,
+    /// Expired, but before the end of the third month after the month of expiry:
+    /// eligibility only, no medication or medical-history sharing.
+    Grace,
+    /// Expired beyond the grace period (or expired with no grace, as on a smartphone).
+    Expired,
+}
+
+impl Validity {
+    pub fn classify(
+        not_before: DateTime<Utc>,
+        not_after: DateTime<Utc>,
+        now: DateTime<Utc>,
+        grace_allowed: bool,
+    ) -> Validity {
+        if now < not_before {
+            return Validity::NotYetValid;
+        }
+        if now <= not_after {
+            let local_end = not_after.with_timezone(&jst());
+            let alert_from = local_end.checked_sub_months(Months::new(3)).unwrap_or(local_end);
+            return if now >= alert_from { Validity::ExpiringSoon } else { Validity::Valid };
+        }
+        if grace_allowed && now < grace_end(not_after) {
+            Validity::Grace
+        } else {
+            Validity::Expired
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Validity::NotYetValid => "not_yet_valid",
+            Validity::Valid => "valid",
+            Validity::ExpiringSoon => "expiring_soon",
+            Validity::Grace => "grace",
+            Validity::Expired => "expired",
+        }
+    }
+
+    /// Usable for check-in at all (with or without restrictions).
+    pub fn is_usable(self) -> bool {
+        matches!(self, Validity::Valid | Validity::ExpiringSoon | Validity::Grace)
+    }
+}
+
+/// First instant after the grace period: 00:00 JST on the first day of the fourth month
+/// after the month of expiry (expiry in February → usable to the end of May).
+pub fn grace_end(not_after: DateTime<Utc>) -> DateTime<Utc> {
+    let local = not_after.with_timezone(&jst());
+    let first_of_expiry_month = NaiveDate::from_ymd_opt(local.year(), local.month(), 1).expect("valid month");
+    let first_after_grace = first_of_expiry_month + Months::new(4);
+    jst()
+        .from_local_datetime(&first_after_grace.and_hms_opt(0, 0, 0).expect("midnight"))
+        .single()
+        .expect("fixed offset has no gaps")
+        .with_timezone(&Utc)
+}
+
+/// The certificates the kiosk trusts as issuers of user-authentication certificates.
+#[derive(Debug, Clone, Default)]
+pub struct TrustAnchors {
+    anchors: Vec<Certificate>,
+}
+
+/// How a certificate reached an anchor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chain {
+    /// Subject of the anchor that signed the certificate.
+    pub anchor_subject: String,
+    pub anchor_serial: String,
+}
+
+impl TrustAnchors {
+    pub fn new(anchors: Vec<Certificate>) -> Self {
+        TrustAnchors { anchors }
+    }
+
+    pub fn add_pem(&mut self, pem: &[u8]) -> Result<(), CertError> {
+        self.anchors.extend(Certificate::from_pem(pem)?);
+        Ok(())
+    }
+
+    pub fn add(&mut self, anchor: Certificate) {
+        self.anchors.push(anchor);
+    }
+
+    pub fn len(&self) -> usize {
+        self.anchors.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.anchors.is_empty()
+    }
+
+    /// Verifies that `cert` was issued by one of the anchors. J-LIS reuses one DN across CA
+    /// generations (2015, 2023), so every anchor with a matching name is tried.
+    pub fn verify(&self, cert: &Certificate) -> Result<Chain, CertError> {
+        let mut last = CertError::UntrustedIssuer(cert.issuer.clone());
+        for anchor in &self.anchors {
+            match cert.issued_by(anchor) {
+                Ok(()) => {
+                    return Ok(Chain { anchor_subject: anchor.subject.clone(), anchor_serial: anchor.serial.clone() })
+                }
+                Err(CertError::UntrustedIssuer(_)) => {}
+                Err(e) => last = e,
+            }
+        }
+        Err(last)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CertError {
+    #[error("the certificate cannot be parsed: {0}")]
+    Parse(String),
+    #[error("the certificate key is not RSA")]
+    NotRsa,
+    #[error("signature algorithm {0} is not accepted")]
+    UnsupportedAlgorithm(String),
+    #[error("no trust anchor issued this certificate (issuer {0})")]
+    UntrustedIssuer(String),
+    #[error("the signature does not verify")]
+    BadSignature,
+}
+
+impl Coded for CertError {
+    fn message(&self) -> Message {
+        match self {
+            CertError::Parse(_) | CertError::NotRsa | CertError::UnsupportedAlgorithm(_) => Message::new(
+                "CERT_UNREADABLE",
+                "カードの電子証明書を読み取れませんでした。受付にお申し出ください。",
+                "The certificate on the card could not be read. Please ask at the desk.",
+            ),
+            CertError::UntrustedIssuer(_) | CertError::BadSignature => Message::new(
+                "CERT_UNTRUSTED",
+                "カードの電子証明書を確認できませんでした。受付にお申し出ください。",
+                "The certificate on the card could not be verified. Please ask at the desk.",
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn class(not_after: &str, now: &str, grace: bool) -> Validity {
+        Validity::classify(at("2021-01-01T00:00:00Z"), at(not_after), at(now), grace)
+    }
+
+    #[test]
+    fn validity_classes_on_their_boundaries() {
+        // Expires 2026-02-15 23:59:59 JST, as J-LIS certificates end at 14:59:59Z.
+        let end = "2026-02-15T14:59:59Z";
+        assert_eq!(class(end, "2020-12-31T23:59:59Z", true), Validity::NotYetValid);
+        assert_eq!(class(end, "2025-11-15T14:59:58Z", true), Validity::Valid);
+        assert_eq!(class(end, "2025-11-15T14:59:59Z", true), Validity::ExpiringSoon);
+        assert_eq!(class(end, "2026-02-15T14:59:59Z", true), Validity::ExpiringSoon);
+        assert_eq!(class(end, "2026-02-15T15:00:00Z", true), Validity::Grace);
+        // Grace runs to the end of May in Japan: 2026-05-31 23:59:59 JST.
+        assert_eq!(class(end, "2026-05-31T14:59:59Z", true), Validity::Grace);
+        assert_eq!(class(end, "2026-05-31T15:00:00Z", true), Validity::Expired);
+        // A smartphone certificate has no grace.
+        assert_eq!(class(end, "2026-02-15T15:00:00Z", false), Validity::Expired);
+    }
+
+    #[test]
+    fn grace_counts_months_in_japan_time() {
+        // 2025-10-31T15:00:00Z is already 1 November in Japan: grace ends with February.
+        assert_eq!(grace_end(at("2025-10-31T15:00:00Z")), at("2026-02-28T15:00:00Z"));
+        // Expiry in November crosses the year.
+        assert_eq!(grace_end(at("2025-11-30T14:59:59Z")), at("2026-02-28T15:00:00Z"));
+        assert_eq!(grace_end(at("2026-12-01T00:00:00Z")), at("2027-03-31T15:00:00Z"));
+    }
+
+    #[test]
+    fn expiring_soon_uses_calendar_months() {
+        // Expiry 31 May (JST): three months earlier is clamped to the last day of February.
+        let end = "2026-05-31T14:59:59Z";
+        assert_eq!(class(end, "2026-02-28T14:59:58Z", true), Validity::Valid);
+        assert_eq!(class(end, "2026-02-28T14:59:59Z", true), Validity::ExpiringSoon);
+    }
+
+    const JLIS: &[(&str, &str)] = &[
+        ("auth_ca_2015.pem", include_str!("../../../shared/data/jpki-ca/auth_ca_2015.pem")),
+        ("auth_ca_2023.pem", include_str!("../../../shared/data/jpki-ca/auth_ca_2023.pem")),
+        ("sign_ca_2015.pem", include_str!("../../../shared/data/jpki-ca/sign_ca_2015.pem")),
+        ("sign_ca_2023.pem", include_str!("../../../shared/data/jpki-ca/sign_ca_2023.pem")),
+    ];
+
+    #[test]
+    fn real_jlis_cas_parse_and_anchor_themselves() {
+        for (name, pem) in JLIS {
+            let certs = Certificate::from_pem(pem.as_bytes()).unwrap();
+            assert_eq!(certs.len(), 1, "{name}");
+            let ca = &certs[0];
+            assert!(ca.subject.contains("O=JPKI"), "{name}: {}", ca.subject);
+            assert!(ca.is_self_issued(), "{name}");
+            assert!(ca.public_key().is_ok(), "{name}");
+            // A self-signed root verifies against itself when used as an anchor.
+            let anchors = TrustAnchors::new(vec![ca.clone()]);
+            anchors.verify(ca).unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+        let auth2023 = &Certificate::from_pem(JLIS[1].1.as_bytes()).unwrap()[0];
+        assert_eq!(auth2023.not_after, at("2033-07-15T14:59:59Z"));
+        assert!(auth2023.subject.contains("JPKI for user authentication"));
+    }
+
+    #[test]
+    fn same_dn_across_generations_still_finds_the_right_anchor() {
+        let a2015 = Certificate::from_pem(JLIS[0].1.as_bytes()).unwrap().remove(0);
+        let a2023 = Certificate::from_pem(JLIS[1].1.as_bytes()).unwrap().remove(0);
+        let anchors = TrustAnchors::new(vec![a2015.clone(), a2023.clone()]);
+        assert_eq!(anchors.verify(&a2023).unwrap().anchor_serial, a2023.serial);
+        assert_eq!(anchors.verify(&a2015).unwrap().anchor_serial, a2015.serial);
+        // The signature CA is not an anchor for user-auth certificates.
+        let sign = Certificate::from_pem(JLIS[3].1.as_bytes()).unwrap().remove(0);
+        assert!(matches!(anchors.verify(&sign), Err(CertError::UntrustedIssuer(_))));
+    }
+
+    #[test]
+    fn garbage_is_a_parse_error_not_a_panic() {
+        assert!(matches!(Certificate::from_der(&[0x30, 0x82, 0xFF, 0xFF, 1, 2]), Err(CertError::Parse(_))));
+        assert!(matches!(Certificate::from_der(&[]), Err(CertError::Parse(_))));
+        assert!(Certificate::from_pem(b"no pem here").is_err());
+    }
+}

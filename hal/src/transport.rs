@@ -1,0 +1,216 @@
+//! The seam between card logic and a reader: it only moves bytes.
+//!
+//! Backends (PC/SC, the in-process virtual card) implement [`CardTransport`]. Everything that
+//! knows about APDUs sits above, starting with [`exchange`], the single place that follows
+//! `61xx` (GET RESPONSE) and `6Cxx` (resend with the right `Le`).
+
+use zeroize::Zeroizing;
+
+use crate::apdu::{Command, Response, StatusWord, INS_GET_RESPONSE};
+use crate::message::{Coded, Message};
+
+/// Moves one command APDU to the card and its response back. Nothing more.
+pub trait CardTransport {
+    fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError>;
+
+    /// Whether this reader path carries extended-length APDUs. Backends answer from what they
+    /// know of the reader (some mis-handle them); callers still fall back if the card refuses.
+    fn supports_extended_length(&self) -> bool {
+        false
+    }
+}
+
+impl<T: CardTransport + ?Sized> CardTransport for &mut T {
+    fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError> {
+        (**self).transmit(apdu)
+    }
+    fn supports_extended_length(&self) -> bool {
+        (**self).supports_extended_length()
+    }
+}
+
+impl<T: CardTransport + ?Sized> CardTransport for Box<T> {
+    fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError> {
+        (**self).transmit(apdu)
+    }
+    fn supports_extended_length(&self) -> bool {
+        (**self).supports_extended_length()
+    }
+}
+
+/// What a reader reports about the card slot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PresenceEvent {
+    /// A card arrived; `atr` is informative only (never identify a card by it).
+    Inserted { reader: String, atr: Vec<u8> },
+    /// The card left the field.
+    Removed { reader: String },
+    /// No usable reader (unplugged, or the PC/SC service is down).
+    ReaderGone { reason: String },
+    /// A reader is usable again, with no card on it.
+    ReaderReady { reader: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransportError {
+    #[error("the card was removed")]
+    CardRemoved,
+    #[error("no card on the reader")]
+    NoCard,
+    #[error("the card reader is unavailable")]
+    ReaderUnavailable,
+    #[error("the PC/SC service is not running")]
+    NoService,
+    #[error("the card did not answer in time")]
+    Timeout,
+    /// The reader or driver refused the APDU as such (e.g. extended length it cannot carry).
+    #[error("the reader cannot carry this command: {0}")]
+    Unsupported(String),
+    /// The card answered something that is not an APDU response.
+    #[error("malformed answer from the card: {0}")]
+    Malformed(String),
+    #[error("card communication failed: {0}")]
+    Other(String),
+}
+
+impl Coded for TransportError {
+    fn message(&self) -> Message {
+        match self {
+            TransportError::CardRemoved => Message::new(
+                "CARD_REMOVED",
+                "カードが途中で離されました。もう一度カードを置いてください。",
+                "The card was removed too early. Please place your card again.",
+            ),
+            TransportError::NoCard => Message::new(
+                "NO_CARD",
+                "カードが置かれていません。",
+                "No card is on the reader.",
+            ),
+            TransportError::ReaderUnavailable | TransportError::NoService => Message::new(
+                "READER_UNAVAILABLE",
+                "カードリーダーが使えません。マイナンバーカードと資格情報のお知らせ（またはマイナポータルの資格情報画面）を受付でお見せください。",
+                "The card reader is unavailable. Please show your My Number card with the 資格情報のお知らせ (or the My Portal eligibility screen) at the desk.",
+            ),
+            TransportError::Timeout => Message::new(
+                "CARD_TIMEOUT",
+                "カードが応答しません。カードを置き直してください。",
+                "The card is not answering. Please place your card again.",
+            ),
+            TransportError::Unsupported(_) | TransportError::Malformed(_) | TransportError::Other(_) => {
+                Message::new(
+                    "CARD_UNREADABLE",
+                    "カードを読み取れませんでした。置き直してもだめな場合は受付にお申し出ください。",
+                    "The card could not be read. If placing it again does not help, please ask at the desk.",
+                )
+            }
+        }
+    }
+}
+
+/// Upper bound on response bytes gathered through `61xx` chains: far above anything a JPKI
+/// card sends, low enough that a misbehaving card cannot make us allocate without limit.
+pub const MAX_CHAINED_RESPONSE: usize = 70_000;
+
+/// Sends `cmd` and returns the card's final answer, following `61xx` and `6Cxx`.
+///
+/// The serialised command is wiped after sending because VERIFY carries a secret.
+pub fn exchange<T: CardTransport + ?Sized>(transport: &mut T, cmd: &Command) -> Result<Response, TransportError> {
+    let mut response = send(transport, cmd)?;
+    if let StatusWord::WrongLe { exact } = response.status {
+        // The card told us how many bytes it has: ask again, once, for exactly that.
+        let mut retry = cmd.clone();
+        retry.le = Some(exact);
+        response = send(transport, &retry)?;
+    }
+    let mut data = std::mem::take(&mut response.data);
+    let mut status = response.status;
+    while let StatusWord::MoreData { available } = status {
+        if data.len() + available > MAX_CHAINED_RESPONSE {
+            return Err(TransportError::Malformed("response chain too long".into()));
+        }
+        let get = Command::new(0x00, INS_GET_RESPONSE, 0, 0).with_le(available);
+        let next = send(transport, &get)?;
+        if next.data.is_empty() && matches!(next.status, StatusWord::MoreData { .. }) {
+            return Err(TransportError::Malformed("GET RESPONSE made no progress".into()));
+        }
+        data.extend_from_slice(&next.data);
+        status = next.status;
+    }
+    Ok(Response { data, status })
+}
+
+fn send<T: CardTransport + ?Sized>(transport: &mut T, cmd: &Command) -> Result<Response, TransportError> {
+    let bytes =
+        Zeroizing::new(cmd.to_bytes().ok_or_else(|| TransportError::Unsupported("command too long to encode".into()))?);
+    let raw = transport.transmit(&bytes)?;
+    Response::from_bytes(raw).ok_or_else(|| TransportError::Malformed("answer shorter than a status word".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Answers from a script and records what it was sent.
+    struct Scripted {
+        answers: Vec<Vec<u8>>,
+        sent: Vec<Vec<u8>>,
+    }
+
+    impl CardTransport for Scripted {
+        fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError> {
+            self.sent.push(apdu.to_vec());
+            if self.answers.is_empty() {
+                return Err(TransportError::CardRemoved);
+            }
+            Ok(self.answers.remove(0))
+        }
+    }
+
+    fn read() -> Command {
+        Command::new(0, 0xB0, 0, 0).with_le(256)
+    }
+
+    #[test]
+    fn follows_61xx_with_get_response() {
+        let mut t = Scripted {
+            answers: vec![vec![1, 2, 0x61, 0x03], vec![3, 4, 5, 0x61, 0x01], vec![6, 0x90, 0]],
+            sent: vec![],
+        };
+        let r = exchange(&mut t, &read()).unwrap();
+        assert_eq!(r.data, [1, 2, 3, 4, 5, 6]);
+        assert_eq!(r.status, StatusWord::Ok);
+        assert_eq!(t.sent[1], [0, 0xC0, 0, 0, 3]);
+        assert_eq!(t.sent[2], [0, 0xC0, 0, 0, 1]);
+    }
+
+    #[test]
+    fn resends_once_on_6cxx_with_the_exact_le() {
+        let mut t = Scripted { answers: vec![vec![0x6C, 0x05], vec![9, 9, 9, 9, 9, 0x90, 0]], sent: vec![] };
+        let r = exchange(&mut t, &read()).unwrap();
+        assert_eq!(r.data.len(), 5);
+        assert_eq!(t.sent[1], [0, 0xB0, 0, 0, 5]);
+    }
+
+    #[test]
+    fn a_card_that_chains_forever_is_stopped() {
+        let answers =
+            std::iter::repeat_n(vec![0u8; 258].into_iter().chain([0x61, 0x00]).skip(2).collect::<Vec<u8>>(), 400)
+                .collect();
+        let mut t = Scripted { answers, sent: vec![] };
+        assert!(matches!(exchange(&mut t, &read()), Err(TransportError::Malformed(_))));
+        assert!(t.sent.len() < 300);
+    }
+
+    #[test]
+    fn one_byte_answer_is_malformed_not_a_panic() {
+        let mut t = Scripted { answers: vec![vec![0x90]], sent: vec![] };
+        assert!(matches!(exchange(&mut t, &read()), Err(TransportError::Malformed(_))));
+    }
+
+    #[test]
+    fn removal_surfaces_as_card_removed() {
+        let mut t = Scripted { answers: vec![vec![0x61, 0x10]], sent: vec![] };
+        assert_eq!(exchange(&mut t, &read()).unwrap_err(), TransportError::CardRemoved);
+        assert_eq!(TransportError::CardRemoved.code(), "CARD_REMOVED");
+    }
+}
