@@ -1,0 +1,90 @@
+//! Bearer tokens and roles. Tokens are compared in constant time and never logged.
+
+use std::fmt;
+
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
+
+use crate::backend::Role;
+
+struct Entry {
+    token: Zeroizing<String>,
+    roles: Vec<Role>,
+}
+
+/// The tokens the daemon accepts, each with its roles.
+#[derive(Default)]
+pub struct Tokens {
+    entries: Vec<Entry>,
+}
+
+impl fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Tokens(<{} redacted>)", self.entries.len())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthError {
+    /// No token, or one we do not know: 401.
+    Unauthenticated,
+    /// A known token without the role: 403.
+    Forbidden,
+}
+
+impl Tokens {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add(&mut self, token: String, roles: Vec<Role>) {
+        self.entries.push(Entry { token: Zeroizing::new(token), roles });
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Roles of the token in an `Authorization: Bearer …` header value.
+    pub fn roles(&self, authorization: Option<&[u8]>) -> Option<&[Role]> {
+        let presented = authorization?.strip_prefix(b"Bearer ")?;
+        let mut found: Option<&[Role]> = None;
+        // Look at every entry, whatever matches, so timing does not tell which token is close.
+        for e in &self.entries {
+            let equal: bool = e.token.as_bytes().ct_eq(presented).into();
+            if equal && found.is_none() {
+                found = Some(&e.roles);
+            }
+        }
+        found
+    }
+
+    /// Whether the presented token may act as one of `allowed`.
+    pub fn authorize(&self, authorization: Option<&[u8]>, allowed: &[Role]) -> Result<(), AuthError> {
+        let roles = self.roles(authorization).ok_or(AuthError::Unauthenticated)?;
+        if roles.iter().any(|r| allowed.contains(r)) {
+            Ok(())
+        } else {
+            Err(AuthError::Forbidden)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_map_to_roles() {
+        let mut t = Tokens::new();
+        t.add("kiosk-secret".into(), vec![Role::Kiosk]);
+        t.add("front-desk".into(), vec![Role::Reception, Role::Staff]);
+        assert_eq!(t.authorize(Some(b"Bearer kiosk-secret"), &[Role::Kiosk]), Ok(()));
+        assert_eq!(t.authorize(Some(b"Bearer kiosk-secret"), &[Role::Reception]), Err(AuthError::Forbidden));
+        assert_eq!(t.authorize(Some(b"Bearer front-desk"), &[Role::Staff]), Ok(()));
+        assert_eq!(t.authorize(Some(b"Bearer kiosk-secre"), &[Role::Kiosk]), Err(AuthError::Unauthenticated));
+        assert_eq!(t.authorize(Some(b"kiosk-secret"), &[Role::Kiosk]), Err(AuthError::Unauthenticated));
+        assert_eq!(t.authorize(None, &[Role::Kiosk]), Err(AuthError::Unauthenticated));
+        assert!(!format!("{t:?}").contains("secret"));
+    }
+}

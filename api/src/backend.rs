@@ -1,0 +1,141 @@
+//! What the API needs from the daemon, as a trait: the router stays testable without a daemon
+//! and this crate depends on no other workspace crate.
+
+use std::fmt;
+use std::future::Future;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::{broadcast, watch};
+use zeroize::Zeroizing;
+
+use crate::proto::{ConsentAnswer, Method, Notice, SessionResult, SessionView};
+
+/// Who may call what. A token carries one or more roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// The kiosk screen (or keypad): method, PIN, consent, cancel.
+    Kiosk,
+    /// Reception software: session view, results, challenges, metrics.
+    Reception,
+    /// Staff tools: visual check, cancel, session view, metrics.
+    Staff,
+    /// The face-check module: reference photo and verdict.
+    Face,
+    /// The bench panel: tap and remove virtual cards (only with `--mock`).
+    Bench,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Kiosk => "kiosk",
+            Role::Reception => "reception",
+            Role::Staff => "staff",
+            Role::Face => "face",
+            Role::Bench => "bench",
+        }
+    }
+}
+
+/// A secret from a request body (PIN, 照合番号B): wiped on drop, never shown.
+pub struct Secret(Zeroizing<String>);
+
+impl Secret {
+    pub fn new(s: String) -> Self {
+        Secret(Zeroizing::new(s))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// A command for the session, as the API received it.
+#[derive(Debug)]
+pub enum ApiCommand {
+    Method(Method),
+    Pin { pin: Secret, confirm_last_try: bool },
+    FaceReference { collation_b: Secret },
+    FaceVerdict { matched: bool, score: Option<f64> },
+    Visual { confirmed: bool, staff_id: String },
+    Consent(ConsentAnswer),
+    Cancel,
+    Challenge(Vec<u8>),
+}
+
+/// The photo bytes for the face module; wiped when the response body is dropped.
+pub struct PhotoBytes(pub Zeroizing<Vec<u8>>);
+
+impl AsRef<[u8]> for PhotoBytes {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for PhotoBytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PhotoBytes(<{} bytes redacted>)", self.0.len())
+    }
+}
+
+#[derive(Debug)]
+pub enum CommandOutcome {
+    Accepted,
+    Photo(PhotoBytes),
+    /// Refused with an HTTP status (400 bad value, 409 not waiting for it, 502 card error).
+    Refused {
+        status: u16,
+        notice: Notice,
+    },
+    /// The daemon cannot take commands now.
+    Unavailable(Notice),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    /// `ok` when every part works; `degraded` when the kiosk works with a part missing
+    /// (indicators); `unavailable` when it cannot check patients in (no reader, no journal).
+    pub status: String,
+    pub version: String,
+    pub reader: String,
+    pub indicators: String,
+    pub journal: String,
+    pub mock: bool,
+}
+
+/// A virtual card to tap on the bench (only with `--mock`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BenchCard {
+    pub profile: String,
+    pub pin: Option<String>,
+    pub collation_b: Option<String>,
+    pub remove_after_apdus: Option<usize>,
+}
+
+/// The daemon behind the API.
+pub trait Backend: Send + Sync + 'static {
+    fn session(&self) -> SessionView;
+    fn watch_session(&self) -> watch::Receiver<SessionView>;
+    fn command(&self, cmd: ApiCommand) -> impl Future<Output = CommandOutcome> + Send;
+    /// Finished results with `seq > after`, in order, at most `limit`.
+    fn results_after(&self, after: u64, limit: usize) -> Result<Vec<SessionResult>, Notice>;
+    fn result(&self, id: &str) -> Result<Option<SessionResult>, Notice>;
+    /// Marks a result delivered; `Ok(false)` if there is no such result.
+    fn ack(&self, id: &str) -> Result<bool, Notice>;
+    fn subscribe_results(&self) -> broadcast::Receiver<SessionResult>;
+    fn health(&self) -> Health;
+    /// Prometheus text exposition.
+    fn metrics(&self) -> String;
+    /// Whether the bench endpoints exist (only with `--mock`).
+    fn bench_enabled(&self) -> bool;
+    fn bench_tap(&self, card: BenchCard) -> impl Future<Output = Result<(), Notice>> + Send;
+    fn bench_remove(&self) -> impl Future<Output = bool> + Send;
+}

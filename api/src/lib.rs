@@ -1,0 +1,10 @@
+//! The HTTP face of myna-kiosk. It depends on no other workspace crate: the daemon implements
+//! [`backend::Backend`] and maps its domain types onto the wire types in [`proto`].
+
+pub mod auth;
+pub mod backend;
+pub mod problem;
+pub mod proto;
+pub mod router;
+pub mod server;
+mod sse;

@@ -1,0 +1,246 @@
+//! Wire types: what the kiosk screen, reception software, the face module and staff tools see.
+//!
+//! Prompts and answers are serde-tagged enums (as greetd's IPC does) so a screen is driven by
+//! data: `{"kind":"enter_pin","tries_left":3,"last_try":false}` says what to show, nothing else
+//! needs guessing. Field names are part of the public contract: add, never rename.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// How the patient proves they hold the card.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// The 4-digit user-authentication PIN, verified by the card itself.
+    Pin,
+    /// A face-check module compares the live face with the card photo.
+    Face,
+    /// Staff compare the card photo with the patient.
+    Visual,
+}
+
+/// Information the patient may agree to share (the online system's consent flags).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentItem {
+    /// 薬剤情報 (`PharmacistsInfoConsFlg`)
+    Medication,
+    /// 限度額適用認定証関連情報 (`LimitApplicationCertificateRelatedConsFlg`)
+    LimitAmount,
+    /// 診療情報 (`DiagnosisInfoConsFlg`)
+    Diagnosis,
+    /// 特定健診情報 (`SpecificHealthCheckupsInfoConsFlg`)
+    HealthCheckups,
+    /// 手術情報 (`OperationInfoConsFlg`)
+    Surgery,
+    /// 特定疾病療養受療証 (`SpecificDiseasesCertificateRelatedConsFlg`)
+    SpecificDiseases,
+    /// 処方箋の発行形態: yes = electronic (電子処方箋), no = paper (`PrescriptionIssueSelect`).
+    ElectronicPrescription,
+}
+
+impl ConsentItem {
+    pub const ALL: [ConsentItem; 7] = [
+        ConsentItem::Medication,
+        ConsentItem::LimitAmount,
+        ConsentItem::Diagnosis,
+        ConsentItem::HealthCheckups,
+        ConsentItem::Surgery,
+        ConsentItem::SpecificDiseases,
+        ConsentItem::ElectronicPrescription,
+    ];
+
+    /// Medication and medical-history sharing: not offered while a certificate is in grace.
+    pub fn is_medical_history(self) -> bool {
+        matches!(
+            self,
+            ConsentItem::Medication | ConsentItem::Diagnosis | ConsentItem::HealthCheckups | ConsentItem::Surgery
+        )
+    }
+
+    pub fn question(self) -> (&'static str, &'static str) {
+        match self {
+            ConsentItem::Medication => (
+                "過去の薬剤情報（お薬の情報）を医師・薬剤師と共有することに同意しますか？",
+                "Do you agree to share your past medication information with doctors and pharmacists?",
+            ),
+            ConsentItem::LimitAmount => (
+                "限度額情報（高額療養費の自己負担限度額）の提供に同意しますか？",
+                "Do you agree to provide your limit-amount information (high-cost medical expense cap)?",
+            ),
+            ConsentItem::Diagnosis => (
+                "過去の診療情報を医師と共有することに同意しますか？",
+                "Do you agree to share your past diagnosis and treatment information with doctors?",
+            ),
+            ConsentItem::HealthCheckups => (
+                "特定健診などの健診情報を共有することに同意しますか？",
+                "Do you agree to share your health check-up results?",
+            ),
+            ConsentItem::Surgery => {
+                ("過去の手術情報を共有することに同意しますか？", "Do you agree to share your past surgery information?")
+            }
+            ConsentItem::SpecificDiseases => (
+                "特定疾病療養受療証の情報の提供に同意しますか？",
+                "Do you agree to provide your specified-disease treatment certificate information?",
+            ),
+            ConsentItem::ElectronicPrescription => (
+                "処方箋を電子処方箋で受け取りますか？（いいえ＝紙の処方箋）",
+                "Would you like an electronic prescription? (No = a paper prescription)",
+            ),
+        }
+    }
+}
+
+/// How a session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Verified,
+    Failed,
+    Cancelled,
+    CardRemoved,
+    TimedOut,
+    /// The daemon stopped (power cut, crash) while the session was in progress.
+    Interrupted,
+}
+
+/// A message for a person: stable code, Japanese and English text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    pub code: String,
+    pub ja: String,
+    pub en: String,
+}
+
+/// What the kiosk screen should show now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Prompt {
+    /// Idle: "place your card".
+    PlaceCard,
+    /// The kiosk cannot check patients in now (see the notices): "please go to the desk".
+    OutOfService,
+    /// Reading the card: "please wait, do not remove the card".
+    Reading,
+    ChooseMethod {
+        methods: Vec<Method>,
+    },
+    EnterPin {
+        tries_left: u8,
+        /// One try left: the kiosk must ask for explicit confirmation before submitting.
+        last_try: bool,
+    },
+    /// The card is checking the PIN and signing.
+    Verifying,
+    /// Waiting for the face-check module.
+    FaceCheck {
+        attempts_left: u8,
+    },
+    /// Waiting for a staff member to compare the card photo with the patient.
+    StaffCheck,
+    Consent {
+        item: ConsentItem,
+        question_ja: String,
+        question_en: String,
+        /// 1-based position among the items asked.
+        index: usize,
+        total: usize,
+        /// Whether "consent to all" (まとめて同意) may be offered.
+        allow_all: bool,
+    },
+    /// Finished: "please take your card".
+    TakeCard {
+        outcome: Outcome,
+    },
+}
+
+/// The current session as `GET /v1/session` returns it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionView {
+    /// `null` while no card is on the reader.
+    pub id: Option<String>,
+    pub prompt: Prompt,
+    /// The `POST /v1/session/...` actions that fit now, e.g. `["pin","cancel"]`.
+    pub allowed_actions: Vec<String>,
+    pub pin_tries_left: Option<u8>,
+    /// Milliseconds until the current step times out.
+    pub deadline_ms: Option<u64>,
+    /// Guidance to show beside the prompt (wrong PIN, renew soon, …).
+    pub notices: Vec<Notice>,
+    pub card: Option<CardInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CardInfo {
+    /// `my_number_card`, `android`, `iphone`, `juki`, `not_jpki`, `unknown_jpki`.
+    pub kind: String,
+    pub certificate: Option<CertificateInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertificateInfo {
+    /// The user-authentication certificate, DER in base64: what the online eligibility
+    /// system keys on.
+    pub der: String,
+    pub serial: String,
+    pub subject: String,
+    pub issuer: String,
+    pub not_before: String,
+    pub not_after: String,
+    /// `valid`, `expiring_soon`, `grace` or `expired`.
+    pub status: String,
+    /// Subjects from the certificate's issuer to the trust anchor.
+    pub chain: Vec<String>,
+}
+
+/// Evidence of how the patient authenticated.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "method", rename_all = "snake_case")]
+pub enum AuthEvidence {
+    /// The card signed `challenge` (base64) with its user-auth key after a correct PIN;
+    /// `signature` (base64) is RSA PKCS#1 v1.5 over SHA-256(challenge), verified by the kiosk.
+    Pin {
+        challenge: String,
+        signature: String,
+    },
+    Face {
+        score: Option<f64>,
+    },
+    Visual {
+        staff_id: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentRecord {
+    /// Each configured item: true consented, false not (silence is not consent).
+    pub items: BTreeMap<ConsentItem, bool>,
+    pub answered_at: String,
+    /// Consent is valid for 24 hours.
+    pub valid_until: String,
+}
+
+/// A finished session, as delivered to reception software.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionResult {
+    pub id: String,
+    /// Delivery order, assigned when the result is made durable.
+    pub seq: u64,
+    pub outcome: Outcome,
+    pub started_at: String,
+    pub finished_at: String,
+    pub card: Option<CardInfo>,
+    pub auth: Option<AuthEvidence>,
+    pub consent: Option<ConsentRecord>,
+    pub guidance: Vec<Notice>,
+    pub error: Option<Notice>,
+}
+
+/// `POST /v1/session/consent`: per item, or everything at once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ConsentAnswer {
+    All { all: bool },
+    Items(BTreeMap<ConsentItem, bool>),
+}

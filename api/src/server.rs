@@ -1,0 +1,186 @@
+//! The connection loop: hyper 1 over TCP, TLS or a Unix socket, with a header-read timeout, a
+//! connection limit, and a graceful shutdown that lets in-flight requests finish.
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, UnixListener};
+use tokio::sync::Semaphore;
+use tokio_rustls::TlsAcceptor;
+
+use crate::backend::Backend;
+use crate::router::{route, Api};
+
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Connections served at once; more are closed at accept.
+    pub max_connections: usize,
+    /// A client must send its request headers within this time.
+    pub header_read_timeout: Duration,
+    /// How long shutdown waits for in-flight requests.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_connections: 1024,
+            header_read_timeout: Duration::from_secs(10),
+            shutdown_grace: Duration::from_secs(5),
+        }
+    }
+}
+
+/// A connection accepted but not yet ready (a TLS handshake may still be ahead).
+pub type Pending<Io> = Pin<Box<dyn Future<Output = io::Result<Io>> + Send>>;
+
+/// Something that yields connections. The handshake runs in the connection's own task, so a
+/// slow client cannot hold up the accept loop.
+pub trait Acceptor: Send + 'static {
+    type Io: AsyncRead + AsyncWrite + Unpin + Send + 'static;
+    fn accept(&self) -> impl Future<Output = io::Result<Pending<Self::Io>>> + Send;
+}
+
+impl Acceptor for TcpListener {
+    type Io = tokio::net::TcpStream;
+    async fn accept(&self) -> io::Result<Pending<Self::Io>> {
+        let (s, _) = TcpListener::accept(self).await?;
+        // Small JSON answers and SSE events must not wait for Nagle.
+        let _ = s.set_nodelay(true);
+        Ok(Box::pin(std::future::ready(Ok(s))))
+    }
+}
+
+impl Acceptor for UnixListener {
+    type Io = tokio::net::UnixStream;
+    async fn accept(&self) -> io::Result<Pending<Self::Io>> {
+        let (s, _) = UnixListener::accept(self).await?;
+        Ok(Box::pin(std::future::ready(Ok(s))))
+    }
+}
+
+/// TCP with TLS (rustls): what a non-loopback bind on the clinic LAN uses.
+pub struct TlsListener {
+    tcp: TcpListener,
+    acceptor: TlsAcceptor,
+    handshake_timeout: Duration,
+}
+
+impl TlsListener {
+    pub fn new(tcp: TcpListener, config: Arc<rustls::ServerConfig>) -> Self {
+        TlsListener { tcp, acceptor: TlsAcceptor::from(config), handshake_timeout: Duration::from_secs(10) }
+    }
+}
+
+impl Acceptor for TlsListener {
+    type Io = tokio_rustls::server::TlsStream<tokio::net::TcpStream>;
+    async fn accept(&self) -> io::Result<Pending<Self::Io>> {
+        let (s, _) = self.tcp.accept().await?;
+        let _ = s.set_nodelay(true);
+        let acceptor = self.acceptor.clone();
+        let limit = self.handshake_timeout;
+        Ok(Box::pin(async move {
+            tokio::time::timeout(limit, acceptor.accept(s))
+                .await
+                .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "TLS handshake timed out"))?
+        }))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    #[error("cannot read {0}: {1}")]
+    Read(String, String),
+    #[error("{0} holds no certificate")]
+    NoCertificate(String),
+    #[error("{0} holds no private key")]
+    NoKey(String),
+    #[error("the certificate and key do not make a TLS configuration: {0}")]
+    Config(String),
+}
+
+/// Loads a PEM certificate chain and private key into a TLS server configuration.
+pub fn tls_config(
+    cert_pem: &std::path::Path,
+    key_pem: &std::path::Path,
+) -> Result<Arc<rustls::ServerConfig>, TlsError> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let name = |p: &std::path::Path| p.display().to_string();
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert_pem)
+        .map_err(|e| TlsError::Read(name(cert_pem), e.to_string()))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| TlsError::Read(name(cert_pem), e.to_string()))?;
+    if certs.is_empty() {
+        return Err(TlsError::NoCertificate(name(cert_pem)));
+    }
+    let key = PrivateKeyDer::from_pem_file(key_pem).map_err(|e| match e {
+        rustls_pki_types::pem::Error::NoItemsFound => TlsError::NoKey(name(key_pem)),
+        e => TlsError::Read(name(key_pem), e.to_string()),
+    })?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| TlsError::Config(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| TlsError::Config(e.to_string()))?;
+    Ok(Arc::new(config))
+}
+
+/// Serves `api` on `listener` until `shutdown` resolves, then drains for `limits.shutdown_grace`.
+pub async fn serve<B: Backend, L: Acceptor>(
+    listener: L,
+    api: Arc<Api<B>>,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send,
+) {
+    let permits = Arc::new(Semaphore::new(limits.max_connections));
+    let graceful = GracefulShutdown::new();
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout).keep_alive(true);
+    tokio::pin!(shutdown);
+    loop {
+        let io = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(io) => io,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off rather than spin.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let Ok(permit) = permits.clone().try_acquire_owned() else {
+            // Over the limit: close at once so one client cannot starve the kiosk.
+            drop(io);
+            continue;
+        };
+        let api = api.clone();
+        let http = http.clone();
+        let watcher = graceful.watcher();
+        tokio::spawn(async move {
+            let Ok(io) = io.await else { return };
+            let service = service_fn(move |req| {
+                let api = api.clone();
+                async move { Ok::<_, std::convert::Infallible>(route(&api, req).await) }
+            });
+            let conn = http.serve_connection(TokioIo::new(io), service);
+            let _ = watcher.watch(conn).await;
+            drop(permit);
+        });
+    }
+    if tokio::time::timeout(limits.shutdown_grace, graceful.shutdown()).await.is_err() {
+        tracing::warn!("shutdown: some connections did not finish in time");
+    }
+}
