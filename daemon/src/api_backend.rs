@@ -1,0 +1,145 @@
+//! The daemon behind the HTTP API: maps API commands onto session commands, serves results
+//! from the store, health, metrics, and (with `--mock`) the bench's virtual cards.
+
+use std::str::FromStr;
+
+use myna_api::backend::{ApiCommand, Backend, BenchCard, CommandOutcome, Health, PhotoBytes};
+use myna_api::proto::{Notice, SessionResult, SessionView};
+use myna_hal::secret::{CollationB, Pin};
+use myna_hal::virtual_card::{CardOptions, Profile, VirtualCard};
+use tokio::sync::{broadcast, watch};
+
+use crate::driver::{DriverHandle, Reply};
+use crate::journal::Journal;
+use crate::mock_reader::MockReader;
+use crate::recorder::Metrics;
+use crate::session::guidance::notice_of;
+use crate::session::{Command, Refusal};
+
+pub struct DaemonBackend {
+    pub handle: DriverHandle,
+    pub journal: Journal,
+    pub metrics: Metrics,
+    pub bench: Option<MockReader>,
+    pub health: Health,
+}
+
+fn refusal_status(r: &Refusal) -> u16 {
+    match r {
+        Refusal::BadChallenge | Refusal::StaffIdMissing => 400,
+        _ => 409,
+    }
+}
+
+fn refused(status: u16, notice: Notice) -> CommandOutcome {
+    CommandOutcome::Refused { status, notice }
+}
+
+impl Backend for DaemonBackend {
+    fn session(&self) -> SessionView {
+        self.handle.view()
+    }
+
+    fn watch_session(&self) -> watch::Receiver<SessionView> {
+        self.handle.watch_view()
+    }
+
+    async fn command(&self, cmd: ApiCommand) -> CommandOutcome {
+        let command = match cmd {
+            ApiCommand::Method(m) => Command::ChooseMethod(m),
+            ApiCommand::Pin { pin, confirm_last_try } => match Pin::parse(pin.expose()) {
+                Ok(pin) => Command::SubmitPin { pin, confirm_last_try },
+                Err(e) => return refused(400, notice_of(&e)),
+            },
+            ApiCommand::FaceReference { collation_b } => match CollationB::parse(collation_b.expose()) {
+                Ok(collation_b) => Command::FaceReference { collation_b },
+                Err(e) => return refused(400, notice_of(&e)),
+            },
+            ApiCommand::FaceVerdict { matched, score } => Command::FaceVerdict { matched, score },
+            ApiCommand::Visual { confirmed, staff_id } => Command::Visual { confirmed, staff_id },
+            ApiCommand::Consent(answer) => Command::Consent(answer),
+            ApiCommand::Cancel => Command::Cancel,
+            ApiCommand::Challenge(nonce) => Command::Challenge(nonce),
+        };
+        match self.handle.send(command).await {
+            Reply::Accepted => CommandOutcome::Accepted,
+            Reply::Refused(r) => refused(refusal_status(&r), notice_of(&r)),
+            Reply::Photo(photo) => CommandOutcome::Photo(PhotoBytes(photo.into_bytes())),
+            Reply::PhotoRefused(n) => refused(422, n),
+            Reply::Gone => CommandOutcome::Unavailable(Notice {
+                code: "DAEMON_STOPPING".into(),
+                ja: "受付を停止しています。".into(),
+                en: "The kiosk is shutting down.".into(),
+            }),
+        }
+    }
+
+    fn results_after(&self, after: u64, limit: usize) -> Result<Vec<SessionResult>, Notice> {
+        self.journal.after(after, limit).map_err(|e| e.notice())
+    }
+
+    fn result(&self, id: &str) -> Result<Option<SessionResult>, Notice> {
+        self.journal.get(id).map_err(|e| e.notice())
+    }
+
+    fn ack(&self, id: &str) -> Result<bool, Notice> {
+        self.journal.ack(id, chrono::Utc::now()).map_err(|e| e.notice())
+    }
+
+    fn subscribe_results(&self) -> broadcast::Receiver<SessionResult> {
+        self.handle.subscribe_results()
+    }
+
+    fn health(&self) -> Health {
+        let mut h = self.health.clone();
+        if let Some(p) = self.journal.problem() {
+            h.journal = format!("error: {p}");
+            h.status = "unavailable".into();
+        }
+        h
+    }
+
+    fn metrics(&self) -> String {
+        self.metrics.render(self.journal.unacknowledged().ok())
+    }
+
+    fn bench_enabled(&self) -> bool {
+        self.bench.is_some()
+    }
+
+    async fn bench_tap(&self, card: BenchCard) -> Result<(), Notice> {
+        let Some(reader) = &self.bench else { return Err(bench_off()) };
+        let profile = Profile::from_str(&card.profile).map_err(|e| Notice {
+            code: "UNKNOWN_PROFILE".into(),
+            ja: "不明なカードプロファイルです。".into(),
+            en: e.to_string(),
+        })?;
+        let mut options = CardOptions { remove_after_apdus: card.remove_after_apdus, ..CardOptions::default() };
+        if let Some(pin) = card.pin {
+            Pin::parse(&pin).map_err(|e| notice_of(&e))?;
+            options.pin = pin;
+        }
+        if let Some(b) = card.collation_b {
+            CollationB::parse(&b).map_err(|e| notice_of(&e))?;
+            options.collation_b = b;
+        }
+        reader.tap(VirtualCard::with_options(profile, options)).await;
+        Ok(())
+    }
+
+    async fn bench_remove(&self) -> bool {
+        match &self.bench {
+            Some(reader) => reader.remove().await.is_some(),
+            None => false,
+        }
+    }
+}
+
+fn bench_off() -> Notice {
+    let m = myna_hal::Message::new(
+        "BENCH_DISABLED",
+        "ベンチ機能は --mock のときだけ使えます。",
+        "The bench exists only with --mock.",
+    );
+    Notice { code: m.code.into(), ja: m.ja.into(), en: m.en.into() }
+}

@@ -1,0 +1,111 @@
+//! What the kiosk learns from a card before anyone authenticates: its kind, the user-auth
+//! certificate's facts, where it stands on the validity calendar, and whether its chain reaches
+//! a configured trust anchor. Reads only public data (no PIN, no 個人番号).
+
+use chrono::{DateTime, Utc};
+use myna_hal::cert::{CertError, Certificate, Chain, TrustAnchors, Validity};
+use myna_hal::jpki::{CardKind, CertSlot, JpkiClient, JpkiError};
+use myna_hal::transport::CardTransport;
+use myna_hal::{Coded, Message};
+
+#[derive(Debug, Clone)]
+pub struct CardReport {
+    pub kind: CardKind,
+    pub certificate: Certificate,
+    pub validity: Validity,
+    pub chain: Chain,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CheckError {
+    #[error(transparent)]
+    Card(#[from] JpkiError),
+    #[error(transparent)]
+    Certificate(#[from] CertError),
+    #[error("this card is not a マイナ保険証 ({0})")]
+    UnsupportedKind(&'static str),
+    #[error("the certificate is {0}")]
+    NotUsable(&'static str),
+}
+
+impl Coded for CheckError {
+    fn message(&self) -> Message {
+        match self {
+            CheckError::Card(e) => e.message(),
+            CheckError::Certificate(e) => e.message(),
+            CheckError::UnsupportedKind("juki") => Message::new(
+                "JUKI_CARD",
+                "住民基本台帳カードは保険証として使えません。マイナンバーカードをお使いください。",
+                "A 住基カード (Basic Resident Register card) cannot be used. Please use your My Number card.",
+            ),
+            CheckError::UnsupportedKind(_) => Message::new(
+                "NOT_MY_NUMBER_CARD",
+                "マイナンバーカードではないようです。マイナ保険証（マイナンバーカード）を置いてください。",
+                "This does not seem to be a My Number card. Please place your My Number card.",
+            ),
+            CheckError::NotUsable(_) => Message::new(
+                "CERT_EXPIRED",
+                "電子証明書の有効期限が切れています（猶予期間も過ぎています）。市区町村の窓口で更新するか、資格確認書を受付でお見せください。",
+                "The card's certificate has expired, beyond the grace period. Please renew it at your municipal office, or show your 資格確認書 at the desk.",
+            ),
+        }
+    }
+}
+
+/// Identifies the card and checks its user-authentication certificate at `now`.
+pub fn check_card<T: CardTransport>(
+    client: &mut JpkiClient<T>,
+    anchors: &TrustAnchors,
+    now: DateTime<Utc>,
+) -> Result<CardReport, CheckError> {
+    let kind = client.identify()?;
+    if !kind.is_health_insurance_capable() {
+        return Err(CheckError::UnsupportedKind(kind.as_str()));
+    }
+    let der = client.read_certificate(CertSlot::UserAuth)?;
+    let certificate = Certificate::from_der(&der)?;
+    let chain = anchors.verify(&certificate)?;
+    let validity = certificate.validity_at(now, !kind.is_smartphone());
+    if !validity.is_usable() {
+        return Err(CheckError::NotUsable(validity.as_str()));
+    }
+    Ok(CardReport { kind, certificate, validity, chain })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use myna_hal::virtual_card::{test_pki, CardOptions, Profile, VirtualCard};
+
+    fn anchors() -> TrustAnchors {
+        let mut a = TrustAnchors::default();
+        a.add_pem(test_pki().auth_ca_pem().as_bytes()).unwrap();
+        a
+    }
+
+    fn check(profile: Profile, anchors: &TrustAnchors) -> Result<CardReport, CheckError> {
+        let now = Utc::now();
+        let card = VirtualCard::with_options(profile, CardOptions { now, ..Default::default() });
+        check_card(&mut JpkiClient::new(card), anchors, now)
+    }
+
+    #[test]
+    fn each_profile_gets_its_outcome() {
+        let a = anchors();
+        assert_eq!(check(Profile::Valid, &a).unwrap().validity, Validity::Valid);
+        assert_eq!(check(Profile::ExpiringSoon, &a).unwrap().validity, Validity::ExpiringSoon);
+        assert_eq!(check(Profile::Grace, &a).unwrap().validity, Validity::Grace);
+        assert_eq!(check(Profile::Android, &a).unwrap().kind, CardKind::Android);
+        assert_eq!(check(Profile::Expired, &a).unwrap_err().code(), "CERT_EXPIRED");
+        assert_eq!(check(Profile::Juki, &a).unwrap_err().code(), "JUKI_CARD");
+        assert_eq!(check(Profile::NotJpki, &a).unwrap_err().code(), "NOT_MY_NUMBER_CARD");
+    }
+
+    #[test]
+    fn a_chain_to_no_configured_anchor_is_refused() {
+        let mut jlis_only = TrustAnchors::default();
+        jlis_only.add_pem(include_bytes!("../../../shared/data/jpki-ca/auth_ca_2023.pem")).unwrap();
+        assert_eq!(check(Profile::Valid, &jlis_only).unwrap_err().code(), "CERT_UNTRUSTED");
+        assert_eq!(check(Profile::Valid, &TrustAnchors::default()).unwrap_err().code(), "CERT_UNTRUSTED");
+    }
+}

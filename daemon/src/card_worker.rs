@@ -1,0 +1,95 @@
+//! Performs the session's card operations on one card connection. Synchronous: the driver runs
+//! it on a dedicated thread so a slow card never blocks the API or the timers.
+
+use chrono::{DateTime, Utc};
+use myna_hal::cert::TrustAnchors;
+use myna_hal::jpki::JpkiClient;
+use myna_hal::transport::{CardTransport, TransportError};
+use rand::RngCore;
+
+use crate::card_check::{check_card, CheckError};
+use crate::session::{CardAnswer, CardFacts, CardOp, PinSigned};
+
+/// Opens an exclusive connection to the card currently on the reader.
+pub trait Connector: Send {
+    fn connect(&mut self) -> Result<Box<dyn CardTransport + Send>, TransportError>;
+}
+
+pub struct CardWorker<C: Connector> {
+    connector: C,
+    anchors: TrustAnchors,
+    client: Option<JpkiClient<Box<dyn CardTransport + Send>>>,
+}
+
+impl<C: Connector> CardWorker<C> {
+    pub fn new(connector: C, anchors: TrustAnchors) -> Self {
+        CardWorker { connector, anchors, client: None }
+    }
+
+    pub fn connector_mut(&mut self) -> &mut C {
+        &mut self.connector
+    }
+
+    /// APDUs sent on the current connection (for benches and logs).
+    pub fn apdu_count(&self) -> usize {
+        self.client.as_ref().map_or(0, JpkiClient::apdu_count)
+    }
+
+    fn client(&mut self) -> Result<&mut JpkiClient<Box<dyn CardTransport + Send>>, TransportError> {
+        if self.client.is_none() {
+            self.client = Some(JpkiClient::new(self.connector.connect()?));
+        }
+        Ok(self.client.as_mut().expect("just connected"))
+    }
+
+    /// Performs one operation; `Release` has no answer.
+    pub fn perform(&mut self, op: CardOp, wall: DateTime<Utc>) -> Option<CardAnswer> {
+        match op {
+            CardOp::Check => {
+                // A new session starts on a fresh connection.
+                self.client = None;
+                let anchors = self.anchors.clone();
+                let result = (|| {
+                    let client = self.client().map_err(|e| CheckError::Card(e.into()))?;
+                    let report = check_card(client, &anchors, wall)?;
+                    let pin = client.pin_status()?;
+                    Ok(Box::new(CardFacts { report, pin }))
+                })();
+                if result.is_err() {
+                    self.client = None;
+                }
+                Some(CardAnswer::Checked(result))
+            }
+            CardOp::VerifyPinAndSign { pin, challenge } => {
+                let result = (|| {
+                    let client = self.client()?;
+                    client.verify_pin(&pin)?;
+                    drop(pin);
+                    let challenge = challenge.unwrap_or_else(|| {
+                        let mut c = vec![0u8; 32];
+                        rand::rngs::OsRng.fill_bytes(&mut c);
+                        c
+                    });
+                    let signature = client.sign_sha256(&challenge)?;
+                    Ok(PinSigned { challenge, signature })
+                })();
+                Some(CardAnswer::PinSigned(result))
+            }
+            CardOp::ReadPhoto { collation_b } => {
+                let result = self.client().map_err(Into::into).and_then(|c| c.read_face_photo(&collation_b));
+                Some(CardAnswer::Photo(result))
+            }
+            CardOp::Release => {
+                // Dropping the connection disconnects with RESET: no verified PIN survives.
+                self.client = None;
+                None
+            }
+        }
+    }
+}
+
+impl Connector for myna_hal::virtual_card::VirtualSlot {
+    fn connect(&mut self) -> Result<Box<dyn CardTransport + Send>, TransportError> {
+        Ok(Box::new(myna_hal::virtual_card::VirtualSlot::connect(self)?))
+    }
+}

@@ -1,0 +1,342 @@
+//! The one async loop that performs the session engine's actions.
+//!
+//! It owns the engine. Presence events come from the reader, commands from the API (through a
+//! [`DriverHandle`]), card answers from the card thread, ticks from the engine's deadline.
+//! Card operations run on a dedicated thread so a slow card never delays the API or the
+//! timers; the views it publishes are what `GET /v1/session` and SSE serve.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use myna_api::proto::{Notice, SessionResult, SessionView};
+use myna_hal::indicator::Signal;
+use myna_hal::secret::FacePhoto;
+use myna_hal::transport::PresenceEvent;
+use rand::RngCore;
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+
+use crate::card_worker::{CardWorker, Connector};
+use crate::session::{Action, CardAnswer, CardOp, Command, Engine, Event, Now, Refusal};
+
+/// Where finished results go to be made durable. Returns the result with its `seq`.
+pub trait ResultSink: Send + 'static {
+    /// A session started: remember it so a crash is recorded as interrupted.
+    fn begin(&mut self, _id: &str, _started_at: chrono::DateTime<chrono::Utc>) -> Result<(), String> {
+        Ok(())
+    }
+    fn record(&mut self, result: SessionResult) -> Result<SessionResult, String>;
+    /// Why results cannot be recorded now, if so: the kiosk then refuses new sessions.
+    fn problem(&self) -> Option<Notice> {
+        None
+    }
+}
+
+/// Where indicator signals go (the LEDs and buzzer, or a recorder).
+pub trait SignalSink: Send + 'static {
+    fn show(&mut self, signal: Signal);
+}
+
+impl<F: FnMut(Signal) + Send + 'static> SignalSink for F {
+    fn show(&mut self, signal: Signal) {
+        self(signal)
+    }
+}
+
+/// What a command got back.
+#[derive(Debug)]
+pub enum Reply {
+    Accepted,
+    Refused(Refusal),
+    Photo(FacePhoto),
+    PhotoRefused(Notice),
+    /// The driver stopped.
+    Gone,
+}
+
+/// A card operation for the card thread, tagged with the session it belongs to.
+struct CardJob {
+    op: CardOp,
+    session: Option<String>,
+    wall: chrono::DateTime<chrono::Utc>,
+}
+
+struct Request {
+    command: Command,
+    reply: oneshot::Sender<Reply>,
+}
+
+/// The API's way into the session. Cheap to clone.
+#[derive(Clone)]
+pub struct DriverHandle {
+    requests: mpsc::Sender<Request>,
+    view: watch::Receiver<SessionView>,
+    results: broadcast::Sender<SessionResult>,
+    heartbeat: Arc<AtomicU64>,
+}
+
+impl DriverHandle {
+    /// Sends a command and waits for its reply (for a face reference: the photo).
+    pub async fn send(&self, command: Command) -> Reply {
+        let (tx, rx) = oneshot::channel();
+        if self.requests.send(Request { command, reply: tx }).await.is_err() {
+            return Reply::Gone;
+        }
+        rx.await.unwrap_or(Reply::Gone)
+    }
+
+    pub fn view(&self) -> SessionView {
+        self.view.borrow().clone()
+    }
+
+    pub fn watch_view(&self) -> watch::Receiver<SessionView> {
+        self.view.clone()
+    }
+
+    pub fn subscribe_results(&self) -> broadcast::Receiver<SessionResult> {
+        self.results.subscribe()
+    }
+
+    /// Loop iterations so far: a watchdog sees it move only while the loop really runs.
+    pub fn heartbeat(&self) -> u64 {
+        self.heartbeat.load(Ordering::Relaxed)
+    }
+}
+
+pub struct Driver<S: ResultSink, I: SignalSink> {
+    engine: Engine,
+    sink: S,
+    signals: I,
+    presence: mpsc::Receiver<PresenceEvent>,
+    requests: mpsc::Receiver<Request>,
+    card_tx: std::sync::mpsc::Sender<CardJob>,
+    card_rx: mpsc::UnboundedReceiver<(Option<String>, CardAnswer)>,
+    view_tx: watch::Sender<SessionView>,
+    results_tx: broadcast::Sender<SessionResult>,
+    pending_photo: Option<oneshot::Sender<Reply>>,
+    heartbeat: Arc<AtomicU64>,
+    hang_at: Option<tokio::time::Instant>,
+    liveness: std::time::Duration,
+}
+
+/// How often an idle driver still turns its loop, so the watchdog sees it alive.
+const LIVENESS: std::time::Duration = std::time::Duration::from_secs(1);
+
+impl<S: ResultSink, I: SignalSink> Driver<S, I> {
+    /// Turns the loop at least this often (a quarter of systemd's watchdog interval).
+    pub fn with_liveness(mut self, period: std::time::Duration) -> Self {
+        self.liveness = period.max(std::time::Duration::from_millis(10));
+        self
+    }
+}
+
+impl<S: ResultSink, I: SignalSink> Driver<S, I> {
+    /// Test hook (`--mock` only): the loop blocks for good after `after`, as a deadlocked
+    /// driver would, so tests can see the watchdog pings stop.
+    pub fn hang_after(mut self, after: std::time::Duration) -> Self {
+        self.hang_at = Some(tokio::time::Instant::now() + after);
+        self
+    }
+
+    /// Builds the driver and starts the card thread. Run it with [`Driver::run`].
+    pub fn new<C: Connector + 'static>(
+        engine: Engine,
+        worker: CardWorker<C>,
+        presence: mpsc::Receiver<PresenceEvent>,
+        sink: S,
+        signals: I,
+    ) -> (Self, DriverHandle) {
+        let (card_tx, card_ops) = std::sync::mpsc::channel::<CardJob>();
+        let (answer_tx, card_rx) = mpsc::unbounded_channel();
+        std::thread::Builder::new()
+            .name("card".into())
+            .spawn(move || {
+                let mut worker = worker;
+                // Ends when the driver drops its sender.
+                while let Ok(job) = card_ops.recv() {
+                    if let Some(answer) = worker.perform(job.op, job.wall) {
+                        if answer_tx.send((job.session, answer)).is_err() {
+                            break;
+                        }
+                    }
+                }
+            })
+            .expect("spawn the card thread");
+        let (req_tx, requests) = mpsc::channel(64);
+        let (view_tx, view_rx) = watch::channel(engine.view(Instant::now()));
+        let (results_tx, _) = broadcast::channel(256);
+        let heartbeat = Arc::new(AtomicU64::new(0));
+        let handle =
+            DriverHandle { requests: req_tx, view: view_rx, results: results_tx.clone(), heartbeat: heartbeat.clone() };
+        let driver = Driver {
+            engine,
+            sink,
+            signals,
+            presence,
+            requests,
+            card_tx,
+            card_rx,
+            view_tx,
+            results_tx,
+            pending_photo: None,
+            heartbeat,
+            hang_at: None,
+            liveness: LIVENESS,
+        };
+        (driver, handle)
+    }
+
+    /// Runs until the presence source and every handle are gone.
+    pub async fn run(mut self) {
+        self.signals.show(Signal::Idle);
+        let mut liveness = tokio::time::interval(self.liveness);
+        loop {
+            self.heartbeat.fetch_add(1, Ordering::Relaxed);
+            if self.hang_at.is_some_and(|t| tokio::time::Instant::now() >= t) {
+                tracing::warn!("test hook: the session driver hangs now");
+                loop {
+                    std::thread::sleep(std::time::Duration::from_secs(3600));
+                }
+            }
+            let deadline = self.engine.deadline().map(tokio::time::Instant::from_std);
+            let event = tokio::select! {
+                ev = self.presence.recv() => match ev {
+                    Some(ev) => match self.presence_event(ev) {
+                        Some(e) => e,
+                        None => continue,
+                    },
+                    None => break,
+                },
+                req = self.requests.recv() => match req {
+                    Some(Request { command, reply }) => {
+                        let is_photo = matches!(command, Command::FaceReference { .. });
+                        match self.engine.handle(Event::Command(command), Now::system()) {
+                            Ok(actions) => {
+                                if is_photo {
+                                    self.pending_photo = Some(reply);
+                                } else {
+                                    let _ = reply.send(Reply::Accepted);
+                                }
+                                self.perform(actions);
+                            }
+                            Err(refusal) => {
+                                let _ = reply.send(Reply::Refused(refusal));
+                            }
+                        }
+                        continue;
+                    }
+                    None => break,
+                },
+                Some((session, answer)) = self.card_rx.recv() => Event::Card { session, answer },
+                _ = sleep_until(deadline) => Event::Tick,
+                _ = liveness.tick() => continue,
+            };
+            match self.engine.handle(event, Now::system()) {
+                Ok(actions) => self.perform(actions),
+                Err(refusal) => tracing::warn!(%refusal, "event refused"),
+            }
+        }
+        self.signals.show(Signal::Idle);
+    }
+
+    fn presence_event(&mut self, ev: PresenceEvent) -> Option<Event> {
+        match ev {
+            PresenceEvent::Inserted { reader, .. } => {
+                let session_id = new_session_id();
+                tracing::info!(%reader, session = %session_id, "card inserted");
+                // Never verify a patient we cannot record: check the journal first.
+                let problem = match self.sink.problem() {
+                    Some(p) => Some(p),
+                    None => self.sink.begin(&session_id, chrono::Utc::now()).err().and_then(|_| self.sink.problem()),
+                };
+                if let Some(p) = &problem {
+                    tracing::error!(code = %p.code, "kiosk out of service: results cannot be recorded");
+                }
+                self.engine.set_out_of_service(problem);
+                Some(Event::CardInserted { session_id })
+            }
+            PresenceEvent::Removed { reader } => {
+                tracing::info!(%reader, "card removed");
+                Some(Event::CardRemoved)
+            }
+            PresenceEvent::ReaderGone { reason } => {
+                tracing::warn!(%reason, "no card reader");
+                self.signals.show(Signal::Offline);
+                // A session cannot continue without its reader.
+                Some(Event::CardRemoved)
+            }
+            PresenceEvent::ReaderReady { reader } => {
+                tracing::info!(%reader, "card reader ready");
+                self.signals.show(Signal::Idle);
+                None
+            }
+        }
+    }
+
+    fn perform(&mut self, actions: Vec<Action>) {
+        let mut record_failed = false;
+        for action in actions {
+            match action {
+                Action::Card(op) => {
+                    let job =
+                        CardJob { op, session: self.engine.session_id().map(str::to_string), wall: chrono::Utc::now() };
+                    if self.card_tx.send(job).is_err() {
+                        tracing::error!("the card thread is gone");
+                    }
+                }
+                // A result that could not be made durable is no success to show.
+                Action::Signal(s) if record_failed => {
+                    let _ = s;
+                    self.signals.show(Signal::Error);
+                }
+                Action::Signal(s) => self.signals.show(s),
+                Action::Record(result) => match self.sink.record(*result) {
+                    Ok(durable) => {
+                        tracing::info!(
+                            session = %durable.id,
+                            seq = durable.seq,
+                            outcome = ?durable.outcome,
+                            "session finished"
+                        );
+                        let _ = self.results_tx.send(durable);
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "result could not be recorded");
+                        record_failed = true;
+                        self.engine.set_out_of_service(self.sink.problem());
+                    }
+                },
+                Action::PhotoReady(photo) => match self.pending_photo.take() {
+                    Some(reply) => {
+                        let _ = reply.send(Reply::Photo(photo));
+                    }
+                    // Nobody waits any more: the photo is dropped (and wiped) here.
+                    None => drop(photo),
+                },
+                Action::PhotoRefused(notice) => {
+                    if let Some(reply) = self.pending_photo.take() {
+                        let _ = reply.send(Reply::PhotoRefused(notice));
+                    }
+                }
+                Action::Changed => {
+                    let view = self.engine.view(Instant::now());
+                    self.view_tx.send_replace(view);
+                }
+            }
+        }
+    }
+}
+
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// A random session id: unique across restarts without a clock the Pi may not have.
+fn new_session_id() -> String {
+    let mut b = [0u8; 8];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    format!("s-{}", hex::encode(b))
+}

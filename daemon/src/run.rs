@@ -1,0 +1,313 @@
+//! `myna-kiosk run`: wires the reader, the session driver, the result store and the HTTP API.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use myna_api::backend::Health;
+use myna_api::proto::{AuthEvidence, Method};
+use myna_api::router::Api;
+use myna_api::server::{self, Limits};
+use myna_hal::cert::TrustAnchors;
+use myna_hal::virtual_card::{test_pki, CardOptions, Profile, VirtualCard};
+use tokio::sync::watch;
+
+use crate::api_backend::DaemonBackend;
+use crate::autopilot::{self, Preference};
+use crate::card_worker::CardWorker;
+use crate::config::Config;
+use crate::driver::Driver;
+use crate::journal::{Journal, Retention};
+use crate::mock_reader::MockReader;
+use crate::recorder::Recorder;
+use crate::session::Engine;
+use crate::{mock_tokens, systemd, VERSION};
+use myna_api::auth::Tokens;
+
+pub struct RunOptions {
+    pub mock: bool,
+    pub config: Config,
+    /// Command-line overrides of the configuration file.
+    pub listen: Option<SocketAddr>,
+    pub unix: Option<PathBuf>,
+    pub state_dir: Option<PathBuf>,
+    pub allow_plain_http_on_lan: bool,
+    /// PEM certificate chain and private key: TLS on the TCP listener.
+    pub tls: Option<(PathBuf, PathBuf)>,
+    pub autopilot: Option<Autopilot>,
+    /// Test hook for the watchdog test (`--mock` only).
+    pub hang_driver_after: Option<Duration>,
+}
+
+impl RunOptions {
+    pub fn new(mock: bool, config: Config) -> Self {
+        RunOptions {
+            mock,
+            config,
+            listen: None,
+            unix: None,
+            state_dir: None,
+            allow_plain_http_on_lan: false,
+            tls: None,
+            autopilot: None,
+            hang_driver_after: None,
+        }
+    }
+}
+
+pub struct Autopilot {
+    pub interval: Duration,
+    pub once: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("only --mock is available in this build: the PC/SC reader backend is not wired in yet")]
+    NoReaderBackend,
+    #[error("{0} is not a loopback address: serving the clinic LAN needs TLS (--tls-cert and --tls-key, or [api.tls]), or --allow-plain-http-on-lan to accept plain HTTP on a trusted LAN")]
+    LanWithoutTls(SocketAddr),
+    #[error("TLS: {0}")]
+    Tls(#[from] myna_api::server::TlsError),
+    #[error("cannot listen on {0}: {1}")]
+    Listen(String, std::io::Error),
+    #[error("cannot write the bench tokens to {0}: {1}")]
+    Tokens(PathBuf, std::io::Error),
+    #[error("cannot read the token file {0}: {1}")]
+    TokenFile(PathBuf, std::io::Error),
+    #[error("trust anchor {0}: {1}")]
+    Anchor(PathBuf, String),
+}
+
+fn load_anchors(opts: &RunOptions) -> Result<TrustAnchors, RunError> {
+    let mut anchors = TrustAnchors::default();
+    if opts.mock {
+        // The virtual cards are issued by the test CA; nothing else can reach it.
+        anchors
+            .add_pem(test_pki().auth_ca_pem().as_bytes())
+            .map_err(|e| RunError::Anchor("test CA".into(), e.to_string()))?;
+        return Ok(anchors);
+    }
+    for path in opts.config.trust.anchors.get_ref() {
+        let pem = std::fs::read(path).map_err(|e| RunError::Anchor(path.clone(), e.to_string()))?;
+        anchors.add_pem(&pem).map_err(|e| RunError::Anchor(path.clone(), e.to_string()))?;
+    }
+    Ok(anchors)
+}
+
+fn load_tokens(opts: &RunOptions, state_dir: &std::path::Path) -> Result<Tokens, RunError> {
+    let configured = &opts.config.api.tokens;
+    if configured.is_empty() && opts.mock {
+        let token_file = state_dir.join("tokens.json");
+        let (tokens, pairs) =
+            mock_tokens::generate(&token_file).map_err(|e| RunError::Tokens(token_file.clone(), e))?;
+        println!("Bench API tokens (also in {}, readable only by you):", token_file.display());
+        for (role, token) in &pairs {
+            println!("  {:<10} {token}", role.as_str());
+        }
+        return Ok(tokens);
+    }
+    let mut tokens = Tokens::new();
+    for t in configured {
+        let t = t.get_ref();
+        let value = match (&t.token, &t.token_file) {
+            (Some(v), _) => v.clone(),
+            (None, Some(f)) => {
+                std::fs::read_to_string(f).map_err(|e| RunError::TokenFile(f.clone(), e))?.trim().to_string()
+            }
+            (None, None) => continue,
+        };
+        tokens.add(value, t.roles.clone());
+    }
+    if tokens.is_empty() {
+        tracing::warn!("no API tokens configured: only /v1/health and /v1/openapi.json are reachable");
+    }
+    Ok(tokens)
+}
+
+pub async fn run(opts: RunOptions) -> Result<(), RunError> {
+    if !opts.mock {
+        return Err(RunError::NoReaderBackend);
+    }
+    let cfg = &opts.config;
+    let listen = opts.listen.unwrap_or(*cfg.api.listen.get_ref());
+    let tls_files = opts.tls.clone().or_else(|| cfg.api.tls.as_ref().map(|t| (t.cert.clone(), t.key.clone())));
+    let allow_plain = opts.allow_plain_http_on_lan || cfg.api.allow_plain_http_on_lan;
+    if !listen.ip().is_loopback() && tls_files.is_none() && !allow_plain {
+        return Err(RunError::LanWithoutTls(listen));
+    }
+    let tls = match &tls_files {
+        Some((cert, key)) => Some(server::tls_config(cert, key)?),
+        None => None,
+    };
+    let state_dir = opts.state_dir.clone().unwrap_or_else(|| {
+        if opts.mock {
+            PathBuf::from("mock-state")
+        } else {
+            cfg.journal.dir.clone()
+        }
+    });
+    let anchors = load_anchors(&opts)?;
+    let tokens = load_tokens(&opts, &state_dir)?;
+    let limits = Limits {
+        max_connections: *cfg.api.max_connections.get_ref(),
+        header_read_timeout: Duration::from_secs(*cfg.api.header_read_timeout_secs.get_ref()),
+        ..Limits::default()
+    };
+
+    let journal = Journal::open(&state_dir);
+    match journal.recover(chrono::Utc::now()) {
+        Ok(interrupted) => {
+            for r in &interrupted {
+                tracing::warn!(session = %r.id, seq = r.seq, "a session was in progress when the daemon stopped: recorded as interrupted");
+            }
+        }
+        Err(e) => tracing::error!(error = %e, "journal recovery failed"),
+    }
+    let recorder = Recorder::new(journal.clone());
+    let retention = tokio::spawn(retention_loop(journal.clone(), cfg.retention()));
+
+    let (reader, presence) = MockReader::new();
+    let worker = CardWorker::new(reader.slot(), anchors);
+    let signals = |s: myna_hal::indicator::Signal| tracing::debug!(signal = ?s, "indicator");
+    let (mut driver, handle) =
+        Driver::new(Engine::new(cfg.session_config()), worker, presence, recorder.clone(), signals);
+    if let Some(after) = opts.hang_driver_after {
+        driver = driver.hang_after(after);
+    }
+    if let Some(interval) = sd_notify::watchdog_enabled() {
+        driver = driver.with_liveness(interval / 4);
+    }
+    let driver = tokio::spawn(driver.run());
+
+    let health = Health {
+        status: "ok".into(),
+        version: VERSION.into(),
+        reader: "ok (virtual)".into(),
+        indicators: "ok (mock)".into(),
+        journal: "ok".into(),
+        mock: true,
+    };
+    let backend = Arc::new(DaemonBackend {
+        handle: handle.clone(),
+        journal: journal.clone(),
+        metrics: recorder.metrics.clone(),
+        bench: Some(reader.clone()),
+        health,
+    });
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let api = Arc::new(Api::new(backend, tokens, stop_rx.clone()));
+
+    let tcp = tokio::net::TcpListener::bind(listen).await.map_err(|e| RunError::Listen(listen.to_string(), e))?;
+    let local = tcp.local_addr().map_err(|e| RunError::Listen(listen.to_string(), e))?;
+    tracing::info!(
+        version = VERSION,
+        listen = %local,
+        tls = tls.is_some(),
+        "myna-kiosk API listening (mock hardware, test CA as trust anchor)"
+    );
+    let stop = stopped(stop_rx.clone());
+    let mut servers = vec![match tls {
+        Some(config) => tokio::spawn(server::serve(server::TlsListener::new(tcp, config), api.clone(), limits, stop)),
+        None => tokio::spawn(server::serve(tcp, api.clone(), limits, stop)),
+    }];
+    if let Some(path) = opts.unix.as_ref().or(cfg.api.unix_socket.as_ref()) {
+        let _ = std::fs::remove_file(path);
+        let unix = tokio::net::UnixListener::bind(path).map_err(|e| RunError::Listen(path.display().to_string(), e))?;
+        tracing::info!(socket = %path.display(), "myna-kiosk API listening on a Unix socket");
+        servers.push(tokio::spawn(server::serve(unix, api.clone(), limits, stopped(stop_rx.clone()))));
+    }
+    // Reader, journal and API are up: tell systemd, then keep its watchdog fed from the driver.
+    systemd::ready("idle: waiting for a card");
+    let watchdog = tokio::spawn(systemd::watchdog(handle.clone()));
+
+    match opts.autopilot {
+        Some(a) => {
+            tokio::select! {
+                _ = autopilot_loop(&handle, &reader, a) => {}
+                _ = shutdown_signal() => {}
+            }
+        }
+        None => shutdown_signal().await,
+    }
+    systemd::stopping();
+    tracing::info!("shutting down: finishing in-flight requests");
+    watchdog.abort();
+    let _ = stop_tx.send(true);
+    for s in servers {
+        let _ = s.await;
+    }
+    drop(api);
+    drop(handle);
+    drop(reader);
+    let _ = tokio::time::timeout(Duration::from_secs(2), driver).await;
+    retention.abort();
+    Ok(())
+}
+
+/// Deletes results past their retention now and every ten minutes.
+async fn retention_loop(journal: Journal, retention: Retention) {
+    loop {
+        match journal.prune(chrono::Utc::now(), retention) {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, "retention: old results deleted"),
+            Err(e) => tracing::error!(error = %e, "retention failed"),
+        }
+        tokio::time::sleep(Duration::from_secs(600)).await;
+    }
+}
+
+async fn stopped(mut rx: watch::Receiver<bool>) {
+    let _ = rx.wait_for(|s| *s).await;
+}
+
+async fn autopilot_loop(handle: &crate::driver::DriverHandle, reader: &MockReader, a: Autopilot) {
+    let mut serial = 0x1000u64;
+    let methods = [Method::Pin, Method::Face, Method::Visual];
+    loop {
+        for (i, profile) in Profile::ALL.into_iter().enumerate() {
+            serial += 2;
+            let card = VirtualCard::with_options(profile, CardOptions { serial, ..Default::default() });
+            let prefer = Preference(methods[i % methods.len()]);
+            tracing::info!(%profile, prefer = ?prefer.0, "autopilot: patient taps a card");
+            match autopilot::tap_and_check_in(handle, reader, card, prefer, Duration::from_secs(30)).await {
+                Some(r) => tracing::info!(
+                    %profile,
+                    outcome = ?r.outcome,
+                    method = r.auth.as_ref().map_or("none", auth_method),
+                    error = r.error.as_ref().map_or("none", |e| e.code.as_str()),
+                    "autopilot: check-in finished"
+                ),
+                None => tracing::warn!(%profile, "autopilot: no result"),
+            }
+            tokio::time::sleep(a.interval).await;
+        }
+        if a.once {
+            tracing::info!("autopilot: every profile checked in once; exiting");
+            return;
+        }
+    }
+}
+
+fn auth_method(a: &AuthEvidence) -> &'static str {
+    match a {
+        AuthEvidence::Pin { .. } => "pin",
+        AuthEvidence::Face { .. } => "face",
+        AuthEvidence::Visual { .. } => "visual",
+    }
+}
+
+pub async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}

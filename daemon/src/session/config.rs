@@ -1,0 +1,59 @@
+//! What a clinic decides about sessions: methods, consent items, timeouts.
+
+use std::time::Duration;
+
+use myna_api::proto::{ConsentItem, Method};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionConfig {
+    /// Authentication methods the clinic offers (a face method needs a face-check module).
+    pub methods: Vec<Method>,
+    /// Consent items asked, in this order.
+    pub consent_items: Vec<ConsentItem>,
+    /// Offer "consent to all" (まとめて同意).
+    pub consent_all_shortcut: bool,
+    /// Face mismatches allowed before offering PIN or staff instead.
+    pub face_attempts: u8,
+    pub timeouts: Timeouts,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            methods: vec![Method::Pin, Method::Face, Method::Visual],
+            consent_items: vec![ConsentItem::Medication, ConsentItem::LimitAmount],
+            consent_all_shortcut: true,
+            face_attempts: 3,
+            timeouts: Timeouts::default(),
+        }
+    }
+}
+
+/// How long each waiting state lasts before the session moves on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// A card operation in progress (reading, verifying, the photo).
+    pub card_operation: Duration,
+    pub choose_method: Duration,
+    pub pin_entry: Duration,
+    pub face_check: Duration,
+    pub staff_check: Duration,
+    /// Per consent question; a timeout answers "not consented".
+    pub consent: Duration,
+    /// After the result: the card left on the reader is ignored after this.
+    pub take_card: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            card_operation: Duration::from_secs(20),
+            choose_method: Duration::from_secs(60),
+            pin_entry: Duration::from_secs(60),
+            face_check: Duration::from_secs(90),
+            staff_check: Duration::from_secs(300),
+            consent: Duration::from_secs(60),
+            take_card: Duration::from_secs(30),
+        }
+    }
+}

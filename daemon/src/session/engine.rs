@@ -1,0 +1,619 @@
+//! The session state machine. Pure: no I/O, no clock, no randomness of its own.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
+use myna_api::proto::{
+    AuthEvidence, CardInfo, CertificateInfo, ConsentAnswer, ConsentItem, ConsentRecord, Method, Notice, Outcome,
+    Prompt, SessionResult, SessionView,
+};
+use myna_hal::cert::Validity;
+use myna_hal::indicator::Signal;
+use myna_hal::jpki::{CardKind, JpkiError, PinStatus};
+use myna_hal::transport::TransportError;
+
+use super::guidance::{self, notice, notice_of};
+use super::{Action, CardAnswer, CardFacts, CardOp, Command, Event, Now, Refusal, SessionConfig};
+use crate::card_check::CheckError;
+
+const CONSENT_VALIDITY: TimeDelta = TimeDelta::hours(24);
+
+#[derive(Debug, Clone, PartialEq)]
+enum Phase {
+    /// No card.
+    Idle,
+    /// Card operation `Check` in flight.
+    Reading,
+    ChooseMethod,
+    EnterPin,
+    /// `VerifyPinAndSign` in flight.
+    Verifying,
+    Face {
+        photo: PhotoState,
+    },
+    Staff,
+    Consent {
+        asked: Vec<ConsentItem>,
+    },
+    /// Result recorded; waiting for the card to leave.
+    Done {
+        outcome: Outcome,
+    },
+    /// The card was left on the reader past the take-card timeout: ignored until removed.
+    Stale,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PhotoState {
+    NotGiven,
+    Reading,
+    Given,
+}
+
+/// Everything one session knows. Holds no secret: PIN, 照合番号B and photo pass through
+/// actions and are dropped (wiped) by whoever performs them.
+#[derive(Debug, Default)]
+struct Session {
+    id: String,
+    started_at: Option<DateTime<Utc>>,
+    facts: Option<CardFacts>,
+    /// Methods ruled out during this session (locked PIN, face failed).
+    excluded: BTreeSet<Method>,
+    pin_tries: Option<u8>,
+    face_failures: u8,
+    auth: Option<AuthEvidence>,
+    consent: BTreeMap<ConsentItem, bool>,
+    /// Shown beside the current prompt.
+    notices: Vec<Notice>,
+    /// Kept in the result.
+    guidance: Vec<Notice>,
+    deadline: Option<Instant>,
+}
+
+pub struct Engine {
+    cfg: SessionConfig,
+    phase: Phase,
+    session: Session,
+    /// A reception-supplied nonce for the next PIN check.
+    pending_challenge: Option<Vec<u8>>,
+    /// Set while results cannot be recorded: no new session starts.
+    out_of_service: Option<Notice>,
+}
+
+type Handled = Result<Vec<Action>, Refusal>;
+
+impl Engine {
+    pub fn new(cfg: SessionConfig) -> Self {
+        Engine { cfg, phase: Phase::Idle, session: Session::default(), pending_challenge: None, out_of_service: None }
+    }
+
+    /// While set, cards are not read and the screen says why (e.g. the journal is unusable).
+    pub fn set_out_of_service(&mut self, reason: Option<Notice>) {
+        self.out_of_service = reason;
+    }
+
+    pub fn config(&self) -> &SessionConfig {
+        &self.cfg
+    }
+
+    /// When the driver must send [`Event::Tick`].
+    pub fn deadline(&self) -> Option<Instant> {
+        self.session.deadline
+    }
+
+    /// Whether a session is in progress (a result is still to come).
+    pub fn in_progress(&self) -> bool {
+        !matches!(self.phase, Phase::Idle | Phase::Done { .. } | Phase::Stale)
+    }
+
+    pub fn session_id(&self) -> Option<&str> {
+        (!matches!(self.phase, Phase::Idle | Phase::Stale)).then_some(self.session.id.as_str())
+    }
+
+    pub fn handle(&mut self, event: Event, now: Now) -> Handled {
+        match event {
+            Event::CardInserted { session_id } => Ok(self.card_inserted(session_id, now)),
+            Event::CardRemoved => Ok(self.card_removed(now)),
+            Event::Card { session, answer } => {
+                if session.as_deref() != self.session_id() {
+                    // Stale: dropped here, with any secret it carries.
+                    return Ok(vec![]);
+                }
+                Ok(self.card_answer(answer, now))
+            }
+            Event::Command(cmd) => self.command(cmd, now),
+            Event::Tick => Ok(self.tick(now)),
+        }
+    }
+
+    fn card_inserted(&mut self, session_id: String, now: Now) -> Vec<Action> {
+        let mut actions = Vec::new();
+        if self.in_progress() {
+            // A removal we never saw: close the old session honestly first.
+            actions.extend(self.finish(Outcome::CardRemoved, Some(notice(&guidance::CARD_REMOVED)), now));
+        }
+        if self.out_of_service.is_some() {
+            self.become_idle();
+            actions.extend([Action::Signal(Signal::Error), Action::Changed]);
+            return actions;
+        }
+        self.session = Session { id: session_id, started_at: Some(now.wall), ..Session::default() };
+        self.phase = Phase::Reading;
+        self.session.deadline = Some(now.mono + self.cfg.timeouts.card_operation);
+        actions.extend([Action::Signal(Signal::CardDetected), Action::Card(CardOp::Check), Action::Changed]);
+        actions
+    }
+
+    fn card_removed(&mut self, now: Now) -> Vec<Action> {
+        match self.phase {
+            Phase::Idle => vec![],
+            Phase::Done { .. } | Phase::Stale => {
+                self.become_idle();
+                vec![Action::Signal(Signal::Idle), Action::Changed]
+            }
+            _ => {
+                let mut actions = self.finish(Outcome::CardRemoved, Some(notice(&guidance::CARD_REMOVED)), now);
+                // The card is gone: there is nobody to tell "take your card".
+                self.become_idle();
+                actions.push(Action::Changed);
+                actions
+            }
+        }
+    }
+
+    fn become_idle(&mut self) {
+        self.phase = Phase::Idle;
+        self.session = Session::default();
+    }
+
+    fn card_answer(&mut self, answer: CardAnswer, now: Now) -> Vec<Action> {
+        match (answer, &self.phase) {
+            (CardAnswer::Checked(result), Phase::Reading) => self.checked(result, now),
+            (CardAnswer::PinSigned(result), Phase::Verifying) => self.pin_signed(result, now),
+            (CardAnswer::Photo(result), Phase::Face { photo: PhotoState::Reading }) => self.photo(result, now),
+            // A late answer for a step the session already left (cancelled, timed out): its
+            // secrets are dropped here with it.
+            _ => vec![],
+        }
+    }
+
+    fn checked(&mut self, result: Result<Box<CardFacts>, CheckError>, now: Now) -> Vec<Action> {
+        let facts = match result {
+            Ok(facts) => facts,
+            Err(CheckError::Card(JpkiError::Transport(TransportError::CardRemoved))) => {
+                return self.card_removed(now);
+            }
+            Err(e) => return self.finish(Outcome::Failed, Some(notice_of(&e)), now),
+        };
+        match facts.report.validity {
+            Validity::ExpiringSoon => self.add_guidance(notice(&guidance::CERT_EXPIRING_SOON)),
+            Validity::Grace => self.add_guidance(notice(&guidance::CERT_GRACE)),
+            _ => {}
+        }
+        self.session.pin_tries = match facts.pin {
+            PinStatus::TriesLeft(n) => Some(n),
+            PinStatus::Blocked => Some(0),
+            PinStatus::NotSet => None,
+        };
+        match facts.pin {
+            PinStatus::Blocked => self.add_guidance(notice_of(&JpkiError::PinBlocked)),
+            PinStatus::NotSet => self.add_guidance(notice_of(&JpkiError::PinNotSet)),
+            PinStatus::TriesLeft(_) => {}
+        }
+        self.session.facts = Some(*facts);
+        self.offer_methods(now)
+    }
+
+    /// The methods the clinic enables, the card allows and the session has not ruled out.
+    fn methods(&self) -> Vec<Method> {
+        let Some(facts) = &self.session.facts else { return vec![] };
+        let physical_card = facts.report.kind == CardKind::MyNumberCard;
+        self.cfg
+            .methods
+            .iter()
+            .copied()
+            .filter(|m| !self.session.excluded.contains(m))
+            .filter(|m| match m {
+                Method::Pin => matches!(facts.pin, PinStatus::TriesLeft(n) if n > 0),
+                // A phone carries no card face: no photo to compare, by camera or by staff.
+                Method::Face | Method::Visual => physical_card,
+            })
+            .collect()
+    }
+
+    fn offer_methods(&mut self, now: Now) -> Vec<Action> {
+        let methods = self.methods();
+        match methods.as_slice() {
+            [] => {
+                let error = self.session.guidance.last().cloned().unwrap_or_else(|| notice(&guidance::NO_METHOD));
+                self.finish(Outcome::Failed, Some(error), now)
+            }
+            [only] => self.enter_method(*only, now),
+            _ => {
+                self.phase = Phase::ChooseMethod;
+                self.session.deadline = Some(now.mono + self.cfg.timeouts.choose_method);
+                vec![Action::Signal(Signal::WaitingForPatient), Action::Changed]
+            }
+        }
+    }
+
+    fn enter_method(&mut self, method: Method, now: Now) -> Vec<Action> {
+        let t = &self.cfg.timeouts;
+        let (phase, timeout, signal) = match method {
+            Method::Pin => {
+                let last = self.session.pin_tries == Some(1);
+                if last {
+                    self.session.notices.push(notice_of(&JpkiError::WrongPin { tries_left: 1 }));
+                }
+                (Phase::EnterPin, t.pin_entry, if last { Signal::Attention } else { Signal::WaitingForPatient })
+            }
+            Method::Face => (Phase::Face { photo: PhotoState::NotGiven }, t.face_check, Signal::WaitingForPatient),
+            Method::Visual => (Phase::Staff, t.staff_check, Signal::WaitingForStaff),
+        };
+        self.phase = phase;
+        self.session.deadline = Some(now.mono + timeout);
+        vec![Action::Signal(signal), Action::Changed]
+    }
+
+    fn command(&mut self, cmd: Command, now: Now) -> Handled {
+        match (cmd, self.phase.clone()) {
+            (Command::Challenge(nonce), _) => {
+                if !(16..=64).contains(&nonce.len()) {
+                    return Err(Refusal::BadChallenge);
+                }
+                self.pending_challenge = Some(nonce);
+                Ok(vec![])
+            }
+            (Command::Cancel, phase) => {
+                if !self.in_progress() {
+                    return Err(Refusal::NotWaiting("cancel"));
+                }
+                if let Phase::Consent { asked } = phase {
+                    self.close_consent(&asked, now);
+                }
+                Ok(self.finish(Outcome::Cancelled, None, now))
+            }
+            (Command::ChooseMethod(m), Phase::ChooseMethod) => {
+                if !self.methods().contains(&m) {
+                    return Err(Refusal::MethodNotAllowed(m));
+                }
+                self.session.notices.clear();
+                Ok(self.enter_method(m, now))
+            }
+            (Command::SubmitPin { pin, confirm_last_try }, Phase::EnterPin) => {
+                if self.session.pin_tries == Some(1) && !confirm_last_try {
+                    return Err(Refusal::LastTryNotConfirmed);
+                }
+                self.phase = Phase::Verifying;
+                self.session.notices.clear();
+                self.session.deadline = Some(now.mono + self.cfg.timeouts.card_operation);
+                let challenge = self.pending_challenge.take();
+                Ok(vec![
+                    Action::Card(CardOp::VerifyPinAndSign { pin, challenge }),
+                    Action::Signal(Signal::Working),
+                    Action::Changed,
+                ])
+            }
+            (Command::FaceReference { collation_b }, Phase::Face { photo }) => match photo {
+                PhotoState::NotGiven => {
+                    self.phase = Phase::Face { photo: PhotoState::Reading };
+                    Ok(vec![Action::Card(CardOp::ReadPhoto { collation_b }), Action::Changed])
+                }
+                PhotoState::Reading | PhotoState::Given => Err(Refusal::PhotoAlreadyGiven),
+            },
+            (Command::FaceVerdict { matched, score }, Phase::Face { photo }) => {
+                if photo != PhotoState::Given {
+                    return Err(Refusal::PhotoFirst);
+                }
+                if matched {
+                    self.session.auth = Some(AuthEvidence::Face { score });
+                    return Ok(self.start_consent(now));
+                }
+                self.session.face_failures += 1;
+                if self.session.face_failures < self.cfg.face_attempts {
+                    self.session.notices = vec![notice(&guidance::FACE_RETRY)];
+                    Ok(vec![Action::Signal(Signal::WaitingForPatient), Action::Changed])
+                } else {
+                    self.session.excluded.insert(Method::Face);
+                    self.session.notices = vec![notice(&guidance::FACE_FAILED)];
+                    self.add_guidance(notice(&guidance::FACE_FAILED));
+                    Ok(self.offer_methods(now))
+                }
+            }
+            (Command::Visual { confirmed, staff_id }, Phase::Staff) => {
+                let staff_id = staff_id.trim().to_string();
+                if staff_id.is_empty() {
+                    return Err(Refusal::StaffIdMissing);
+                }
+                if confirmed {
+                    self.session.auth = Some(AuthEvidence::Visual { staff_id });
+                    Ok(self.start_consent(now))
+                } else {
+                    Ok(self.finish(Outcome::Failed, Some(notice(&guidance::VISUAL_REJECTED)), now))
+                }
+            }
+            (Command::Consent(answer), Phase::Consent { asked }) => self.consent(answer, &asked, now),
+            (cmd, _) => Err(Refusal::NotWaiting(command_name(&cmd))),
+        }
+    }
+
+    fn pin_signed(&mut self, result: Result<super::PinSigned, JpkiError>, now: Now) -> Vec<Action> {
+        match result {
+            Ok(signed) => {
+                let verified = self.session.facts.as_ref().is_some_and(|f| {
+                    f.report.certificate.verify_signature(&signed.challenge, &signed.signature).is_ok()
+                });
+                if !verified {
+                    return self.finish(Outcome::Failed, Some(notice(&guidance::SIGNATURE_INVALID)), now);
+                }
+                self.session.pin_tries = Some(3);
+                let b64 = base64::engine::general_purpose::STANDARD;
+                self.session.auth = Some(AuthEvidence::Pin {
+                    challenge: b64.encode(&signed.challenge),
+                    signature: b64.encode(&signed.signature),
+                });
+                self.start_consent(now)
+            }
+            Err(JpkiError::WrongPin { tries_left }) if tries_left > 0 => {
+                self.session.pin_tries = Some(tries_left);
+                self.session.notices = vec![notice_of(&JpkiError::WrongPin { tries_left })];
+                self.phase = Phase::EnterPin;
+                self.session.deadline = Some(now.mono + self.cfg.timeouts.pin_entry);
+                let signal = if tries_left == 1 { Signal::Attention } else { Signal::WaitingForPatient };
+                vec![Action::Signal(signal), Action::Changed]
+            }
+            Err(JpkiError::WrongPin { .. } | JpkiError::PinBlocked) => {
+                self.session.pin_tries = Some(0);
+                self.session.excluded.insert(Method::Pin);
+                let locked = notice_of(&JpkiError::PinBlocked);
+                self.session.notices = vec![locked.clone()];
+                self.add_guidance(locked);
+                self.offer_methods(now)
+            }
+            Err(JpkiError::Transport(TransportError::CardRemoved)) => self.card_removed(now),
+            Err(e) => self.finish(Outcome::Failed, Some(notice_of(&e)), now),
+        }
+    }
+
+    fn photo(&mut self, result: Result<myna_hal::secret::FacePhoto, JpkiError>, now: Now) -> Vec<Action> {
+        match result {
+            Ok(photo) => {
+                self.phase = Phase::Face { photo: PhotoState::Given };
+                vec![Action::PhotoReady(photo), Action::Changed]
+            }
+            Err(JpkiError::Transport(TransportError::CardRemoved)) => {
+                let mut a = vec![Action::PhotoRefused(notice(&guidance::CARD_REMOVED))];
+                a.extend(self.card_removed(now));
+                a
+            }
+            Err(e @ JpkiError::WrongCollationB { .. }) => {
+                // The module may have misread the card face: it may ask again.
+                self.phase = Phase::Face { photo: PhotoState::NotGiven };
+                vec![Action::PhotoRefused(notice_of(&e)), Action::Changed]
+            }
+            Err(e) => {
+                let n = notice_of(&e);
+                self.session.excluded.insert(Method::Face);
+                self.session.notices = vec![n.clone()];
+                self.add_guidance(n.clone());
+                let mut a = vec![Action::PhotoRefused(n)];
+                a.extend(self.offer_methods(now));
+                a
+            }
+        }
+    }
+
+    /// Items asked in this session: in grace, no medication or medical-history sharing.
+    fn consent_items(&self) -> Vec<ConsentItem> {
+        let grace = self.session.facts.as_ref().is_some_and(|f| f.report.validity == Validity::Grace);
+        self.cfg.consent_items.iter().copied().filter(|i| !(grace && i.is_medical_history())).collect()
+    }
+
+    fn start_consent(&mut self, now: Now) -> Vec<Action> {
+        let asked = self.consent_items();
+        self.session.notices.clear();
+        if asked.is_empty() {
+            return self.finish(Outcome::Verified, None, now);
+        }
+        self.phase = Phase::Consent { asked };
+        self.session.deadline = Some(now.mono + self.cfg.timeouts.consent);
+        vec![Action::Signal(Signal::WaitingForPatient), Action::Changed]
+    }
+
+    fn consent(&mut self, answer: ConsentAnswer, asked: &[ConsentItem], now: Now) -> Handled {
+        match answer {
+            ConsentAnswer::All { all } => {
+                if all && !self.cfg.consent_all_shortcut {
+                    return Err(Refusal::AllNotOffered);
+                }
+                for item in asked {
+                    self.session.consent.insert(*item, all);
+                }
+            }
+            ConsentAnswer::Items(items) => {
+                if let Some(item) = items.keys().find(|i| !asked.contains(i)) {
+                    return Err(Refusal::NotAsked(*item));
+                }
+                self.session.consent.extend(items);
+            }
+        }
+        if asked.iter().all(|i| self.session.consent.contains_key(i)) {
+            return Ok(self.finish(Outcome::Verified, None, now));
+        }
+        self.session.deadline = Some(now.mono + self.cfg.timeouts.consent);
+        Ok(vec![Action::Changed])
+    }
+
+    /// Silence is not consent: every unanswered item becomes "no".
+    fn close_consent(&mut self, asked: &[ConsentItem], _now: Now) {
+        for item in asked {
+            self.session.consent.entry(*item).or_insert(false);
+        }
+    }
+
+    fn tick(&mut self, now: Now) -> Vec<Action> {
+        match self.session.deadline {
+            Some(d) if now.mono >= d => {}
+            _ => return vec![],
+        }
+        match self.phase.clone() {
+            Phase::Idle | Phase::Stale => {
+                self.session.deadline = None;
+                vec![]
+            }
+            Phase::Done { .. } => {
+                self.phase = Phase::Stale;
+                self.session.deadline = None;
+                vec![Action::Signal(Signal::Idle), Action::Changed]
+            }
+            Phase::Consent { asked } => {
+                self.close_consent(&asked, now);
+                self.finish(Outcome::Verified, None, now)
+            }
+            _ => self.finish(Outcome::TimedOut, Some(notice(&guidance::TIMED_OUT)), now),
+        }
+    }
+
+    fn add_guidance(&mut self, n: Notice) {
+        if !self.session.guidance.iter().any(|g| g.code == n.code) {
+            self.session.guidance.push(n);
+        }
+    }
+
+    /// Ends the session: the result is recorded, the card released, the patient told.
+    fn finish(&mut self, outcome: Outcome, error: Option<Notice>, now: Now) -> Vec<Action> {
+        let result = self.result(outcome, error, now.wall);
+        let signal = if outcome == Outcome::Verified { Signal::Success } else { Signal::Error };
+        self.phase = Phase::Done { outcome };
+        self.session.notices = result.error.iter().cloned().collect();
+        if outcome == Outcome::Verified {
+            self.session.notices.push(notice(&guidance::TAKE_CARD));
+        }
+        self.session.deadline = Some(now.mono + self.cfg.timeouts.take_card);
+        vec![Action::Card(CardOp::Release), Action::Record(Box::new(result)), Action::Signal(signal), Action::Changed]
+    }
+
+    fn result(&self, outcome: Outcome, error: Option<Notice>, wall: DateTime<Utc>) -> SessionResult {
+        let s = &self.session;
+        let consent = (s.auth.is_some() && !s.consent.is_empty()).then(|| ConsentRecord {
+            items: s.consent.clone(),
+            answered_at: stamp(wall),
+            valid_until: stamp(wall + CONSENT_VALIDITY),
+        });
+        SessionResult {
+            id: s.id.clone(),
+            seq: 0,
+            outcome,
+            started_at: stamp(s.started_at.unwrap_or(wall)),
+            finished_at: stamp(wall),
+            card: s.facts.as_ref().map(card_info),
+            auth: if outcome == Outcome::Verified || s.auth.is_some() { s.auth.clone() } else { None },
+            consent,
+            guidance: s.guidance.clone(),
+            error,
+        }
+    }
+
+    /// What the kiosk screen and reception see now.
+    pub fn view(&self, now: Instant) -> SessionView {
+        let s = &self.session;
+        let prompt = match &self.phase {
+            Phase::Idle | Phase::Stale if self.out_of_service.is_some() => Prompt::OutOfService,
+            Phase::Idle | Phase::Stale => Prompt::PlaceCard,
+            Phase::Reading => Prompt::Reading,
+            Phase::ChooseMethod => Prompt::ChooseMethod { methods: self.methods() },
+            Phase::EnterPin => {
+                let tries_left = s.pin_tries.unwrap_or(0);
+                Prompt::EnterPin { tries_left, last_try: tries_left == 1 }
+            }
+            Phase::Verifying => Prompt::Verifying,
+            Phase::Face { .. } => {
+                Prompt::FaceCheck { attempts_left: self.cfg.face_attempts.saturating_sub(s.face_failures) }
+            }
+            Phase::Staff => Prompt::StaffCheck,
+            Phase::Consent { asked } => {
+                let index = asked.iter().position(|i| !s.consent.contains_key(i)).unwrap_or(0);
+                let item = asked[index];
+                let (ja, en) = item.question();
+                Prompt::Consent {
+                    item,
+                    question_ja: ja.into(),
+                    question_en: en.into(),
+                    index: index + 1,
+                    total: asked.len(),
+                    allow_all: self.cfg.consent_all_shortcut,
+                }
+            }
+            Phase::Done { outcome } => Prompt::TakeCard { outcome: *outcome },
+        };
+        let mut allowed: Vec<&str> = match &self.phase {
+            Phase::Idle | Phase::Stale | Phase::Done { .. } => vec![],
+            Phase::Reading | Phase::Verifying => vec!["cancel"],
+            Phase::ChooseMethod => vec!["method", "cancel"],
+            Phase::EnterPin => vec!["pin", "cancel"],
+            Phase::Face { photo: PhotoState::NotGiven } => vec!["face/reference", "cancel"],
+            Phase::Face { photo: PhotoState::Reading } => vec!["cancel"],
+            Phase::Face { photo: PhotoState::Given } => vec!["face/verdict", "cancel"],
+            Phase::Staff => vec!["visual", "cancel"],
+            Phase::Consent { .. } => vec!["consent", "cancel"],
+        };
+        allowed.push("challenge");
+        SessionView {
+            id: self.session_id().map(str::to_string),
+            prompt,
+            allowed_actions: allowed.into_iter().map(str::to_string).collect(),
+            pin_tries_left: s.pin_tries,
+            deadline_ms: s.deadline.map(|d| d.saturating_duration_since(now).as_millis() as u64),
+            notices: match (&self.out_of_service, &self.phase) {
+                (Some(reason), Phase::Idle | Phase::Stale) => vec![reason.clone()],
+                _ => s.notices.clone(),
+            },
+            card: s.facts.as_ref().map(card_info),
+        }
+    }
+
+    /// Time until the deadline, for the driver's timer.
+    pub fn time_left(&self, now: Instant) -> Option<Duration> {
+        self.session.deadline.map(|d| d.saturating_duration_since(now))
+    }
+}
+
+fn command_name(cmd: &Command) -> &'static str {
+    match cmd {
+        Command::ChooseMethod(_) => "method",
+        Command::SubmitPin { .. } => "pin",
+        Command::FaceReference { .. } => "face/reference",
+        Command::FaceVerdict { .. } => "face/verdict",
+        Command::Visual { .. } => "visual",
+        Command::Consent(_) => "consent",
+        Command::Cancel => "cancel",
+        Command::Challenge(_) => "challenge",
+    }
+}
+
+fn stamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn card_info(f: &CardFacts) -> CardInfo {
+    let c = &f.report.certificate;
+    let mut chain = vec![c.issuer.clone()];
+    if f.report.chain.anchor_subject != c.issuer {
+        chain.push(f.report.chain.anchor_subject.clone());
+    }
+    CardInfo {
+        kind: f.report.kind.as_str().to_string(),
+        certificate: Some(CertificateInfo {
+            der: base64::engine::general_purpose::STANDARD.encode(&c.der),
+            serial: c.serial.clone(),
+            subject: c.subject.clone(),
+            issuer: c.issuer.clone(),
+            not_before: stamp(c.not_before),
+            not_after: stamp(c.not_after),
+            status: f.report.validity.as_str().to_string(),
+            chain,
+        }),
+    }
+}

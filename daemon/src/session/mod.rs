@@ -1,0 +1,202 @@
+//! The check-in session: a state machine that does no I/O.
+//!
+//! The [`Engine`] takes [`Event`]s (card inserted or removed, card answers, commands from the
+//! kiosk, face module, staff and reception, timer ticks) with the time injected ([`Now`]), and
+//! returns [`Action`]s (card operations, indicator signals, a result to record, the photo for
+//! the face module). One async driver performs them. Everything the patient sees comes from
+//! [`Engine::view`].
+
+pub mod config;
+mod engine;
+pub mod guidance;
+
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use myna_api::proto::{ConsentAnswer, ConsentItem, Method, Notice, SessionResult};
+use myna_hal::indicator::Signal;
+use myna_hal::jpki::{JpkiError, PinStatus};
+use myna_hal::secret::{CollationB, FacePhoto, Pin};
+use myna_hal::{Coded, Message};
+
+pub use config::{SessionConfig, Timeouts};
+pub use engine::Engine;
+
+use crate::card_check::{CardReport, CheckError};
+
+/// The time, injected: monotonic for timeouts, wall clock only for stamps and certificate dates
+/// (the Pi has no RTC; its wall clock may jump when NTP syncs).
+#[derive(Debug, Clone, Copy)]
+pub struct Now {
+    pub mono: Instant,
+    pub wall: DateTime<Utc>,
+}
+
+impl Now {
+    pub fn system() -> Self {
+        Now { mono: Instant::now(), wall: Utc::now() }
+    }
+}
+
+/// What the card told us before authentication.
+#[derive(Debug, Clone)]
+pub struct CardFacts {
+    pub report: CardReport,
+    pub pin: PinStatus,
+}
+
+/// Work for the card. The driver performs these in order on the card's connection.
+#[derive(Debug)]
+pub enum CardOp {
+    /// Identify, read and check the certificate, read the PIN counter.
+    Check,
+    /// VERIFY the PIN then SIGN `challenge` (a fresh random 32 bytes when `None`), in one
+    /// exclusive connection.
+    VerifyPinAndSign { pin: Pin, challenge: Option<Vec<u8>> },
+    /// Open the card face with 照合番号B and read the photo.
+    ReadPhoto { collation_b: CollationB },
+    /// Disconnect with RESET: no verified state outlives the session.
+    Release,
+}
+
+#[derive(Debug, Clone)]
+pub struct PinSigned {
+    pub challenge: Vec<u8>,
+    pub signature: Vec<u8>,
+}
+
+/// The outcome of a [`CardOp`].
+#[derive(Debug)]
+pub enum CardAnswer {
+    Checked(Result<Box<CardFacts>, CheckError>),
+    PinSigned(Result<PinSigned, JpkiError>),
+    Photo(Result<FacePhoto, JpkiError>),
+}
+
+/// What people and programs ask of the session through the API.
+#[derive(Debug)]
+pub enum Command {
+    ChooseMethod(Method),
+    SubmitPin {
+        pin: Pin,
+        confirm_last_try: bool,
+    },
+    FaceReference {
+        collation_b: CollationB,
+    },
+    FaceVerdict {
+        matched: bool,
+        score: Option<f64>,
+    },
+    Visual {
+        confirmed: bool,
+        staff_id: String,
+    },
+    Consent(ConsentAnswer),
+    Cancel,
+    /// Reception supplies the nonce the card signs at the next PIN check.
+    Challenge(Vec<u8>),
+}
+
+#[derive(Debug)]
+pub enum Event {
+    /// A card arrived; the driver names the session it starts.
+    CardInserted {
+        session_id: String,
+    },
+    CardRemoved,
+    /// The answer to a card operation, tagged with the session that asked for it: an answer
+    /// that arrives after its session ended must not touch the next one.
+    Card {
+        session: Option<String>,
+        answer: CardAnswer,
+    },
+    Command(Command),
+    /// The driver's timer fired at (or after) [`Engine::deadline`].
+    Tick,
+}
+
+#[derive(Debug)]
+pub enum Action {
+    Card(CardOp),
+    Signal(Signal),
+    /// A finished session, to be made durable and announced.
+    Record(Box<SessionResult>),
+    /// The face photo for the module that asked; handed over once, never stored.
+    PhotoReady(FacePhoto),
+    /// The photo could not be read; tell the module why.
+    PhotoRefused(Notice),
+    /// The view changed: publish it.
+    Changed,
+}
+
+/// A command that does not fit the session now. Nothing happened on the card.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("the session is not waiting for {0}")]
+    NotWaiting(&'static str),
+    #[error("method {0:?} is not available for this card")]
+    MethodNotAllowed(Method),
+    #[error("one PIN try is left: the kiosk must confirm the last try")]
+    LastTryNotConfirmed,
+    #[error("the face photo was already handed over in this session")]
+    PhotoAlreadyGiven,
+    #[error("ask for the reference photo before reporting a verdict")]
+    PhotoFirst,
+    #[error("consent item {0:?} is not asked in this session")]
+    NotAsked(ConsentItem),
+    #[error("consent to all is not offered")]
+    AllNotOffered,
+    #[error("a challenge is 16 to 64 bytes")]
+    BadChallenge,
+    #[error("a staff identifier is required")]
+    StaffIdMissing,
+}
+
+impl Coded for Refusal {
+    fn message(&self) -> Message {
+        match self {
+            Refusal::NotWaiting(_) => Message::new(
+                "NOT_WAITING",
+                "現在この操作はできません。",
+                "The session is not waiting for this action now.",
+            ),
+            Refusal::MethodNotAllowed(_) => Message::new(
+                "METHOD_NOT_ALLOWED",
+                "この方法は選べません。表示されている方法からお選びください。",
+                "This method is not available. Please choose one of the methods shown.",
+            ),
+            Refusal::LastTryNotConfirmed => Message::new(
+                "LAST_TRY_NOT_CONFIRMED",
+                "残り1回です。間違えるとロックされることを確認してから入力してください。",
+                "One try left: confirm that a wrong PIN will lock the card before submitting.",
+            ),
+            Refusal::PhotoAlreadyGiven => Message::new(
+                "PHOTO_ALREADY_GIVEN",
+                "顔写真はこの受付ですでに渡しています。",
+                "The reference photo was already handed over in this session.",
+            ),
+            Refusal::PhotoFirst => Message::new(
+                "PHOTO_FIRST",
+                "先に顔写真を取得してください。",
+                "Request the reference photo before reporting a verdict.",
+            ),
+            Refusal::NotAsked(_) => Message::new(
+                "CONSENT_ITEM_NOT_ASKED",
+                "この項目はこの受付では確認していません。",
+                "This consent item is not asked in this session.",
+            ),
+            Refusal::AllNotOffered => Message::new(
+                "CONSENT_ALL_NOT_OFFERED",
+                "まとめて同意はこの医療機関では使えません。",
+                "Consent to all is not offered by this clinic.",
+            ),
+            Refusal::BadChallenge => {
+                Message::new("CHALLENGE_FORMAT", "チャレンジは16〜64バイトです。", "A challenge is 16 to 64 bytes.")
+            }
+            Refusal::StaffIdMissing => {
+                Message::new("STAFF_ID_REQUIRED", "職員IDが必要です。", "A staff identifier is required.")
+            }
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! Talking to systemd: READY=1 once the kiosk can serve, STATUS= lines a technician reads in
+//! `systemctl status`, and WATCHDOG=1 pings that stop when the session driver stops working.
+//! Without `NOTIFY_SOCKET` (not under systemd) every call is a no-op.
+
+use std::time::Duration;
+
+use myna_api::proto::Prompt;
+use sd_notify::NotifyState;
+
+use crate::driver::DriverHandle;
+
+pub fn ready(status: &str) {
+    let _ = sd_notify::notify(&[NotifyState::Ready, NotifyState::Status(status)]);
+}
+
+pub fn status(status: &str) {
+    let _ = sd_notify::notify(&[NotifyState::Status(status)]);
+}
+
+pub fn stopping() {
+    let _ = sd_notify::notify(&[NotifyState::Stopping, NotifyState::Status("stopping")]);
+}
+
+fn describe(prompt: &Prompt) -> &'static str {
+    match prompt {
+        Prompt::PlaceCard => "idle: waiting for a card",
+        Prompt::OutOfService => "out of service: results cannot be recorded",
+        Prompt::TakeCard { .. } => "session finished: waiting for the card to be taken",
+        _ => "session in progress",
+    }
+}
+
+/// Pings the watchdog at half its interval, but only while the driver's loop is making
+/// progress: a stuck driver must get the service restarted, not kept alive by a timer.
+pub async fn watchdog(handle: DriverHandle) {
+    let Some(interval) = sd_notify::watchdog_enabled() else {
+        status_loop(handle).await;
+        return;
+    };
+    let period = (interval / 2).max(Duration::from_millis(50));
+    let mut last_beat = handle.heartbeat();
+    let mut last_status = "";
+    let mut warned = false;
+    loop {
+        tokio::time::sleep(period).await;
+        let beat = handle.heartbeat();
+        if beat != last_beat {
+            last_beat = beat;
+            warned = false;
+            let _ = sd_notify::notify(&[NotifyState::Watchdog]);
+        } else if !warned {
+            tracing::error!("the session driver is not making progress: watchdog pings stopped");
+            warned = true;
+        }
+        let now = describe(&handle.view().prompt);
+        if now != last_status {
+            status(now);
+            last_status = now;
+        }
+    }
+}
+
+async fn status_loop(handle: DriverHandle) {
+    let mut views = handle.watch_view();
+    let mut last = "";
+    loop {
+        let now = describe(&views.borrow_and_update().prompt);
+        if now != last {
+            status(now);
+            last = now;
+        }
+        if views.changed().await.is_err() {
+            return;
+        }
+    }
+}

@@ -1,0 +1,498 @@
+//! The HTTP API: every route, role and error through the router without a socket, then SSE
+//! with Last-Event-ID resume and graceful shutdown over a real socket.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Request, StatusCode};
+use http_body_util::{BodyExt, Full};
+use myna_api::auth::Tokens;
+use myna_api::backend::{Health, Role};
+use myna_api::router::{route, Api};
+use myna_hal::cert::TrustAnchors;
+use myna_hal::virtual_card::test_pki;
+use myna_kiosk::api_backend::DaemonBackend;
+use myna_kiosk::card_worker::CardWorker;
+use myna_kiosk::driver::Driver;
+use myna_kiosk::journal::Journal;
+use myna_kiosk::mock_reader::MockReader;
+use myna_kiosk::recorder::Recorder;
+use myna_kiosk::session::{Engine, SessionConfig};
+use serde_json::{json, Value};
+use tokio::sync::watch;
+
+const KIOSK: &str = "tok-kiosk";
+const RECEPTION: &str = "tok-reception";
+const STAFF: &str = "tok-staff";
+const FACE: &str = "tok-face";
+const BENCH: &str = "tok-bench";
+
+struct Fixture {
+    api: Arc<Api<DaemonBackend>>,
+    stop: watch::Sender<bool>,
+}
+
+fn fixture(bench: bool) -> Fixture {
+    let mut anchors = TrustAnchors::default();
+    anchors.add_pem(test_pki().auth_ca_pem().as_bytes()).unwrap();
+    let (reader, presence) = MockReader::new();
+    let recorder = Recorder::new(Journal::in_memory());
+    let worker = CardWorker::new(reader.slot(), anchors);
+    let (driver, handle) =
+        Driver::new(Engine::new(SessionConfig::default()), worker, presence, recorder.clone(), |_s| {});
+    tokio::spawn(driver.run());
+    let health = Health {
+        status: "ok".into(),
+        version: "test".into(),
+        reader: "ok".into(),
+        indicators: "ok".into(),
+        journal: "ok".into(),
+        mock: bench,
+    };
+    let backend = Arc::new(DaemonBackend {
+        handle,
+        journal: recorder.journal.clone(),
+        metrics: recorder.metrics.clone(),
+        bench: bench.then_some(reader),
+        health,
+    });
+    let mut tokens = Tokens::new();
+    for (t, r) in [
+        (KIOSK, Role::Kiosk),
+        (RECEPTION, Role::Reception),
+        (STAFF, Role::Staff),
+        (FACE, Role::Face),
+        (BENCH, Role::Bench),
+    ] {
+        tokens.add(t.into(), vec![r]);
+    }
+    let (stop, stop_rx) = watch::channel(false);
+    Fixture { api: Arc::new(Api::new(backend, tokens, stop_rx)), stop }
+}
+
+struct Answer {
+    status: StatusCode,
+    content_type: String,
+    body: Bytes,
+}
+
+impl Answer {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("{e}: {:?}", self.body))
+    }
+    fn code(&self) -> String {
+        self.json()["code"].as_str().unwrap_or_default().to_string()
+    }
+}
+
+async fn call(f: &Fixture, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Answer {
+    let mut req = Request::builder().method(method).uri(path);
+    if let Some(t) = token {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    let body = match body {
+        Some(v) => {
+            req = req.header("content-type", "application/json");
+            Full::new(Bytes::from(v.to_string()))
+        }
+        None => Full::new(Bytes::new()),
+    };
+    raw(f, req.body(body).unwrap()).await
+}
+
+async fn raw(f: &Fixture, req: Request<Full<Bytes>>) -> Answer {
+    let r = route(&f.api, req).await;
+    let status = r.status();
+    let content_type = r.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    let body = r.into_body().collect().await.unwrap().to_bytes();
+    Answer { status, content_type, body }
+}
+
+async fn wait_prompt(f: &Fixture, kind: &str) -> Value {
+    for _ in 0..200 {
+        let v = call(f, "GET", "/v1/session", Some(KIOSK), None).await.json();
+        if v["prompt"]["kind"] == kind {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("prompt {kind} not reached");
+}
+
+async fn tap(f: &Fixture, profile: &str) {
+    let a = call(f, "POST", "/v1/bench/card", Some(BENCH), Some(json!({ "profile": profile }))).await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+}
+
+#[tokio::test]
+async fn a_pin_check_in_over_the_api_and_its_result() {
+    let f = fixture(true);
+    assert_eq!(call(&f, "GET", "/v1/health", None, None).await.json()["status"], "ok");
+    tap(&f, "valid").await;
+    let v = wait_prompt(&f, "choose_method").await;
+    assert_eq!(v["allowed_actions"], json!(["method", "cancel", "challenge"]));
+    assert_eq!(v["card"]["certificate"]["status"], "valid");
+
+    let nonce = base64_of(&[9u8; 32]);
+    assert_eq!(
+        call(&f, "POST", "/v1/session/challenge", Some(RECEPTION), Some(json!({ "challenge": nonce }))).await.status,
+        StatusCode::OK
+    );
+    let a = call(&f, "POST", "/v1/session/method", Some(KIOSK), Some(json!({ "method": "pin" }))).await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert_eq!(a.json()["prompt"], json!({ "kind": "enter_pin", "tries_left": 3, "last_try": false }));
+    let a = call(&f, "POST", "/v1/session/pin", Some(KIOSK), Some(json!({ "pin": "123" }))).await;
+    assert_eq!((a.status, a.code()), (StatusCode::BAD_REQUEST, "PIN_FORMAT".into()));
+    let a = call(&f, "POST", "/v1/session/pin", Some(KIOSK), Some(json!({ "pin": "1234", "confirm_last_try": false })))
+        .await;
+    assert_eq!(a.status, StatusCode::OK);
+    wait_prompt(&f, "consent").await;
+    let a = call(
+        &f,
+        "POST",
+        "/v1/session/consent",
+        Some(KIOSK),
+        Some(json!({ "medication": true, "limit_amount": false })),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK);
+    wait_prompt(&f, "take_card").await;
+
+    let page = call(&f, "GET", "/v1/results?after=0&limit=10", Some(RECEPTION), None).await.json();
+    assert_eq!(page["next_after"], 1);
+    let r = &page["results"][0];
+    assert_eq!(r["outcome"], "verified");
+    assert_eq!(r["auth"]["method"], "pin");
+    assert_eq!(r["auth"]["challenge"], nonce);
+    assert_eq!(r["consent"]["items"], json!({ "medication": true, "limit_amount": false }));
+    let id = r["id"].as_str().unwrap();
+    assert_eq!(call(&f, "GET", &format!("/v1/results/{id}"), Some(RECEPTION), None).await.json()["seq"], 1);
+    assert_eq!(call(&f, "POST", &format!("/v1/results/{id}/ack"), Some(RECEPTION), None).await.status, StatusCode::OK);
+    assert_eq!(call(&f, "POST", "/v1/results/nope/ack", Some(RECEPTION), None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(call(&f, "GET", "/v1/results/nope", Some(RECEPTION), None).await.status, StatusCode::NOT_FOUND);
+    let empty = call(&f, "GET", "/v1/results?after=1", Some(RECEPTION), None).await.json();
+    assert_eq!(empty["results"], json!([]));
+    let metrics = call(&f, "GET", "/metrics", Some(STAFF), None).await;
+    let text = String::from_utf8(metrics.body.to_vec()).unwrap();
+    assert!(text.contains("myna_sessions_total{outcome=\"verified\"} 1"), "{text}");
+    assert_eq!(call(&f, "DELETE", "/v1/bench/card", Some(BENCH), None).await.status, StatusCode::OK);
+    wait_prompt(&f, "place_card").await;
+}
+
+fn base64_of(b: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(b)
+}
+
+#[tokio::test]
+async fn the_face_module_gets_the_photo_once_as_jp2() {
+    let f = fixture(true);
+    tap(&f, "valid").await;
+    wait_prompt(&f, "choose_method").await;
+    call(&f, "POST", "/v1/session/method", Some(KIOSK), Some(json!({ "method": "face" }))).await;
+    let body = json!({ "collation_b": myna_hal::virtual_card::DEFAULT_COLLATION_B });
+    let a = call(&f, "POST", "/v1/session/face/reference", Some(FACE), Some(body.clone())).await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert_eq!(a.content_type, "image/jp2");
+    assert_eq!(&a.body[..], myna_hal::virtual_card::TEST_PHOTO_JP2);
+    let again = call(&f, "POST", "/v1/session/face/reference", Some(FACE), Some(body)).await;
+    assert_eq!((again.status, again.code()), (StatusCode::CONFLICT, "PHOTO_ALREADY_GIVEN".into()));
+    let bad =
+        call(&f, "POST", "/v1/session/face/verdict", Some(FACE), Some(json!({ "matched": true, "score": 7.5 }))).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let ok =
+        call(&f, "POST", "/v1/session/face/verdict", Some(FACE), Some(json!({ "matched": true, "score": 0.97 }))).await;
+    assert_eq!(ok.status, StatusCode::OK);
+    wait_prompt(&f, "consent").await;
+    assert_eq!(
+        call(&f, "POST", "/v1/session/consent", Some(KIOSK), Some(json!({ "all": false }))).await.status,
+        StatusCode::OK
+    );
+    let r = call(&f, "GET", "/v1/results", Some(RECEPTION), None).await.json();
+    assert_eq!(r["results"][0]["auth"], json!({ "method": "face", "score": 0.97 }));
+}
+
+#[tokio::test]
+async fn roles_and_tokens() {
+    let f = fixture(true);
+    let cases: &[(&str, &str, &[&str])] = &[
+        ("GET", "/v1/session", &[KIOSK, RECEPTION, STAFF]),
+        ("POST", "/v1/session/method", &[KIOSK]),
+        ("POST", "/v1/session/pin", &[KIOSK]),
+        ("POST", "/v1/session/consent", &[KIOSK]),
+        ("POST", "/v1/session/face/reference", &[FACE]),
+        ("POST", "/v1/session/face/verdict", &[FACE]),
+        ("POST", "/v1/session/visual", &[STAFF]),
+        ("POST", "/v1/session/cancel", &[KIOSK, STAFF]),
+        ("POST", "/v1/session/challenge", &[RECEPTION]),
+        ("GET", "/v1/results", &[RECEPTION]),
+        ("GET", "/v1/results/x", &[RECEPTION]),
+        ("POST", "/v1/results/x/ack", &[RECEPTION]),
+        ("GET", "/metrics", &[RECEPTION, STAFF]),
+        ("DELETE", "/v1/bench/card", &[BENCH]),
+    ];
+    for (method, path, allowed) in cases {
+        let none = call(&f, method, path, None, None).await;
+        assert_eq!(none.status, StatusCode::UNAUTHORIZED, "{method} {path} without token");
+        assert_eq!(none.code(), "UNAUTHORIZED");
+        let wrong = call(&f, method, path, Some("not-a-token"), None).await;
+        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED, "{method} {path} wrong token");
+        for t in [KIOSK, RECEPTION, STAFF, FACE, BENCH] {
+            let a = call(&f, method, path, Some(t), None).await;
+            if allowed.contains(&t) {
+                assert!(
+                    !matches!(a.status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN),
+                    "{method} {path} as {t}: {}",
+                    a.status
+                );
+            } else {
+                assert_eq!(a.status, StatusCode::FORBIDDEN, "{method} {path} as {t}");
+                assert_eq!(a.content_type, "application/problem+json");
+            }
+        }
+    }
+    // Public routes.
+    assert_eq!(call(&f, "GET", "/v1/health", None, None).await.status, StatusCode::OK);
+    let doc = call(&f, "GET", "/v1/openapi.json", None, None).await.json();
+    assert_eq!(doc["openapi"], "3.1.0");
+}
+
+#[tokio::test]
+async fn bad_requests_get_clear_problems() {
+    let f = fixture(true);
+    tap(&f, "valid").await;
+    wait_prompt(&f, "choose_method").await;
+    // Wrong content type.
+    let req = Request::builder()
+        .method("POST")
+        .uri("/v1/session/method")
+        .header("authorization", format!("Bearer {KIOSK}"))
+        .header("content-type", "text/plain")
+        .body(Full::new(Bytes::from_static(b"{\"method\":\"pin\"}")))
+        .unwrap();
+    let a = raw(&f, req).await;
+    assert_eq!((a.status, a.code()), (StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE".into()));
+    // Oversized body.
+    let big = format!("{{\"method\":\"{}\"}}", "x".repeat(70_000));
+    let req = Request::builder()
+        .method("POST")
+        .uri("/v1/session/method")
+        .header("authorization", format!("Bearer {KIOSK}"))
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from(big)))
+        .unwrap();
+    assert_eq!(raw(&f, req).await.status, StatusCode::PAYLOAD_TOO_LARGE);
+    // Malformed JSON, unknown fields, wrong enum: 400, and a PIN is never echoed back.
+    for body in [json!({ "method": "iris" }), json!({ "method": "pin", "extra": 1 }), json!([])] {
+        let a = call(&f, "POST", "/v1/session/method", Some(KIOSK), Some(body)).await;
+        assert_eq!((a.status, a.code()), (StatusCode::BAD_REQUEST, "BAD_REQUEST_BODY".into()));
+        let p = a.json();
+        assert!(p["ja"].as_str().unwrap().len() > 3 && p["en"].as_str().unwrap().len() > 3);
+    }
+    call(&f, "POST", "/v1/session/method", Some(KIOSK), Some(json!({ "method": "pin" }))).await;
+    let a = call(&f, "POST", "/v1/session/pin", Some(KIOSK), Some(json!({ "pin": 4711 }))).await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST);
+    assert!(!String::from_utf8_lossy(&a.body).contains("4711"));
+    // An action the session is not waiting for: 409.
+    let a = call(&f, "POST", "/v1/session/consent", Some(KIOSK), Some(json!({ "all": true }))).await;
+    assert_eq!((a.status, a.code()), (StatusCode::CONFLICT, "NOT_WAITING".into()));
+    // Bad queries and unknown paths.
+    assert_eq!(call(&f, "GET", "/v1/results?limit=0", Some(RECEPTION), None).await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(call(&f, "GET", "/v1/results?after=-1", Some(RECEPTION), None).await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(call(&f, "GET", "/v1/nothing", Some(KIOSK), None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(call(&f, "DELETE", "/v1/session", Some(KIOSK), None).await.status, StatusCode::METHOD_NOT_ALLOWED);
+    let bad_challenge = json!({ "challenge": "c2hvcnQ=" });
+    assert_eq!(
+        call(&f, "POST", "/v1/session/challenge", Some(RECEPTION), Some(bad_challenge)).await.code(),
+        "CHALLENGE_FORMAT"
+    );
+    let bad_profile = call(&f, "POST", "/v1/bench/card", Some(BENCH), Some(json!({ "profile": "gold" }))).await;
+    assert_eq!((bad_profile.status, bad_profile.code()), (StatusCode::BAD_REQUEST, "UNKNOWN_PROFILE".into()));
+}
+
+#[tokio::test]
+async fn pin_floods_are_throttled() {
+    let f = fixture(true);
+    tap(&f, "valid").await;
+    wait_prompt(&f, "choose_method").await;
+    let mut statuses = vec![];
+    for _ in 0..7 {
+        statuses.push(call(&f, "POST", "/v1/session/pin", Some(KIOSK), Some(json!({ "pin": "12" }))).await.status);
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count(), 2, "{statuses:?}");
+}
+
+#[tokio::test]
+async fn bench_routes_exist_only_with_mock() {
+    let f = fixture(false);
+    let a = call(&f, "POST", "/v1/bench/card", Some(BENCH), Some(json!({ "profile": "valid" }))).await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND);
+}
+
+type SseEvent = (Option<u64>, String, Value);
+
+async fn sse_events(addr: std::net::SocketAddr, last_id: Option<u64>, want: usize) -> Vec<SseEvent> {
+    sse_until(addr, last_id, move |e: &[SseEvent]| e.len() >= want).await
+}
+
+/// Reads SSE frames from a raw HTTP/1.1 connection until `done` says enough.
+async fn sse_until(
+    addr: std::net::SocketAddr,
+    last_id: Option<u64>,
+    done: impl Fn(&[SseEvent]) -> bool,
+) -> Vec<SseEvent> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let resume = last_id.map(|i| format!("Last-Event-ID: {i}\r\n")).unwrap_or_default();
+    let req = format!("GET /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {RECEPTION}\r\n{resume}\r\n");
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut buf = Vec::new();
+    let mut events = vec![];
+    tokio::time::timeout(Duration::from_secs(10), async {
+        let mut chunk = [0u8; 8192];
+        while !done(&events) {
+            let n = s.read(&mut chunk).await.unwrap();
+            assert!(n > 0, "stream closed early");
+            buf.extend_from_slice(&chunk[..n]);
+            let text = String::from_utf8_lossy(&buf).to_string();
+            events = parse_sse(&text);
+        }
+    })
+    .await
+    .expect("events in time");
+    events
+}
+
+fn parse_sse(text: &str) -> Vec<SseEvent> {
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+    let mut out = vec![];
+    for block in body.split("\n\n") {
+        let (mut id, mut event, mut data) = (None, String::new(), None);
+        for line in block.lines() {
+            if let Some(v) = line.strip_prefix("id: ") {
+                id = v.trim().parse().ok();
+            } else if let Some(v) = line.strip_prefix("event: ") {
+                event = v.trim().to_string();
+            } else if let Some(v) = line.strip_prefix("data: ") {
+                data = serde_json::from_str(v).ok();
+            }
+        }
+        if let Some(d) = data {
+            out.push((id, event, d));
+        }
+    }
+    out
+}
+
+async fn finish_one(f: &Fixture, profile: &str) {
+    tap(f, profile).await;
+    wait_prompt(f, "take_card").await;
+    call(f, "DELETE", "/v1/bench/card", Some(BENCH), None).await;
+    wait_prompt(f, "place_card").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sse_streams_and_resumes_with_last_event_id_then_shuts_down_gracefully() {
+    let f = fixture(true);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut stop_rx = f.stop.subscribe();
+    let server = tokio::spawn(myna_api::server::serve(
+        listener,
+        f.api.clone(),
+        myna_api::server::Limits::default(),
+        async move {
+            let _ = stop_rx.wait_for(|s| *s).await;
+        },
+    ));
+    // Three refused cards make three results, quickly.
+    for p in ["expired", "juki", "not-jpki"] {
+        finish_one(&f, p).await;
+    }
+    // A fresh subscriber sees the current session only; a resuming one gets what it missed.
+    let fresh = sse_events(addr, None, 1).await;
+    assert_eq!(fresh[0].1, "session");
+    let resumed = sse_events(addr, Some(1), 3).await;
+    let ids: Vec<_> = resumed.iter().map(|e| (e.0, e.1.as_str())).collect();
+    assert_eq!(ids, [(Some(2), "result"), (Some(3), "result"), (None, "session")]);
+    assert_eq!(resumed[0].2["error"]["code"], "JUKI_CARD");
+
+    // Live: a subscriber sees the next session's result with the next id.
+    let live = tokio::spawn(sse_until(addr, Some(3), |e: &[SseEvent]| e.iter().any(|e| e.0.is_some())));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    finish_one(&f, "expired").await;
+    let live = live.await.unwrap();
+    assert!(live.iter().any(|e| e.0 == Some(4) && e.1 == "result"), "{live:?}");
+
+    // Graceful shutdown ends open SSE streams and the server.
+    let open = tokio::spawn(async move { sse_events(addr, None, 99).await });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    f.stop.send(true).unwrap();
+    tokio::time::timeout(Duration::from_secs(8), server).await.expect("server stopped").unwrap();
+    assert!(open.await.is_err(), "the open stream was closed by the shutdown");
+}
+
+async fn serve_with(f: &Fixture, limits: myna_api::server::Limits) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut stop_rx = f.stop.subscribe();
+    tokio::spawn(myna_api::server::serve(listener, f.api.clone(), limits, async move {
+        let _ = stop_rx.wait_for(|s| *s).await;
+    }));
+    addr
+}
+
+/// Reads until the peer closes (or 5 s pass): what a client sees of a refused connection.
+async fn read_until_closed(s: &mut tokio::net::TcpStream) -> Option<Vec<u8>> {
+    use tokio::io::AsyncReadExt;
+    let mut out = vec![];
+    tokio::time::timeout(Duration::from_secs(5), async {
+        let mut b = [0u8; 1024];
+        loop {
+            match s.read(&mut b).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => out.extend_from_slice(&b[..n]),
+            }
+        }
+    })
+    .await
+    .ok()
+    .map(|_| out)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_never_sends_its_headers_is_cut_off() {
+    use tokio::io::AsyncWriteExt;
+    let f = fixture(true);
+    let limits = myna_api::server::Limits { header_read_timeout: Duration::from_millis(300), ..Default::default() };
+    let addr = serve_with(&f, limits).await;
+    let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
+    slow.write_all(b"GET /v1/health HTTP/1.1\r\nHost:").await.unwrap();
+    assert!(read_until_closed(&mut slow).await.is_some(), "the server closed the slow connection");
+    // Meanwhile and after, normal clients are served.
+    let mut ok = tokio::net::TcpStream::connect(addr).await.unwrap();
+    ok.write_all(b"GET /v1/health HTTP/1.1\r\nHost: k\r\nConnection: close\r\n\r\n").await.unwrap();
+    let answer = read_until_closed(&mut ok).await.unwrap();
+    assert!(answer.starts_with(b"HTTP/1.1 200"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_beyond_the_limit_are_closed_at_once() {
+    use tokio::io::AsyncWriteExt;
+    let f = fixture(true);
+    let limits = myna_api::server::Limits { max_connections: 2, ..Default::default() };
+    let addr = serve_with(&f, limits).await;
+    let _a = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let _b = tokio::net::TcpStream::connect(addr).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut c = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let _ = c.write_all(b"GET /v1/health HTTP/1.1\r\nHost: k\r\n\r\n").await;
+    let answer = read_until_closed(&mut c).await.expect("closed, not left hanging");
+    assert!(answer.is_empty(), "no answer over the limit");
+    drop((_a, _b));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut d = tokio::net::TcpStream::connect(addr).await.unwrap();
+    d.write_all(b"GET /v1/health HTTP/1.1\r\nHost: k\r\nConnection: close\r\n\r\n").await.unwrap();
+    assert!(read_until_closed(&mut d).await.unwrap().starts_with(b"HTTP/1.1 200"), "served once below the limit");
+}

@@ -1,0 +1,163 @@
+//! The configuration file: the annotated example is the defaults, every key is read, and every
+//! rejection names the file, the line and what is wrong.
+
+use std::time::Duration;
+
+use myna_api::backend::Role;
+use myna_api::proto::{ConsentItem, Method};
+use myna_kiosk::config::{Config, LogFormat};
+use myna_kiosk::session::SessionConfig;
+
+const EXAMPLE: &str = include_str!("../config.example.toml");
+
+#[test]
+fn the_annotated_example_is_exactly_the_defaults() {
+    let example = Config::parse(EXAMPLE, "config.example.toml").unwrap();
+    let empty = Config::parse("", "empty.toml").unwrap();
+    assert_eq!(example.session_config(), SessionConfig::default());
+    assert_eq!(empty.session_config(), SessionConfig::default());
+    assert_eq!(example.retention(), empty.retention());
+    assert_eq!(example.api.listen.get_ref(), empty.api.listen.get_ref());
+    assert_eq!(example.trust.anchors.get_ref(), empty.trust.anchors.get_ref());
+    assert_eq!(example.journal.dir, empty.journal.dir);
+}
+
+#[test]
+fn every_documented_key_is_read() {
+    let text = r#"
+[reader]
+name = "RC-S300"
+exact = true
+
+[session]
+methods = ["pin", "visual"]
+consent_items = ["medication", "limit_amount", "diagnosis", "health_checkups", "surgery", "specific_diseases", "electronic_prescription"]
+consent_all_shortcut = false
+face_attempts = 2
+
+[session.timeouts]
+card_operation_secs = 11
+choose_method_secs = 12
+pin_entry_secs = 13
+face_check_secs = 14
+staff_check_secs = 15
+consent_secs = 16
+take_card_secs = 17
+
+[api]
+listen = "192.168.1.20:8443"
+unix_socket = "/run/myna-kiosk/api.sock"
+allow_plain_http_on_lan = false
+max_connections = 64
+header_read_timeout_secs = 5
+
+[api.tls]
+cert = "/etc/myna-kiosk/tls/cert.pem"
+key = "/etc/myna-kiosk/tls/key.pem"
+
+[[api.tokens]]
+name = "reception PC"
+token_file = "/etc/myna-kiosk/tokens/reception"
+roles = ["reception", "staff"]
+
+[[api.tokens]]
+token = "0123456789abcdef0123"
+roles = ["kiosk"]
+
+[trust]
+anchors = ["/a.pem"]
+
+[journal]
+dir = "/srv/kiosk"
+acknowledged_retention_hours = 12
+unacknowledged_retention_days = 3
+
+[log]
+format = "json"
+level = "debug"
+"#;
+    let c = Config::parse(text, "full.toml").unwrap();
+    assert_eq!((c.reader.name.as_str(), c.reader.exact), ("RC-S300", true));
+    let s = c.session_config();
+    assert_eq!(s.methods, [Method::Pin, Method::Visual]);
+    assert_eq!(s.consent_items.len(), 7);
+    assert_eq!(s.consent_items[6], ConsentItem::ElectronicPrescription);
+    assert!(!s.consent_all_shortcut);
+    assert_eq!(s.face_attempts, 2);
+    let t = s.timeouts;
+    assert_eq!(
+        [t.card_operation, t.choose_method, t.pin_entry, t.face_check, t.staff_check, t.consent, t.take_card],
+        [11, 12, 13, 14, 15, 16, 17].map(Duration::from_secs)
+    );
+    assert_eq!(c.api.listen.get_ref().to_string(), "192.168.1.20:8443");
+    assert_eq!(c.api.unix_socket.as_deref(), Some(std::path::Path::new("/run/myna-kiosk/api.sock")));
+    assert_eq!(*c.api.max_connections.get_ref(), 64);
+    assert_eq!(*c.api.header_read_timeout_secs.get_ref(), 5);
+    assert!(c.api.tls.is_some());
+    assert_eq!(c.api.tokens.len(), 2);
+    assert_eq!(c.api.tokens[0].get_ref().roles, [Role::Reception, Role::Staff]);
+    assert_eq!(c.api.tokens[0].get_ref().name, "reception PC");
+    assert_eq!(c.trust.anchors.get_ref().len(), 1);
+    assert_eq!(c.journal.dir, std::path::Path::new("/srv/kiosk"));
+    assert_eq!(c.retention().acknowledged, Duration::from_secs(12 * 3600));
+    assert_eq!(c.retention().unacknowledged, Duration::from_secs(3 * 86_400));
+    assert_eq!((c.log.format, c.log.level.as_str()), (LogFormat::Json, "debug"));
+    // The token never shows in Debug output.
+    assert!(!format!("{:?}", c.api.tokens).contains("0123456789abcdef0123"));
+}
+
+fn rejected(text: &str) -> String {
+    Config::parse(text, "/etc/myna-kiosk/config.toml").unwrap_err().to_string()
+}
+
+#[test]
+fn every_rejection_says_where_and_what() {
+    let cases: &[(&str, &str)] = &[
+        ("[reader]\nnmae = \"x\"\n", ":2:1: unknown field `nmae`"),
+        ("[sesion]\n", ":1:2: unknown field `sesion`"),
+        ("[session]\nmethods = [\"iris\"]\n", ":2:12: unknown variant `iris`"),
+        ("[session]\nmethods = []\n", ":2:11: session.methods: enable at least one"),
+        ("[session]\nmethods = [\"pin\", \"pin\"]\n", ":2:11: session.methods: a method is listed twice"),
+        ("[session]\nconsent_items = [\"blood_type\"]\n", "unknown variant `blood_type`"),
+        ("[session]\nconsent_items = [\"surgery\", \"surgery\"]\n", "session.consent_items: an item is listed twice"),
+        ("[session]\nface_attempts = 0\n", ":2:17: session.face_attempts: between 1 and 10"),
+        ("[session.timeouts]\npin_entry_secs = 0\n", ":2:18: session.timeouts.pin_entry_secs: between 1 and 3600"),
+        ("[session.timeouts]\nconsent_secs = 99999\n", "session.timeouts.consent_secs: between 1 and 3600"),
+        ("[session.timeouts]\npin_entry_secs = \"60\"\n", ":2:18: invalid type: string \"60\", expected u64"),
+        ("[api]\nlisten = \"0.0.0.0:8787\"\n", ":2:10: api.listen = \"0.0.0.0:8787\" is not a loopback address"),
+        ("[api]\nlisten = \"localhost\"\n", ":2:10: invalid socket address"),
+        ("[api]\nmax_connections = 0\n", "api.max_connections: between 1 and 65536"),
+        ("[api]\nheader_read_timeout_secs = 0\n", "api.header_read_timeout_secs: between 1 and 300"),
+        ("[api.tls]\ncert = \"/c.pem\"\n", "missing field `key`"),
+        ("[[api.tokens]]\nroles = [\"kiosk\"]\n", ":1:1: api.tokens: give exactly one of token or token_file"),
+        ("[[api.tokens]]\ntoken = \"short\"\nroles = [\"kiosk\"]\n", "api.tokens: a token has at least 16 characters"),
+        (
+            "[[api.tokens]]\ntoken = \"0123456789abcdef\"\nroles = []\n",
+            "api.tokens: each token needs at least one role",
+        ),
+        ("[[api.tokens]]\ntoken = \"0123456789abcdef\"\nroles = [\"admin\"]\n", "unknown variant `admin`"),
+        ("[trust]\nanchors = []\n", "trust.anchors: at least one CA certificate file"),
+        ("[journal]\nacknowledged_retention_hours = 0\n", "journal.acknowledged_retention_hours: between 1 and 720"),
+        ("[journal]\nunacknowledged_retention_days = 365\n", "journal.unacknowledged_retention_days: between 1 and 90"),
+        ("[log]\nformat = \"xml\"\n", "unknown variant `xml`"),
+        ("[log]\nlevel = \"[[[\"\n", "log.level: \"[[[\" is not a valid filter"),
+        ("this is not toml", "/etc/myna-kiosk/config.toml:1:"),
+    ];
+    for (text, expected) in cases {
+        let message = rejected(text);
+        assert!(message.starts_with("/etc/myna-kiosk/config.toml"), "{message}");
+        assert!(message.contains(expected), "for {text:?}\n  got: {message}\n  want: {expected}");
+    }
+}
+
+#[test]
+fn a_lan_address_with_tls_or_explicit_plain_http_is_accepted() {
+    Config::parse("[api]\nlisten = \"0.0.0.0:8443\"\n[api.tls]\ncert = \"/c\"\nkey = \"/k\"\n", "c").unwrap();
+    Config::parse("[api]\nlisten = \"0.0.0.0:8787\"\nallow_plain_http_on_lan = true\n", "c").unwrap();
+}
+
+#[test]
+fn a_missing_file_is_a_clear_error() {
+    let e = Config::load(std::path::Path::new("/nonexistent/myna.toml")).unwrap_err();
+    assert!(e.to_string().starts_with("/nonexistent/myna.toml: cannot read the file"), "{e}");
+}

@@ -1,0 +1,112 @@
+//! The async driver: commands through the handle, the photo handed to the face module once,
+//! refusals, results with their seq, removal, and a card operation that never blocks the API.
+
+use std::time::Duration;
+
+use myna_api::proto::{Method, Outcome, Prompt};
+use myna_hal::cert::TrustAnchors;
+use myna_hal::secret::{CollationB, Pin};
+use myna_hal::virtual_card::{test_pki, CardOptions, Profile, VirtualCard, DEFAULT_COLLATION_B, TEST_PHOTO_JP2};
+use myna_kiosk::card_worker::CardWorker;
+use myna_kiosk::driver::{Driver, DriverHandle, Reply};
+use myna_kiosk::journal::Journal;
+use myna_kiosk::mock_reader::MockReader;
+use myna_kiosk::recorder::Recorder;
+use myna_kiosk::session::{Command, Engine, Refusal, SessionConfig};
+
+fn start() -> (DriverHandle, MockReader) {
+    let mut anchors = TrustAnchors::default();
+    anchors.add_pem(test_pki().auth_ca_pem().as_bytes()).unwrap();
+    let (reader, presence) = MockReader::new();
+    let worker = CardWorker::new(reader.slot(), anchors);
+    let (driver, handle) = Driver::new(
+        Engine::new(SessionConfig::default()),
+        worker,
+        presence,
+        Recorder::new(Journal::in_memory()),
+        |_s: myna_hal::indicator::Signal| {},
+    );
+    tokio::spawn(driver.run());
+    (handle, reader)
+}
+
+async fn wait_for(handle: &DriverHandle, pred: impl Fn(&Prompt) -> bool) -> Prompt {
+    let mut views = handle.watch_view();
+    let last = views.borrow().prompt.clone();
+    tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let p = views.borrow_and_update().prompt.clone();
+            if pred(&p) {
+                return p;
+            }
+            views.changed().await.unwrap();
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("prompt not reached in time; started at {last:?}, now {:?}", handle.view()))
+}
+
+#[tokio::test]
+async fn a_face_check_in_through_the_handle() {
+    let (handle, reader) = start();
+    let mut results = handle.subscribe_results();
+    reader.tap(VirtualCard::new(Profile::Valid)).await;
+    wait_for(&handle, |p| matches!(p, Prompt::ChooseMethod { .. })).await;
+
+    let refused = handle.send(Command::SubmitPin { pin: Pin::parse("1234").unwrap(), confirm_last_try: false }).await;
+    assert!(matches!(refused, Reply::Refused(Refusal::NotWaiting("pin"))), "{refused:?}");
+
+    assert!(matches!(handle.send(Command::ChooseMethod(Method::Face)).await, Reply::Accepted));
+    let reference = |b: &str| Command::FaceReference { collation_b: CollationB::parse(b).unwrap() };
+    match handle.send(reference(DEFAULT_COLLATION_B)).await {
+        Reply::Photo(photo) => assert_eq!(photo.expose(), TEST_PHOTO_JP2),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(handle.send(reference(DEFAULT_COLLATION_B)).await, Reply::Refused(Refusal::PhotoAlreadyGiven)));
+    assert!(matches!(handle.send(Command::FaceVerdict { matched: true, score: Some(0.9) }).await, Reply::Accepted));
+    wait_for(&handle, |p| matches!(p, Prompt::Consent { .. })).await;
+    let all = myna_api::proto::ConsentAnswer::All { all: true };
+    assert!(matches!(handle.send(Command::Consent(all)).await, Reply::Accepted));
+    let result = tokio::time::timeout(Duration::from_secs(5), results.recv()).await.unwrap().unwrap();
+    assert_eq!((result.outcome, result.seq), (Outcome::Verified, 1));
+    assert_eq!(handle.view().prompt, Prompt::TakeCard { outcome: Outcome::Verified });
+    reader.remove().await;
+    wait_for(&handle, |p| *p == Prompt::PlaceCard).await;
+}
+
+#[tokio::test]
+async fn a_wrong_collation_b_is_answered_not_hung() {
+    let (handle, reader) = start();
+    reader.tap(VirtualCard::new(Profile::Valid)).await;
+    wait_for(&handle, |p| matches!(p, Prompt::ChooseMethod { .. })).await;
+    handle.send(Command::ChooseMethod(Method::Face)).await;
+    let wrong = Command::FaceReference { collation_b: CollationB::parse("55010120349999").unwrap() };
+    match handle.send(wrong).await {
+        Reply::PhotoRefused(n) => assert_eq!(n.code, "FACE_REFERENCE_FAILED"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_slow_card_does_not_block_the_api_and_removal_ends_the_session() {
+    let (handle, reader) = start();
+    let mut results = handle.subscribe_results();
+    // Every APDU takes 300 ms: the check is still running when the card is pulled.
+    let card = VirtualCard::with_options(
+        Profile::Valid,
+        CardOptions { apdu_latency: Duration::from_millis(300), ..Default::default() },
+    );
+    reader.tap(card).await;
+    wait_for(&handle, |p| *p == Prompt::Reading).await;
+    let started = std::time::Instant::now();
+    let _ = handle.view();
+    assert!(matches!(handle.send(Command::Challenge(vec![7; 32])).await, Reply::Accepted));
+    assert!(started.elapsed() < Duration::from_millis(250), "the API waited for the card");
+    reader.remove().await;
+    let result = tokio::time::timeout(Duration::from_secs(5), results.recv()).await.unwrap().unwrap();
+    assert_eq!(result.outcome, Outcome::CardRemoved);
+    wait_for(&handle, |p| *p == Prompt::PlaceCard).await;
+    // The next patient checks in normally.
+    reader.tap(VirtualCard::new(Profile::Valid)).await;
+    wait_for(&handle, |p| matches!(p, Prompt::ChooseMethod { .. })).await;
+}
