@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Packaging checks: the systemd unit verifies cleanly, and `cargo deb` builds an amd64 (host)
+# package holding the binary, the unit, sysusers, polkit rule, example config (as conffile),
+# CA certificates and docs. Called by tests/run-all.sh; installs cargo-deb when missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+target="${CARGO_TARGET_DIR:-target}"
+
+echo "== systemd-analyze verify"
+command -v systemd-analyze >/dev/null || { echo "packaging: systemd-analyze is missing (apt-get install systemd)" >&2; exit 1; }
+cargo build -q -p myna-kiosk --locked
+unit_dir=$(mktemp -d)
+trap 'rm -rf "$unit_dir"' EXIT
+sed "s|/usr/bin/myna-kiosk|$PWD/$target/debug/myna-kiosk|g" systemd/myna-kiosk.service > "$unit_dir/myna-kiosk.service"
+# systemd-analyze exits 0 on many bad values and only prints a warning: any output fails.
+out=$(systemd-analyze verify "$unit_dir/myna-kiosk.service" 2>&1 || true)
+if [ -n "$out" ]; then
+  echo "$out" >&2
+  echo "packaging: systemd-analyze verify complained" >&2
+  exit 1
+fi
+echo "unit ok"
+
+echo "== cargo deb"
+if ! command -v cargo-deb >/dev/null; then
+  cargo install --locked --quiet cargo-deb
+fi
+# stderr stays visible: a missing asset must say which one.
+deb=$(cargo deb -p myna-kiosk --locked | tail -n 1)
+[ -f "$deb" ] || { echo "packaging: cargo deb produced no package" >&2; exit 1; }
+contents=$(dpkg-deb -c "$deb")
+for path in ./usr/bin/myna-kiosk ./etc/myna-kiosk/config.toml ./usr/lib/sysusers.d/myna-kiosk.conf \
+  ./usr/share/myna-kiosk/jpki-ca/auth_ca_2023.pem ./usr/share/polkit-1/rules.d/50-myna-kiosk-pcscd.rules \
+  ./usr/share/doc/myna-kiosk/hardware.md; do
+  grep -q " $path\$" <<<"$contents" || { echo "packaging: $path missing from $deb" >&2; exit 1; }
+done
+grep -q "myna-kiosk.service" <<<"$contents" || { echo "packaging: no systemd unit in $deb" >&2; exit 1; }
+dpkg-deb -e "$deb" "$unit_dir/control"
+grep -qx "/etc/myna-kiosk/config.toml" "$unit_dir/control/conffiles" || { echo "packaging: config is not a conffile" >&2; exit 1; }
+grep -q "systemd-sysusers" "$unit_dir/control/postinst" || { echo "packaging: postinst does not create the user" >&2; exit 1; }
+echo "package ok: $deb ($(du -h "$deb" | cut -f1))"

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Runs every test of the workspace, including the ones that go through the real PC/SC stack
+# (pcscd + vpcd). Installs what a fresh Debian / Raspberry Pi OS machine lacks (as root).
+#
+#   bash tests/run-all.sh            # everything
+#   bash tests/run-all.sh -- FILTER  # pass extra arguments to `cargo test`
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_updated=0
+apt_install() {
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  if [ $apt_updated -eq 0 ]; then
+    $sudo apt-get update -qq
+    apt_updated=1
+  fi
+  # --no-remove: never let apt drop python3 or anything else to satisfy a dependency.
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends --no-remove "${missing[@]}" >/dev/null
+}
+
+command -v cargo >/dev/null || { echo "run-all: cargo is required (install Rust with rustup)" >&2; exit 2; }
+# Build dependencies of the pcsc crate; systemd-analyze for the unit check.
+apt_install pkg-config libpcsclite-dev
+command -v systemd-analyze >/dev/null || apt_install systemd
+
+if [ -f tests/rig/pcscd.sh ]; then
+  # shellcheck source=tests/rig/pcscd.sh
+  source tests/rig/pcscd.sh
+  rig_install
+  rig_start_pcscd
+  trap rig_stop_pcscd EXIT
+fi
+
+[ "${1:-}" = "--" ] && shift
+cargo test --workspace --locked "$@"
+
+# The package a kiosk installs: unit verification and the amd64 .deb.
+bash tests/packaging.sh
