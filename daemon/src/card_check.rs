@@ -104,7 +104,7 @@ mod tests {
     #[test]
     fn a_chain_to_no_configured_anchor_is_refused() {
         let mut jlis_only = TrustAnchors::default();
-        jlis_only.add_pem(include_bytes!("../../../shared/data/jpki-ca/auth_ca_2023.pem")).unwrap();
+        jlis_only.add_pem(include_bytes!("../../jpki-ca/auth_ca_2023.pem")).unwrap();
         assert_eq!(check(Profile::Valid, &jlis_only).unwrap_err().code(), "CERT_UNTRUSTED");
         assert_eq!(check(Profile::Valid, &TrustAnchors::default()).unwrap_err().code(), "CERT_UNTRUSTED");
     }

@@ -263,7 +263,7 @@ fn refused_cards_end_with_guidance() {
 #[test]
 fn an_untrusted_chain_is_refused() {
     let mut jlis = TrustAnchors::default();
-    jlis.add_pem(include_bytes!("../../../shared/data/jpki-ca/auth_ca_2023.pem")).unwrap();
+    jlis.add_pem(include_bytes!("../../jpki-ca/auth_ca_2023.pem")).unwrap();
     let mut rig = Rig::default();
     rig.worker = CardWorker::new(rig.slot.clone(), jlis);
     rig.tap(Profile::Valid);
