@@ -5,6 +5,7 @@
 //! - [`cert`]: certificate facts, validity classes, chain and signature checks.
 //! - [`secret`]: PIN, 照合番号B and photo buffers that redact and wipe themselves.
 //! - [`virtual_card`]: a faithful virtual My Number card for tests, benches and `--mock`.
+//! - [`pcsc_backend`]: the real reader through pcscd (also how tests reach the card on vpcd).
 //! - [`indicator`]: status LEDs and buzzer behind a semantic signal trait.
 
 pub mod apdu;
@@ -12,6 +13,7 @@ pub mod cert;
 pub mod indicator;
 pub mod jpki;
 pub mod message;
+pub mod pcsc_backend;
 pub mod secret;
 pub mod transport;
 pub mod virtual_card;

@@ -11,6 +11,7 @@ mod face;
 mod pki;
 mod profile;
 mod slot;
+pub mod vpcd;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
