@@ -1,1 +1,4 @@
-//! Cross-crate tests live in `tests/`; this library is empty on purpose.
+//! Cross-crate tests live in `tests/tests/`; this library holds what they share: the PC/SC
+//! rig (pcscd + vpcd) started by `tests/run-all.sh`.
+
+pub mod rig;
