@@ -3,9 +3,12 @@
 
 use std::time::Duration;
 
+use chrono::NaiveTime;
 use myna_api::backend::Role;
 use myna_api::proto::{ConsentItem, Method};
-use myna_kiosk::config::{Config, LogFormat};
+use myna_hal::indicator::gpio::{BuzzerWiring, LedWiring, Wiring};
+use myna_hal::indicator::{QuietHours, Volume, VolumePolicy};
+use myna_kiosk::config::{Config, IndicatorBackend, LogFormat};
 use myna_kiosk::session::SessionConfig;
 
 const EXAMPLE: &str = include_str!("../config.example.toml");
@@ -20,6 +23,50 @@ fn the_annotated_example_is_exactly_the_defaults() {
     assert_eq!(example.api.listen.get_ref(), empty.api.listen.get_ref());
     assert_eq!(example.trust.anchors.get_ref(), empty.trust.anchors.get_ref());
     assert_eq!(example.journal.dir, empty.journal.dir);
+    assert_eq!(example.indicators.backend, IndicatorBackend::Gpio);
+    assert_eq!(empty.indicators.backend, IndicatorBackend::Gpio);
+    // The defaults are the wiring hardware.md documents.
+    assert_eq!(example.indicators.wiring(), Wiring::default());
+    assert_eq!(empty.indicators.wiring(), Wiring::default());
+    assert_eq!(
+        Wiring::default(),
+        Wiring {
+            leds: LedWiring::Traffic { green: 17, amber: 27, red: 22, active_low: false },
+            buzzer: BuzzerWiring::Active { pin: 18, active_low: false },
+        }
+    );
+    assert_eq!(example.indicators.volume_policy(), VolumePolicy::default());
+    assert_eq!(empty.indicators.volume_policy(), VolumePolicy { normal: Volume::Normal, quiet_hours: None });
+}
+
+#[test]
+fn the_commented_indicator_examples_parse_when_uncommented() {
+    // The example's commented keys under [indicators.*]: uncommented, they are valid as shown.
+    let uncommented: String = EXAMPLE
+        .lines()
+        .map(|l| match l.strip_prefix("# ") {
+            Some(rest)
+                if rest.starts_with("[indicators.") || rest.starts_with("from =") || rest.starts_with("to =") =>
+            {
+                rest.to_string()
+            }
+            Some(rest) if rest.starts_with("volume = \"off\"") => rest.to_string(),
+            _ => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let c = Config::parse(&uncommented, "uncommented.toml").unwrap();
+    let t = |s| NaiveTime::parse_from_str(s, "%H:%M").unwrap();
+    assert_eq!(
+        c.indicators.volume_policy().quiet_hours,
+        Some(QuietHours { from: t("12:30"), to: t("14:00"), volume: Volume::Off })
+    );
+    let rgb = EXAMPLE
+        .replace("kind = \"traffic\"", "kind = \"rgb\"")
+        .replace("amber = 27", "# blue = 27")
+        .replace("# blue = 27\n# true", "blue = 27\n# true");
+    let c = Config::parse(&rgb, "rgb.toml").unwrap();
+    assert_eq!(c.indicators.wiring().leds, LedWiring::Rgb { red: 22, green: 17, blue: 27, active_low: false });
 }
 
 #[test]
@@ -75,6 +122,28 @@ unacknowledged_retention_days = 3
 [log]
 format = "json"
 level = "debug"
+
+[indicators]
+backend = "mock"
+
+[indicators.leds]
+kind = "rgb"
+green = 5
+red = 6
+blue = 13
+active_low = true
+
+[indicators.buzzer]
+kind = "passive"
+pin = 12
+active_low = true
+tone_hz = 4000
+volume = "low"
+
+[indicators.quiet_hours]
+from = "22:00"
+to = "07:30"
+volume = "off"
 "#;
     let c = Config::parse(text, "full.toml").unwrap();
     assert_eq!((c.reader.name.as_str(), c.reader.exact), ("RC-S300", true));
@@ -102,6 +171,37 @@ level = "debug"
     assert_eq!(c.retention().acknowledged, Duration::from_secs(12 * 3600));
     assert_eq!(c.retention().unacknowledged, Duration::from_secs(3 * 86_400));
     assert_eq!((c.log.format, c.log.level.as_str()), (LogFormat::Json, "debug"));
+    assert_eq!(c.indicators.backend, IndicatorBackend::Mock);
+    assert_eq!(
+        c.indicators.wiring(),
+        Wiring {
+            leds: LedWiring::Rgb { red: 6, green: 5, blue: 13, active_low: true },
+            buzzer: BuzzerWiring::Passive { pin: 12, active_low: true, tone_hz: 4000 },
+        }
+    );
+    let t = |s| NaiveTime::parse_from_str(s, "%H:%M").unwrap();
+    assert_eq!(
+        c.indicators.volume_policy(),
+        VolumePolicy {
+            normal: Volume::Low,
+            quiet_hours: Some(QuietHours { from: t("22:00"), to: t("07:30"), volume: Volume::Off })
+        }
+    );
+    // The traffic-light keys not used above.
+    let traffic = Config::parse(
+        "[indicators.leds]\nkind = \"traffic\"\ngreen = 2\namber = 3\nred = 4\n[indicators.buzzer]\nkind = \"none\"\n",
+        "t.toml",
+    )
+    .unwrap();
+    assert_eq!(
+        traffic.indicators.wiring(),
+        Wiring {
+            leds: LedWiring::Traffic { green: 2, amber: 3, red: 4, active_low: false },
+            buzzer: BuzzerWiring::None
+        }
+    );
+    let none = Config::parse("[indicators]\nbackend = \"none\"\n", "n.toml").unwrap();
+    assert_eq!(none.indicators.backend, IndicatorBackend::None);
     // The token never shows in Debug output.
     assert!(!format!("{:?}", c.api.tokens).contains("0123456789abcdef0123"));
 }
@@ -142,6 +242,45 @@ fn every_rejection_says_where_and_what() {
         ("[log]\nformat = \"xml\"\n", "unknown variant `xml`"),
         ("[log]\nlevel = \"[[[\"\n", "log.level: \"[[[\" is not a valid filter"),
         ("this is not toml", "/etc/myna-kiosk/config.toml:1:"),
+        ("[indicators]\nbackend = \"serial\"\n", ":2:11: unknown variant `serial`"),
+        ("[indicators]\nbuzer = 1\n", ":2:1: unknown field `buzer`"),
+        ("[indicators.leds]\ngreen = 28\n", ":2:9: indicators.leds.green: GPIO 28 does not exist (BCM numbers 0–27)"),
+        ("[indicators.leds]\nred = -1\n", ":2:7: indicators.leds.red: GPIO -1 does not exist"),
+        ("[indicators.buzzer]\npin = 40\n", ":2:7: indicators.buzzer.pin: GPIO 40 does not exist"),
+        (
+            "[indicators.leds]\nred = 17\n",
+            ":2:7: indicators.leds.red: GPIO 17 is already used by indicators.leds.green",
+        ),
+        (
+            "[indicators.buzzer]\npin = 22\n",
+            ":2:7: indicators.buzzer.pin: GPIO 22 is already used by indicators.leds.red",
+        ),
+        (
+            "[indicators.leds]\nkind = \"rgb\"\nblue = 18\n",
+            ":3:8: indicators.buzzer.pin: GPIO 18 is already used by indicators.leds.blue",
+        ),
+        (
+            "[indicators.leds]\nkind = \"rgb\"\namber = 5\n",
+            ":3:9: indicators.leds.amber: an RGB LED shows amber as red + green",
+        ),
+        ("[indicators.leds]\nblue = 5\n", ":2:8: indicators.leds.blue: only an RGB LED"),
+        ("[indicators.leds]\nkind = \"matrix\"\n", "unknown variant `matrix`"),
+        ("[indicators.buzzer]\nvolume = \"loud\"\n", "unknown variant `loud`"),
+        (
+            "[indicators.buzzer]\nkind = \"passive\"\ntone_hz = 50\n",
+            ":3:11: indicators.buzzer.tone_hz: between 100 and 10000",
+        ),
+        ("[indicators.quiet_hours]\nfrom = \"12:30\"\n", "missing field `to`"),
+        (
+            "[indicators.quiet_hours]\nfrom = \"25:00\"\nto = \"14:00\"\n",
+            ":2:8: indicators.quiet_hours.from: \"25:00\" is not a time of day",
+        ),
+        ("[indicators.quiet_hours]\nfrom = \"12:30\"\nto = \"2pm\"\n", ":3:6: indicators.quiet_hours.to: \"2pm\""),
+        (
+            "[indicators.quiet_hours]\nfrom = \"12:30\"\nto = \"12:30\"\n",
+            "indicators.quiet_hours: from and to are the same",
+        ),
+        ("[indicators.quiet_hours]\nfrom = \"12:30\"\nto = \"14:00\"\nvolume = \"quiet\"\n", "unknown variant `quiet`"),
     ];
     for (text, expected) in cases {
         let message = rejected(text);
