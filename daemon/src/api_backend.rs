@@ -12,6 +12,7 @@ use tokio::sync::{broadcast, watch};
 use crate::driver::{DriverHandle, Reply};
 use crate::journal::Journal;
 use crate::mock_reader::MockReader;
+use crate::pcsc_reader::ReaderHealth;
 use crate::recorder::Metrics;
 use crate::session::guidance::notice_of;
 use crate::session::{Command, Refusal};
@@ -22,6 +23,8 @@ pub struct DaemonBackend {
     pub metrics: Metrics,
     pub bench: Option<MockReader>,
     pub health: Health,
+    /// The real reader's live state (`None` with `--mock`: the virtual reader is always there).
+    pub reader: Option<ReaderHealth>,
 }
 
 fn refusal_status(r: &Refusal) -> u16 {
@@ -92,6 +95,16 @@ impl Backend for DaemonBackend {
 
     fn health(&self) -> Health {
         let mut h = self.health.clone();
+        if let Some(reader) = &self.reader {
+            match reader.describe() {
+                Ok(ok) => h.reader = ok,
+                Err(problem) => {
+                    // No reader, no check-in: reception must send patients to the desk.
+                    h.reader = format!("unavailable: {problem}");
+                    h.status = "unavailable".into();
+                }
+            }
+        }
         if let Some(p) = self.journal.problem() {
             h.journal = format!("error: {p}");
             h.status = "unavailable".into();

@@ -29,6 +29,19 @@ enum Command {
         #[arg(long, default_value = DEFAULT_PATH)]
         config: PathBuf,
     },
+    /// List the card readers pcscd sees and mark the one the kiosk uses.
+    Readers {
+        #[arg(long, default_value = DEFAULT_PATH)]
+        config: PathBuf,
+    },
+    /// Test and bench tool: serve the virtual My Number card on a vpcd reader (never on a
+    /// kiosk: vpcd listens on every interface).
+    VirtualCard(myna_kiosk::virtual_card_cmd::VirtualCardArgs),
+    /// Status LEDs and buzzer: `indicators test` walks every signal.
+    Indicators {
+        #[command(subcommand)]
+        command: myna_kiosk::indicators::IndicatorsCommand,
+    },
 }
 
 #[derive(clap::Args)]
@@ -77,6 +90,9 @@ fn main() -> ExitCode {
     match cli.command {
         Command::CheckConfig { config } => check_config(&config),
         Command::Run(args) => run(args, cli.log_json),
+        Command::Readers { config } => readers(&config),
+        Command::VirtualCard(args) => myna_kiosk::virtual_card_cmd::main(args),
+        Command::Indicators { command } => myna_kiosk::indicators::main(command),
     }
 }
 
@@ -86,6 +102,18 @@ fn check_config(path: &Path) -> ExitCode {
             println!("{}: ok", path.display());
             ExitCode::SUCCESS
         }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn readers(path: &Path) -> ExitCode {
+    // Without a configuration file, any reader will do (as the daemon would choose).
+    let config = if path.exists() { Config::load(path) } else { Ok(Config::default()) };
+    match config {
+        Ok(c) => myna_kiosk::readers_cmd::main(&c),
         Err(e) => {
             eprintln!("{e}");
             ExitCode::from(2)

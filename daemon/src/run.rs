@@ -20,10 +20,12 @@ use crate::config::Config;
 use crate::driver::Driver;
 use crate::journal::{Journal, Retention};
 use crate::mock_reader::MockReader;
+use crate::pcsc_reader::PcscReader;
 use crate::recorder::Recorder;
 use crate::session::Engine;
 use crate::{mock_tokens, systemd, VERSION};
 use myna_api::auth::Tokens;
+use myna_hal::pcsc_backend::ReaderSelector;
 
 pub struct RunOptions {
     pub mock: bool,
@@ -63,8 +65,6 @@ pub struct Autopilot {
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    #[error("only --mock is available in this build: the PC/SC reader backend is not wired in yet")]
-    NoReaderBackend,
     #[error("{0} is not a loopback address: serving the clinic LAN needs TLS (--tls-cert and --tls-key, or [api.tls]), or --allow-plain-http-on-lan to accept plain HTTP on a trusted LAN")]
     LanWithoutTls(SocketAddr),
     #[error("TLS: {0}")]
@@ -126,9 +126,6 @@ fn load_tokens(opts: &RunOptions, state_dir: &std::path::Path) -> Result<Tokens,
 }
 
 pub async fn run(opts: RunOptions) -> Result<(), RunError> {
-    if !opts.mock {
-        return Err(RunError::NoReaderBackend);
-    }
     let cfg = &opts.config;
     let listen = opts.listen.unwrap_or(*cfg.api.listen.get_ref());
     let tls_files = opts.tls.clone().or_else(|| cfg.api.tls.as_ref().map(|t| (t.cert.clone(), t.key.clone())));
@@ -167,11 +164,28 @@ pub async fn run(opts: RunOptions) -> Result<(), RunError> {
     let recorder = Recorder::new(journal.clone());
     let retention = tokio::spawn(retention_loop(journal.clone(), cfg.retention()));
 
-    let (reader, presence) = MockReader::new();
-    let worker = CardWorker::new(reader.slot(), anchors);
-    let signals = |s: myna_hal::indicator::Signal| tracing::debug!(signal = ?s, "indicator");
-    let (mut driver, handle) =
-        Driver::new(Engine::new(cfg.session_config()), worker, presence, recorder.clone(), signals);
+    // The virtual reader with --mock, else the real one through pcscd.
+    let (mock_reader, pcsc_reader, presence) = if opts.mock {
+        let (reader, presence) = MockReader::new();
+        (Some(reader), None, presence)
+    } else {
+        let selector = ReaderSelector::new(cfg.reader.name.clone(), cfg.reader.exact);
+        let (reader, presence) = PcscReader::start(selector);
+        (None, Some(reader), presence)
+    };
+    // With --mock the mock backend; otherwise as configured (no GPIO: one warning, degraded).
+    let signals = crate::indicators::build(&cfg.indicators, opts.mock);
+    let (indicators_health, indicators_off) = (signals.health(), signals.off_switch());
+    let engine = Engine::new(cfg.session_config());
+    let (mut driver, handle) = match (&mock_reader, &pcsc_reader) {
+        (Some(mock), _) => {
+            Driver::new(engine, CardWorker::new(mock.slot(), anchors), presence, recorder.clone(), signals)
+        }
+        (None, Some(pcsc)) => {
+            Driver::new(engine, CardWorker::new(pcsc.connector.clone(), anchors), presence, recorder.clone(), signals)
+        }
+        (None, None) => unreachable!("one reader is always built above"),
+    };
     if let Some(after) = opts.hang_driver_after {
         driver = driver.hang_after(after);
     }
@@ -181,19 +195,20 @@ pub async fn run(opts: RunOptions) -> Result<(), RunError> {
     let driver = tokio::spawn(driver.run());
 
     let health = Health {
-        status: "ok".into(),
+        status: if indicators_health.starts_with("degraded") { "degraded" } else { "ok" }.into(),
         version: VERSION.into(),
-        reader: "ok (virtual)".into(),
-        indicators: "ok (mock)".into(),
+        reader: if opts.mock { "ok (virtual)" } else { "looking for a card reader" }.into(),
+        indicators: indicators_health,
         journal: "ok".into(),
-        mock: true,
+        mock: opts.mock,
     };
     let backend = Arc::new(DaemonBackend {
         handle: handle.clone(),
         journal: journal.clone(),
         metrics: recorder.metrics.clone(),
-        bench: Some(reader.clone()),
+        bench: mock_reader.clone(),
         health,
+        reader: pcsc_reader.as_ref().map(|r| r.health.clone()),
     });
     let (stop_tx, stop_rx) = watch::channel(false);
     let api = Arc::new(Api::new(backend, tokens, stop_rx.clone()));
@@ -204,7 +219,8 @@ pub async fn run(opts: RunOptions) -> Result<(), RunError> {
         version = VERSION,
         listen = %local,
         tls = tls.is_some(),
-        "myna-kiosk API listening (mock hardware, test CA as trust anchor)"
+        hardware = if opts.mock { "mock (virtual card, test CA as trust anchor)" } else { "pcscd" },
+        "myna-kiosk API listening"
     );
     let stop = stopped(stop_rx.clone());
     let mut servers = vec![match tls {
@@ -221,14 +237,14 @@ pub async fn run(opts: RunOptions) -> Result<(), RunError> {
     systemd::ready("idle: waiting for a card");
     let watchdog = tokio::spawn(systemd::watchdog(handle.clone()));
 
-    match opts.autopilot {
-        Some(a) => {
+    match (opts.autopilot, &mock_reader) {
+        (Some(a), Some(reader)) => {
             tokio::select! {
-                _ = autopilot_loop(&handle, &reader, a) => {}
+                _ = autopilot_loop(&handle, reader, a) => {}
                 _ = shutdown_signal() => {}
             }
         }
-        None => shutdown_signal().await,
+        _ => shutdown_signal().await,
     }
     systemd::stopping();
     tracing::info!("shutting down: finishing in-flight requests");
@@ -239,8 +255,11 @@ pub async fn run(opts: RunOptions) -> Result<(), RunError> {
     }
     drop(api);
     drop(handle);
-    drop(reader);
+    drop(mock_reader);
+    drop(pcsc_reader);
     let _ = tokio::time::timeout(Duration::from_secs(2), driver).await;
+    // Every LED and the buzzer off before the process ends, even if the driver did not stop.
+    indicators_off.off();
     retention.abort();
     Ok(())
 }

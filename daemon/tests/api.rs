@@ -56,6 +56,7 @@ fn fixture(bench: bool) -> Fixture {
         metrics: recorder.metrics.clone(),
         bench: bench.then_some(reader),
         health,
+        reader: None,
     });
     let mut tokens = Tokens::new();
     for (t, r) in [

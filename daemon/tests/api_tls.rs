@@ -88,6 +88,7 @@ async fn tls_on_a_non_loopback_bind_serves_the_api() {
         metrics: recorder.metrics.clone(),
         bench: None,
         health,
+        reader: None,
     });
     let (stop, stop_rx) = watch::channel(false);
     let api = Arc::new(Api::new(backend, Tokens::new(), stop_rx.clone()));

@@ -243,6 +243,7 @@ async fn health_reports_an_unusable_journal() {
             journal: ok("ok"),
             mock: false,
         },
+        reader: None,
     };
     let h = backend.health();
     assert_eq!(h.status, "unavailable");

@@ -1,0 +1,44 @@
+//! `myna-kiosk readers`: what pcscd sees, and which reader the kiosk would use.
+
+use std::process::ExitCode;
+
+use myna_hal::pcsc_backend::{list_readers, ReaderSelector};
+use myna_hal::Coded;
+
+use crate::config::Config;
+
+pub fn main(config: &Config) -> ExitCode {
+    let readers = match list_readers() {
+        Ok(r) => r,
+        Err(e) => {
+            let m = e.message();
+            eprintln!("{}: {} / {}", m.code, m.en, m.ja);
+            eprintln!("Is pcscd installed and running? (sudo systemctl start pcscd.socket)");
+            return ExitCode::FAILURE;
+        }
+    };
+    if readers.is_empty() {
+        println!("No card reader: pcscd runs but sees none. Plug the reader in; `pcsc_scan` shows it once pcscd does.");
+        return ExitCode::FAILURE;
+    }
+    let selector = ReaderSelector::new(config.reader.name.clone(), config.reader.exact);
+    let names: Vec<String> = readers.iter().map(|r| r.name.clone()).collect();
+    let chosen = selector.pick(&names);
+    for r in &readers {
+        let mark = if chosen == Some(&r.name) { "*" } else { " " };
+        let kind = if r.contactless { "contactless" } else { "" };
+        let card =
+            if r.card_present { format!("card present, ATR {}", hex::encode_upper(&r.atr)) } else { "no card".into() };
+        println!("{mark} {:<48} {kind:<12} {card}", r.name);
+    }
+    match chosen {
+        Some(name) => {
+            println!("* = the reader the kiosk uses ({name})");
+            ExitCode::SUCCESS
+        }
+        None => {
+            println!("No reader matches [reader] name = \"{}\" in the configuration.", config.reader.name);
+            ExitCode::FAILURE
+        }
+    }
+}
