@@ -38,7 +38,7 @@ rig_start_pcscd() {
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   # One pcscd per host (its socket is /run/pcscd/pcscd.comm): a running one is not ours.
   local running
-  running=$(ps -C pcscd -o pid=,stat= | awk '$2 !~ /Z/ {print $1}' | tr '\n' ' ')
+  running=$( (ps -C pcscd -o pid=,stat= || true) | awk '$2 !~ /Z/ {print $1}' | tr '\n' ' ')
   if [ -n "$running" ]; then
     echo "rig: a pcscd is already running (pid $running); stop it first:" >&2
     echo "     sudo systemctl stop pcscd.socket pcscd.service   (or kill it)" >&2
@@ -57,7 +57,7 @@ CONF
 # Starts the rig's pcscd in the background and records its PID.
 # A pcscd killed with SIGKILL leaves its pid file and socket; a dead (or zombie, where init
 # does not reap) owner would make the new pcscd refuse to start.
-old=\$(tr -cd '0-9' < /run/pcscd/pcscd.pid 2>/dev/null || true)
+old=\$( (cat /run/pcscd/pcscd.pid 2>/dev/null || true) | tr -cd '0-9')
 if [ -n "\$old" ] && { ! kill -0 "\$old" 2>/dev/null || grep -q ') Z' "/proc/\$old/stat" 2>/dev/null; }; then
   $sudo rm -f /run/pcscd/pcscd.pid /run/pcscd/pcscd.comm
 fi
