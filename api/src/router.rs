@@ -37,14 +37,20 @@ pub const OPENAPI: &str = include_str!("../openapi.json");
 
 pub struct Api<B: Backend> {
     pub backend: Arc<B>,
-    tokens: Tokens,
+    // Replaced as a whole when the configuration is reloaded.
+    tokens: std::sync::RwLock<Tokens>,
     pin_times: Mutex<VecDeque<Instant>>,
     shutdown: watch::Receiver<bool>,
 }
 
 impl<B: Backend> Api<B> {
     pub fn new(backend: Arc<B>, tokens: Tokens, shutdown: watch::Receiver<bool>) -> Self {
-        Api { backend, tokens, pin_times: Mutex::new(VecDeque::new()), shutdown }
+        Api { backend, tokens: std::sync::RwLock::new(tokens), pin_times: Mutex::new(VecDeque::new()), shutdown }
+    }
+
+    /// New tokens from a reloaded configuration; requests already authorized are unaffected.
+    pub fn set_tokens(&self, tokens: Tokens) {
+        *self.tokens.write().unwrap_or_else(|p| p.into_inner()) = tokens;
     }
 
     pub(crate) fn shutdown_signal(&self) -> watch::Receiver<bool> {
@@ -158,7 +164,8 @@ where
         return not_found();
     }
     let auth = req.headers().get(AUTHORIZATION).map(|v| v.as_bytes());
-    match api.tokens.authorize(auth, allowed) {
+    let authorized = api.tokens.read().unwrap_or_else(|p| p.into_inner()).authorize(auth, allowed);
+    match authorized {
         Ok(()) => {}
         Err(AuthError::Unauthenticated) => {
             let mut r = problem(

@@ -70,12 +70,18 @@ struct Request {
 #[derive(Clone)]
 pub struct DriverHandle {
     requests: mpsc::Sender<Request>,
+    reconfigure: mpsc::Sender<crate::session::SessionConfig>,
     view: watch::Receiver<SessionView>,
     results: broadcast::Sender<SessionResult>,
     heartbeat: Arc<AtomicU64>,
 }
 
 impl DriverHandle {
+    /// Session rules from a reloaded configuration, for the next session.
+    pub async fn reconfigure(&self, cfg: crate::session::SessionConfig) {
+        let _ = self.reconfigure.send(cfg).await;
+    }
+
     /// Sends a command and waits for its reply (for a face reference: the photo).
     pub async fn send(&self, command: Command) -> Reply {
         let (tx, rx) = oneshot::channel();
@@ -109,6 +115,7 @@ pub struct Driver<S: ResultSink, I: SignalSink> {
     signals: I,
     presence: mpsc::Receiver<PresenceEvent>,
     requests: mpsc::Receiver<Request>,
+    reconfigure: mpsc::Receiver<crate::session::SessionConfig>,
     card_tx: std::sync::mpsc::Sender<CardJob>,
     card_rx: mpsc::UnboundedReceiver<(Option<String>, CardAnswer)>,
     view_tx: watch::Sender<SessionView>,
@@ -163,17 +170,24 @@ impl<S: ResultSink, I: SignalSink> Driver<S, I> {
             })
             .expect("spawn the card thread");
         let (req_tx, requests) = mpsc::channel(64);
+        let (reconfigure_tx, reconfigure) = mpsc::channel(4);
         let (view_tx, view_rx) = watch::channel(engine.view(Instant::now()));
         let (results_tx, _) = broadcast::channel(256);
         let heartbeat = Arc::new(AtomicU64::new(0));
-        let handle =
-            DriverHandle { requests: req_tx, view: view_rx, results: results_tx.clone(), heartbeat: heartbeat.clone() };
+        let handle = DriverHandle {
+            requests: req_tx,
+            reconfigure: reconfigure_tx,
+            view: view_rx,
+            results: results_tx.clone(),
+            heartbeat: heartbeat.clone(),
+        };
         let driver = Driver {
             engine,
             sink,
             signals,
             presence,
             requests,
+            reconfigure,
             card_tx,
             card_rx,
             view_tx,
@@ -227,6 +241,10 @@ impl<S: ResultSink, I: SignalSink> Driver<S, I> {
                     }
                     None => break,
                 },
+                Some(cfg) = self.reconfigure.recv() => {
+                    self.engine.reconfigure(cfg);
+                    continue;
+                }
                 Some((session, answer)) = self.card_rx.recv() => Event::Card { session, answer },
                 _ = sleep_until(deadline) => Event::Tick,
                 _ = liveness.tick() => continue,

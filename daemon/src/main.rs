@@ -136,6 +136,11 @@ fn run(args: RunArgs, log_json: bool) -> ExitCode {
     };
     logging::init(log_json || config.log.format == LogFormat::Json, &config.log.level);
     let mut opts = RunOptions::new(args.mock, config);
+    opts.config_path = match (&args.config, args.mock) {
+        (Some(path), _) => Some(path.clone()),
+        (None, true) => None,
+        (None, false) => Some(PathBuf::from(DEFAULT_PATH)),
+    };
     opts.listen = args.listen;
     opts.unix = args.unix;
     opts.state_dir = args.state_dir;

@@ -30,6 +30,8 @@ use myna_hal::pcsc_backend::ReaderSelector;
 pub struct RunOptions {
     pub mock: bool,
     pub config: Config,
+    /// Where `config` came from: SIGHUP reads it again.
+    pub config_path: Option<PathBuf>,
     /// Command-line overrides of the configuration file.
     pub listen: Option<SocketAddr>,
     pub unix: Option<PathBuf>,
@@ -47,6 +49,7 @@ impl RunOptions {
         RunOptions {
             mock,
             config,
+            config_path: None,
             listen: None,
             unix: None,
             state_dir: None,
@@ -96,8 +99,7 @@ fn load_anchors(opts: &RunOptions) -> Result<TrustAnchors, RunError> {
 }
 
 fn load_tokens(opts: &RunOptions, state_dir: &std::path::Path) -> Result<Tokens, RunError> {
-    let configured = &opts.config.api.tokens;
-    if configured.is_empty() && opts.mock {
+    if opts.config.api.tokens.is_empty() && opts.mock {
         let token_file = state_dir.join("tokens.json");
         let (tokens, pairs) =
             mock_tokens::generate(&token_file).map_err(|e| RunError::Tokens(token_file.clone(), e))?;
@@ -107,8 +109,17 @@ fn load_tokens(opts: &RunOptions, state_dir: &std::path::Path) -> Result<Tokens,
         }
         return Ok(tokens);
     }
+    let tokens = configured_tokens(&opts.config)?;
+    if tokens.is_empty() {
+        tracing::warn!("no API tokens configured: only /v1/health and /v1/openapi.json are reachable");
+    }
+    Ok(tokens)
+}
+
+/// The `[[api.tokens]]` of a configuration, token files read.
+fn configured_tokens(config: &Config) -> Result<Tokens, RunError> {
     let mut tokens = Tokens::new();
-    for t in configured {
+    for t in &config.api.tokens {
         let t = t.get_ref();
         let value = match (&t.token, &t.token_file) {
             (Some(v), _) => v.clone(),
@@ -119,10 +130,46 @@ fn load_tokens(opts: &RunOptions, state_dir: &std::path::Path) -> Result<Tokens,
         };
         tokens.add(value, t.roles.clone());
     }
-    if tokens.is_empty() {
-        tracing::warn!("no API tokens configured: only /v1/health and /v1/openapi.json are reachable");
-    }
     Ok(tokens)
+}
+
+/// SIGHUP: read the configuration again and apply what is safe to change while running —
+/// session rules (from the next card) and API tokens. A file that does not load changes
+/// nothing. Listeners, TLS, reader, trust anchors, journal, indicators and logging need a
+/// restart: they hold open resources or security decisions made at start.
+async fn reload_on_sighup<B: myna_api::backend::Backend>(
+    path: PathBuf,
+    mock: bool,
+    handle: crate::driver::DriverHandle,
+    api: Arc<Api<B>>,
+) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let Ok(mut hup) = signal(SignalKind::hangup()) else { return };
+    while hup.recv().await.is_some() {
+        let config = match Config::load(&path) {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(error = %e, "configuration reload refused: the running configuration stays");
+                continue;
+            }
+        };
+        // With --mock and no tokens configured, the generated bench tokens stay in force.
+        if !(mock && config.api.tokens.is_empty()) {
+            match configured_tokens(&config) {
+                Ok(tokens) => api.set_tokens(tokens),
+                Err(e) => {
+                    tracing::error!(error = %e, "configuration reload refused: the running configuration stays");
+                    continue;
+                }
+            }
+        }
+        handle.reconfigure(config.session_config()).await;
+        tracing::info!(
+            config = %path.display(),
+            "configuration reloaded: session rules (from the next card) and API tokens; [reader], [api] \
+             listeners and TLS, [trust], [journal], [indicators] and [log] take effect after a restart"
+        );
+    }
 }
 
 pub async fn run(opts: RunOptions) -> Result<(), RunError> {
@@ -236,6 +283,10 @@ pub async fn run(opts: RunOptions) -> Result<(), RunError> {
     // Reader, journal and API are up: tell systemd, then keep its watchdog fed from the driver.
     systemd::ready("idle: waiting for a card");
     let watchdog = tokio::spawn(systemd::watchdog(handle.clone()));
+    let reload = opts
+        .config_path
+        .clone()
+        .map(|path| tokio::spawn(reload_on_sighup(path, opts.mock, handle.clone(), api.clone())));
 
     match (opts.autopilot, &mock_reader) {
         (Some(a), Some(reader)) => {
@@ -249,6 +300,9 @@ pub async fn run(opts: RunOptions) -> Result<(), RunError> {
     systemd::stopping();
     tracing::info!("shutting down: finishing in-flight requests");
     watchdog.abort();
+    if let Some(r) = reload {
+        r.abort();
+    }
     let _ = stop_tx.send(true);
     for s in servers {
         let _ = s.await;

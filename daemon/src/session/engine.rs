@@ -80,13 +80,29 @@ pub struct Engine {
     pending_challenge: Option<Vec<u8>>,
     /// Set while results cannot be recorded: no new session starts.
     out_of_service: Option<Notice>,
+    /// A reloaded configuration, taken up when the next session starts.
+    next_cfg: Option<SessionConfig>,
 }
 
 type Handled = Result<Vec<Action>, Refusal>;
 
 impl Engine {
     pub fn new(cfg: SessionConfig) -> Self {
-        Engine { cfg, phase: Phase::Idle, session: Session::default(), pending_challenge: None, out_of_service: None }
+        Engine {
+            cfg,
+            phase: Phase::Idle,
+            session: Session::default(),
+            pending_challenge: None,
+            out_of_service: None,
+            next_cfg: None,
+        }
+    }
+
+    /// A reloaded configuration (SIGHUP). A session in progress keeps the rules it started
+    /// with — its timeouts and consent questions must not change under the patient — so
+    /// the new ones apply from the next card.
+    pub fn reconfigure(&mut self, cfg: SessionConfig) {
+        self.next_cfg = Some(cfg);
     }
 
     /// While set, cards are not read and the screen says why (e.g. the journal is unusable).
@@ -138,6 +154,9 @@ impl Engine {
             self.become_idle();
             actions.extend([Action::Signal(Signal::Error), Action::Changed]);
             return actions;
+        }
+        if let Some(cfg) = self.next_cfg.take() {
+            self.cfg = cfg;
         }
         self.session = Session { id: session_id, started_at: Some(now.wall), ..Session::default() };
         self.phase = Phase::Reading;

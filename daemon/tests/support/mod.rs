@@ -1,0 +1,120 @@
+//! The daemon binary as a clinic runs it, driven over its Unix socket with a real HTTP
+//! client (hyper). Shared by the tests that start `myna-kiosk run`.
+
+#![allow(dead_code)] // each test binary uses part of it
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::Request;
+use hyper_util::rt::TokioIo;
+use serde_json::Value;
+
+pub const KIOSK: &str = "kiosk-token-0123456789";
+pub const RECEPTION: &str = "reception-token-0123456789";
+pub const BENCH: &str = "bench-token-0123456789";
+
+pub struct Daemon {
+    child: Child,
+    pub socket: PathBuf,
+    pub dir: PathBuf,
+    pub config: PathBuf,
+}
+
+impl Daemon {
+    /// A fresh state directory `name`, `config` written to `config.toml` in it (`{dir}` in
+    /// the text and in `extra` is replaced by the directory), then `myna-kiosk run --config … --unix …`.
+    pub fn start(name: &str, config: &str, extra: &[&str]) -> Daemon {
+        let dir = std::env::temp_dir().join(format!("myna-daemon-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let config_path = dir.join("config.toml");
+        std::fs::write(&config_path, config.replace("{dir}", &dir.display().to_string())).unwrap();
+        let socket = dir.join("api.sock");
+        let log = std::fs::File::create(dir.join("daemon.log")).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_myna-kiosk"))
+            .args(["run", "--config"])
+            .arg(&config_path)
+            .arg("--unix")
+            .arg(&socket)
+            .args(extra.iter().map(|a| a.replace("{dir}", &dir.display().to_string())))
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        Daemon { child, socket, dir, config: config_path }
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("daemon.log")).unwrap_or_default()
+    }
+
+    pub fn signal(&self, sig: &str) {
+        let status = Command::new("kill").args([sig, &self.child.id().to_string()]).status().unwrap();
+        assert!(status.success());
+    }
+
+    pub async fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+        let stream = tokio::net::UnixStream::connect(&self.socket).await.expect("the daemon's Unix socket");
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.unwrap();
+        tokio::spawn(conn);
+        let mut req = Request::builder().method(method).uri(path).header("host", "kiosk");
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        let body = match body {
+            Some(b) => {
+                req = req.header("content-type", "application/json");
+                Full::new(Bytes::from(b.to_string()))
+            }
+            None => Full::new(Bytes::new()),
+        };
+        let resp = sender.send_request(req.body(body).unwrap()).await.unwrap();
+        let status = resp.status().as_u16();
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
+
+    pub async fn wait_until(
+        &self,
+        what: &str,
+        mut ok: impl FnMut(&Value) -> bool,
+        path: &str,
+        token: Option<&str>,
+    ) -> Value {
+        for _ in 0..300 {
+            if self.socket.exists() {
+                let (_, v) = self.call("GET", path, token, None).await;
+                if ok(&v) {
+                    return v;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("timed out waiting for {what}; daemon log:\n{}", self.log());
+    }
+
+    pub async fn wait_prompt(&self, kind: &str) -> Value {
+        self.wait_until(kind, |v| v["prompt"]["kind"] == kind, "/v1/session", Some(KIOSK)).await
+    }
+
+    /// SIGTERM; the daemon must exit cleanly. Returns its log and removes its directory.
+    pub fn stop(mut self) -> String {
+        self.signal("-TERM");
+        let status = self.child.wait().unwrap();
+        let log = self.log();
+        assert!(status.success(), "the daemon stops cleanly on SIGTERM: {status:?}\n{log}");
+        let _ = std::fs::remove_dir_all(&self.dir);
+        log
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
