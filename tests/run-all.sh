@@ -41,3 +41,6 @@ cargo test --workspace --locked "$@"
 
 # The package a kiosk installs: unit verification and the amd64 .deb.
 bash tests/packaging.sh
+
+# The package for the Pi: arm64 cross build, and the binary runs under qemu (~3 min).
+bash tests/cross-build.sh

@@ -58,11 +58,15 @@ impl Rig {
     ///
     /// Right after a card was pulled mid-command, vpcd can leave the next connection
     /// unnoticed for ~10 s; lifting the card and placing it again (as a patient would) is
-    /// what gets it seen, so the rig does that after 3 s.
+    /// what gets it seen, so the rig does that after 1.5 s (pcscd polls every 0.4 s).
     pub fn insert(&self, mut card: VirtualCard) -> VpcdCard {
         for _ in 0..5 {
+            let log = card.log();
             let placed = VpcdCard::insert(self.vpcd_addr(), card).expect("connecting the virtual card to vpcd");
-            if poll(|| card_present() == Some(true), Duration::from_secs(3)) {
+            // Seen: pcscd reports it, or a client already talked to it (a daemon may connect,
+            // and a card set to be pulled may be gone, before we look).
+            let seen = || card_present() == Some(true) || !log.is_empty() || !placed.is_inserted();
+            if poll(seen, Duration::from_millis(1500)) {
                 return placed;
             }
             card = placed.remove();

@@ -1,0 +1,122 @@
+//! Fault injection through pcscd + vpcd: the card is pulled away after every APDU index of a
+//! whole PIN check-in and of a whole face check-in. Every case must end as a clean
+//! `card_removed` result (never verified, never hung), the daemon keeps serving, and once the
+//! card stays on the reader the check-in completes.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use myna_hal::virtual_card::{test_pki, CardOptions, Profile, VirtualCard, DEFAULT_COLLATION_B};
+use myna_kiosk_tests::rig::{card_present, wait_for, Rig, READER};
+use serde_json::{json, Value};
+use support::{Daemon, KIOSK, RECEPTION};
+
+const FACE: &str = "face-token-0123456789";
+
+fn config() -> String {
+    let ca = std::env::temp_dir().join(format!("myna-faults-ca-{}.pem", std::process::id()));
+    std::fs::write(&ca, test_pki().auth_ca_pem()).unwrap();
+    format!(
+        r#"[reader]
+name = "{READER}"
+exact = true
+
+[[api.tokens]]
+token = "{KIOSK}"
+roles = ["kiosk"]
+
+[[api.tokens]]
+token = "{RECEPTION}"
+roles = ["reception"]
+
+[[api.tokens]]
+token = "{FACE}"
+roles = ["face"]
+
+[trust]
+anchors = ["{}"]
+
+[journal]
+dir = "{{dir}}/journal"
+
+[indicators]
+backend = "none"
+"#,
+        ca.display()
+    )
+}
+
+/// Answers every prompt at once as a patient (and face module) would, until a new result
+/// with `seq > after` exists. Returns it.
+async fn check_in(d: &Daemon, method: &str, after: u64) -> Value {
+    let start = Instant::now();
+    loop {
+        assert!(start.elapsed() < Duration::from_secs(30), "the session never ended; log:\n{}", d.log());
+        let (_, page) = d.call("GET", &format!("/v1/results?after={after}"), Some(RECEPTION), None).await;
+        if let Some(r) = page["results"].as_array().and_then(|r| r.first()) {
+            return r.clone();
+        }
+        let (_, v) = d.call("GET", "/v1/session", Some(KIOSK), None).await;
+        let answer = match v["prompt"]["kind"].as_str() {
+            Some("choose_method") => Some(("/v1/session/method", KIOSK, json!({ "method": method }))),
+            Some("enter_pin") => Some(("/v1/session/pin", KIOSK, json!({ "pin": "1234" }))),
+            Some("face_check") => {
+                let (status, _) = d
+                    .call("POST", "/v1/session/face/reference", Some(FACE), Some(json!({ "collation_b": DEFAULT_COLLATION_B })))
+                    .await;
+                (status == 200).then(|| ("/v1/session/face/verdict", FACE, json!({ "matched": true, "score": 0.97 })))
+            }
+            Some("consent") => Some(("/v1/session/consent", KIOSK, json!({ "all": true }))),
+            _ => None,
+        };
+        if let Some((path, token, body)) = answer {
+            // Refusals are expected when the card vanished between our look and our answer.
+            d.call("POST", path, Some(token), Some(body)).await;
+        } else {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+async fn pull_after_every_apdu(rig: &Rig, d: &Daemon, method: &str, after: &mut u64) -> usize {
+    for pull_at in 0.. {
+        let card = VirtualCard::with_options(
+            Profile::Valid,
+            CardOptions { remove_after_apdus: Some(pull_at), serial: 0x2000 + pull_at as u64, ..Default::default() },
+        );
+        let log = card.log();
+        let placed = rig.insert(card);
+        let r = check_in(d, method, *after).await;
+        *after = r["seq"].as_u64().unwrap();
+        let sent = log.len();
+        if r["outcome"] == "verified" {
+            // The whole check-in fit in `pull_at` APDUs: nothing was pulled.
+            assert!(sent <= pull_at, "verified although the card left after {pull_at} APDUs ({sent} sent)");
+            rig.remove(placed);
+            return pull_at;
+        }
+        assert_eq!(r["outcome"], "card_removed", "{method}, pulled after APDU {pull_at}: {r}");
+        assert_eq!(r["error"]["code"], "CARD_REMOVED", "{r}");
+        assert!(r.get("auth").is_none_or(Value::is_null), "no authentication from a pulled card: {r}");
+        drop(placed.wait());
+        wait_for(|| card_present() != Some(true), "the slot to empty");
+        let (status, h) = d.call("GET", "/v1/health", None, None).await;
+        assert_eq!(status, 200, "still serving after a pull at {pull_at}: {h}");
+    }
+    unreachable!()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_card_pulled_after_any_apdu_ends_cleanly_and_the_next_one_checks_in() {
+    let Some(rig) = Rig::get() else { return };
+    let d = Daemon::start("faults", &config(), &[]);
+    d.wait_until("the reader", |v| v["status"] == "ok", "/v1/health", None).await;
+    let mut after = 0;
+    let pin_apdus = pull_after_every_apdu(&rig, &d, "pin", &mut after).await;
+    let face_apdus = pull_after_every_apdu(&rig, &d, "face", &mut after).await;
+    eprintln!("PIN check-in: {pin_apdus} APDUs, face check-in: {face_apdus} APDUs, each cut at every index");
+    assert!(pin_apdus >= 8 && face_apdus >= 8, "both flows really talk to the card");
+    let log = d.stop();
+    assert!(!log.contains("1234") && !log.contains(DEFAULT_COLLATION_B), "no secret in the log");
+}
