@@ -9,6 +9,7 @@ pub mod card_check;
 pub mod card_worker;
 pub mod config;
 pub mod driver;
+pub mod hardening;
 pub mod indicators;
 pub mod journal;
 pub mod logging;

@@ -122,6 +122,8 @@ fn readers(path: &Path) -> ExitCode {
 }
 
 fn run(args: RunArgs, log_json: bool) -> ExitCode {
+    // Before anything can hold a PIN.
+    let dumps = myna_kiosk::hardening::no_core_dumps();
     let config = match (&args.config, args.mock) {
         (Some(path), _) => Config::load(path),
         (None, true) => Ok(Config::default()),
@@ -135,6 +137,9 @@ fn run(args: RunArgs, log_json: bool) -> ExitCode {
         }
     };
     logging::init(log_json || config.log.format == LogFormat::Json, &config.log.level);
+    if let Err(e) = dumps {
+        tracing::warn!(error = %e, "could not disable core dumps: a crash could write secrets to disk");
+    }
     let mut opts = RunOptions::new(args.mock, config);
     opts.config_path = match (&args.config, args.mock) {
         (Some(path), _) => Some(path.clone()),

@@ -63,7 +63,12 @@ async fn check_in(d: &Daemon, method: &str, after: u64) -> Value {
             Some("enter_pin") => Some(("/v1/session/pin", KIOSK, json!({ "pin": "1234" }))),
             Some("face_check") => {
                 let (status, _) = d
-                    .call("POST", "/v1/session/face/reference", Some(FACE), Some(json!({ "collation_b": DEFAULT_COLLATION_B })))
+                    .call(
+                        "POST",
+                        "/v1/session/face/reference",
+                        Some(FACE),
+                        Some(json!({ "collation_b": DEFAULT_COLLATION_B })),
+                    )
                     .await;
                 (status == 200).then(|| ("/v1/session/face/verdict", FACE, json!({ "matched": true, "score": 0.97 })))
             }

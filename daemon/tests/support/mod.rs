@@ -78,6 +78,38 @@ impl Daemon {
         (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
     }
 
+    /// Subscribes to `/v1/events`; everything the stream delivers is appended to the buffer
+    /// until the task is aborted.
+    pub async fn sse(&self, token: &str) -> (std::sync::Arc<std::sync::Mutex<String>>, tokio::task::JoinHandle<()>) {
+        let stream = tokio::net::UnixStream::connect(&self.socket).await.expect("the daemon's Unix socket");
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.unwrap();
+        tokio::spawn(conn);
+        let req = Request::builder()
+            .uri("/v1/events")
+            .header("host", "kiosk")
+            .header("accept", "text/event-stream")
+            .header("authorization", format!("Bearer {token}"))
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        let resp = sender.send_request(req).await.unwrap();
+        assert_eq!(resp.status().as_u16(), 200);
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let out = seen.clone();
+        let task = tokio::spawn(async move {
+            let mut body = resp.into_body();
+            while let Some(Ok(frame)) = body.frame().await {
+                if let Some(data) = frame.data_ref() {
+                    out.lock().unwrap().push_str(&String::from_utf8_lossy(data));
+                }
+            }
+        });
+        (seen, task)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub async fn wait_until(
         &self,
         what: &str,
@@ -102,12 +134,19 @@ impl Daemon {
     }
 
     /// SIGTERM; the daemon must exit cleanly. Returns its log and removes its directory.
-    pub fn stop(mut self) -> String {
+    pub fn stop(self) -> String {
+        let dir = self.dir.clone();
+        let log = self.stop_keeping_dir();
+        let _ = std::fs::remove_dir_all(&dir);
+        log
+    }
+
+    /// SIGTERM and a clean exit; the state directory stays for inspection.
+    pub fn stop_keeping_dir(mut self) -> String {
         self.signal("-TERM");
         let status = self.child.wait().unwrap();
         let log = self.log();
         assert!(status.success(), "the daemon stops cleanly on SIGTERM: {status:?}\n{log}");
-        let _ = std::fs::remove_dir_all(&self.dir);
         log
     }
 }
