@@ -4,47 +4,15 @@
 
 mod support;
 
-use myna_hal::virtual_card::{test_pki, Profile, VirtualCard};
+use myna_hal::virtual_card::{Profile, VirtualCard};
 use myna_kiosk_tests::rig::{Rig, READER};
 use serde_json::json;
-use support::{Daemon, KIOSK, RECEPTION};
-
-fn config(reader: &str) -> String {
-    let ca = std::env::temp_dir().join(format!("myna-test-ca-{}.pem", std::process::id()));
-    std::fs::write(&ca, test_pki().auth_ca_pem()).unwrap();
-    format!(
-        r#"[reader]
-name = "{reader}"
-exact = true
-
-[api]
-listen = "127.0.0.1:0"
-
-[[api.tokens]]
-token = "{KIOSK}"
-roles = ["kiosk"]
-
-[[api.tokens]]
-token = "{RECEPTION}"
-roles = ["reception"]
-
-[trust]
-anchors = ["{}"]
-
-[journal]
-dir = "{{dir}}/journal"
-
-[indicators]
-backend = "none"
-"#,
-        ca.display()
-    )
-}
+use support::{pcsc_config, Daemon, KIOSK, RECEPTION};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pin_check_in_through_pcscd_and_the_api() {
     let Some(rig) = Rig::get() else { return };
-    let daemon = Daemon::start("pcsc-pin", &config(READER), &[]);
+    let daemon = Daemon::start("pcsc-pin", &pcsc_config(READER), &[]);
     let health = daemon.wait_until("the reader", |v| v["reader"] == format!("ok ({READER})"), "/v1/health", None).await;
     assert_eq!(health["status"], "ok");
     assert_eq!(health["mock"], false);
@@ -83,7 +51,7 @@ async fn a_pin_check_in_through_pcscd_and_the_api() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_matching_reader_makes_the_kiosk_unavailable_not_dead() {
     let Some(_rig) = Rig::get() else { return };
-    let daemon = Daemon::start("pcsc-noreader", &config("Sony FeliCa RC-S300/P"), &[]);
+    let daemon = Daemon::start("pcsc-noreader", &pcsc_config("Sony FeliCa RC-S300/P"), &[]);
     let health = daemon
         .wait_until("health", |v| v["reader"].as_str().is_some_and(|r| r.contains("RC-S300")), "/v1/health", None)
         .await;

@@ -11,17 +11,16 @@ use std::time::Duration;
 
 use myna_hal::virtual_card::TEST_PHOTO_JP2;
 use serde_json::{json, Value};
-use support::{Daemon, BENCH, KIOSK, RECEPTION};
+use support::{Daemon, BENCH, FACE, KIOSK, RECEPTION};
 
 const STAFF: &str = "staff-token-0123456789";
-const FACE: &str = "face-token-0123456789";
 const PIN: &str = "4739";
 const WRONG_PIN: &str = "8206";
 const COLLATION_B: &str = "49123120358642";
 const WRONG_COLLATION_B: &str = "49123120350917";
 
 fn config() -> String {
-    let mut c = String::from("[log]\nlevel = \"trace\"\nformat = \"json\"\n\n[indicators]\nbackend = \"none\"\n");
+    let mut c = String::from("[log]\nlevel = \"trace\"\nformat = \"json\"\n\n[api]\nlisten = \"127.0.0.1:0\"\n\n[indicators]\nbackend = \"none\"\n");
     for (token, role) in
         [(KIOSK, "kiosk"), (RECEPTION, "reception"), (BENCH, "bench"), (STAFF, "staff"), (FACE, "face")]
     {

@@ -16,6 +16,23 @@ use serde_json::Value;
 pub const KIOSK: &str = "kiosk-token-0123456789";
 pub const RECEPTION: &str = "reception-token-0123456789";
 pub const BENCH: &str = "bench-token-0123456789";
+pub const FACE: &str = "face-token-0123456789";
+
+/// A configuration for the real reader through pcscd: the reader `reader` (exact name), the
+/// test CA as trust anchor, kiosk, reception and face tokens, the journal in `{dir}`.
+pub fn pcsc_config(reader: &str) -> String {
+    let ca = std::env::temp_dir().join(format!("myna-test-ca-{}.pem", std::process::id()));
+    std::fs::write(&ca, myna_hal::virtual_card::test_pki().auth_ca_pem()).unwrap();
+    let mut c = format!(
+        "[reader]\nname = \"{reader}\"\nexact = true\n\n[api]\nlisten = \"127.0.0.1:0\"\n\n[trust]\nanchors = [\"{}\"]\n\n[journal]\ndir = \"{{dir}}/journal\"\n\n\
+         [indicators]\nbackend = \"none\"\n",
+        ca.display()
+    );
+    for (token, role) in [(KIOSK, "kiosk"), (RECEPTION, "reception"), (FACE, "face")] {
+        c += &format!("\n[[api.tokens]]\ntoken = \"{token}\"\nroles = [\"{role}\"]\n");
+    }
+    c
+}
 
 pub struct Daemon {
     child: Child,
