@@ -226,12 +226,14 @@ impl<S: ResultSink, I: SignalSink> Driver<S, I> {
                         let is_photo = matches!(command, Command::FaceReference { .. });
                         match self.engine.handle(Event::Command(command), Now::system()) {
                             Ok(actions) => {
+                                // Publish the new view first: a client reading the session
+                                // right after "accepted" must see the state its command made.
+                                self.perform(actions);
                                 if is_photo {
                                     self.pending_photo = Some(reply);
                                 } else {
                                     let _ = reply.send(Reply::Accepted);
                                 }
-                                self.perform(actions);
                             }
                             Err(refusal) => {
                                 let _ = reply.send(Reply::Refused(refusal));

@@ -22,7 +22,7 @@ async fn a_pin_check_in_through_pcscd_and_the_api() {
     daemon.wait_prompt("choose_method").await;
     let (status, v) = daemon.call("POST", "/v1/session/method", Some(KIOSK), Some(json!({ "method": "pin" }))).await;
     assert_eq!(status, 200, "{v}");
-    assert_eq!(v["prompt"]["tries_left"], 3, "the counter read through pcscd");
+    assert_eq!(v["prompt"]["tries_left"], 3, "the counter read through pcscd: {v}");
     let (status, _) = daemon.call("POST", "/v1/session/pin", Some(KIOSK), Some(json!({ "pin": "9999" }))).await;
     assert_eq!(status, 200);
     let v = daemon.wait_until("2 tries left", |v| v["prompt"]["tries_left"] == 2, "/v1/session", Some(KIOSK)).await;
