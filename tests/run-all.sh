@@ -7,27 +7,21 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_updated=0
-apt_install() {
-  local missing=()
-  for p in "$@"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-  done
-  [ ${#missing[@]} -eq 0 ] && return 0
-  local sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  if [ $apt_updated -eq 0 ]; then
-    $sudo apt-get update -qq
-    apt_updated=1
-  fi
-  # --no-remove: never let apt drop python3 or anything else to satisfy a dependency.
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends --no-remove "${missing[@]}" >/dev/null
-}
+# shellcheck source=tests/apt.sh
+source tests/apt.sh
 
 command -v cargo >/dev/null || { echo "run-all: cargo is required (install Rust with rustup)" >&2; exit 2; }
 # Build dependencies of the pcsc crate; systemd-analyze for the unit check.
 apt_install pkg-config libpcsclite-dev
 command -v systemd-analyze >/dev/null || apt_install systemd
+
+# Lints first, once the pcsc crate's build dependencies are there (CI's machine starts bare).
+if [ "${MYNA_SKIP_LINTS:-}" != 1 ]; then
+  echo "== cargo fmt --check"
+  cargo fmt --all --check
+  echo "== cargo clippy"
+  cargo clippy --workspace --all-targets --locked -- -D warnings
+fi
 
 # The PC/SC end-to-end tests need pcscd with a vpcd reader: a missing one fails the run.
 # shellcheck source=tests/rig/pcscd.sh
