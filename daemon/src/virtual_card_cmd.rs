@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use myna_hal::virtual_card::vpcd::{self, Ended};
-use myna_hal::virtual_card::{CardOptions, Profile, VirtualCard};
+use myna_hal::virtual_card::{CardOptions, Fault, FaultKind, Profile, VirtualCard};
 
 #[derive(clap::Args)]
 pub struct VirtualCardArgs {
@@ -35,6 +35,12 @@ pub struct VirtualCardArgs {
     /// Added to SIGN (a real card: ~400 ms).
     #[arg(long, default_value_t = 0)]
     sign_latency_ms: u64,
+    /// A broken card: `mute` stops answering, `garbage` answers nonsense (see --fault-after-apdus).
+    #[arg(long)]
+    fault: Option<FaultKind>,
+    /// The fault starts with the APDU after this many.
+    #[arg(long, default_value_t = 0, requires = "fault")]
+    fault_after_apdus: usize,
     /// Bench only: do not set TCP_QUICKACK (shows what it saves).
     #[arg(long, hide = true)]
     no_quickack: bool,
@@ -48,6 +54,7 @@ pub fn main(args: VirtualCardArgs) -> ExitCode {
         extended_length: !args.no_extended,
         apdu_latency: Duration::from_millis(args.apdu_latency_ms),
         sign_latency: Duration::from_millis(args.sign_latency_ms),
+        fault: args.fault.map(|kind| Fault { after_apdus: args.fault_after_apdus, kind }),
         ..Default::default()
     };
     let mut card = VirtualCard::with_options(args.profile, options);

@@ -61,6 +61,36 @@ pub struct CardOptions {
     pub sign_latency: Duration,
     /// A serial to tell certificates apart (different patients).
     pub serial: u64,
+    /// A worn or broken card: misbehaves from some APDU on (fault-injection tests).
+    pub fault: Option<Fault>,
+}
+
+/// How a broken card misbehaves, from the APDU after `after_apdus` on (counted since the card
+/// was placed, resets included).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fault {
+    pub after_apdus: usize,
+    pub kind: FaultKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultKind {
+    /// Stops answering. In process the transport reports [`TransportError::Timeout`] (what a
+    /// reader driver says); on vpcd the card goes silent until it is taken away.
+    Mute,
+    /// Answers bytes that are no sensible response (wrong lengths, unknown status words).
+    Garbage,
+}
+
+impl std::str::FromStr for FaultKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "mute" => Ok(FaultKind::Mute),
+            "garbage" => Ok(FaultKind::Garbage),
+            other => Err(format!("unknown fault {other:?} (mute, garbage)")),
+        }
+    }
 }
 
 impl Default for CardOptions {
@@ -76,6 +106,7 @@ impl Default for CardOptions {
             apdu_latency: Duration::ZERO,
             sign_latency: Duration::ZERO,
             serial: 0x1000,
+            fault: None,
         }
     }
 }
@@ -172,6 +203,8 @@ pub struct VirtualCard {
     ef: Option<u16>,
     log: ApduLog,
     transmitted: usize,
+    /// Every APDU since the card was placed (resets do not clear it): where a fault starts.
+    since_placed: usize,
     removed: bool,
 }
 
@@ -250,6 +283,7 @@ impl VirtualCard {
             ef: None,
             log: ApduLog::default(),
             transmitted: 0,
+            since_placed: 0,
             removed: false,
         }
     }
@@ -458,6 +492,13 @@ impl CardTransport for VirtualCard {
             }
         }
         self.transmitted += 1;
+        self.since_placed += 1;
+        if let Some(fault) = self.options.fault.filter(|f| self.since_placed > f.after_apdus) {
+            return match fault.kind {
+                FaultKind::Mute => Err(TransportError::Timeout),
+                FaultKind::Garbage => Ok(garbage(self.since_placed)),
+            };
+        }
         let latency = self.latency_for(apdu);
         if !latency.is_zero() {
             std::thread::sleep(latency);
@@ -468,6 +509,29 @@ impl CardTransport for VirtualCard {
     fn supports_extended_length(&self) -> bool {
         self.options.extended_length
     }
+}
+
+/// A deterministic nonsense answer for the `n`th APDU: sometimes too short to hold a status
+/// word, sometimes long, always ending in a status word no card sends.
+fn garbage(n: usize) -> Vec<u8> {
+    let mut x = (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x as u8
+    };
+    let len = match n % 4 {
+        0 => 1,
+        1 => 2,
+        _ => usize::from(next()) + 3,
+    };
+    let mut out: Vec<u8> = (0..len).map(|_| next()).collect();
+    if len >= 2 {
+        out[len - 2] = 0x6A + (n % 5) as u8; // 6A..6E: never 61xx, 63Cx or 90 00
+        out[len - 1] = next() | 0x01;
+    }
+    out
 }
 
 /// Certificate dates for a profile, relative to `now`.
