@@ -13,7 +13,7 @@ use myna_hal::cert::{Certificate, TrustAnchors};
 use myna_hal::indicator::Signal;
 use myna_hal::secret::{CollationB, Pin};
 use myna_hal::virtual_card::{
-    test_pki, CardOptions, Profile, VirtualCard, VirtualSlot, DEFAULT_COLLATION_B, TEST_PHOTO_JP2,
+    test_pki, CardOptions, Fault, FaultKind, Profile, VirtualCard, VirtualSlot, DEFAULT_COLLATION_B, TEST_PHOTO_JP2,
 };
 use myna_kiosk::card_worker::CardWorker;
 use myna_kiosk::session::{Action, Command, Engine, Event, Now, Refusal, SessionConfig};
@@ -31,7 +31,7 @@ struct Rig {
     photo_refusals: Vec<String>,
     /// Card operations held back, to test timeouts and removal while the card works.
     hold_card_ops: bool,
-    held: usize,
+    held: Vec<(Option<String>, myna_kiosk::session::CardOp)>,
     sessions: u32,
 }
 
@@ -52,7 +52,7 @@ impl Rig {
             photos: vec![],
             photo_refusals: vec![],
             hold_card_ops: false,
-            held: 0,
+            held: vec![],
             sessions: 0,
         }
     }
@@ -75,7 +75,7 @@ impl Rig {
             match action {
                 Action::Card(op) => {
                     if self.hold_card_ops {
-                        self.held += 1;
+                        self.held.push((self.engine.session_id().map(str::to_string), op));
                         continue;
                     }
                     let session = self.engine.session_id().map(str::to_string);
@@ -89,6 +89,16 @@ impl Rig {
                 Action::PhotoReady(p) => self.photos.push(p.expose().to_vec()),
                 Action::PhotoRefused(n) => self.photo_refusals.push(n.code),
                 Action::Changed => {}
+            }
+        }
+    }
+
+    /// The card finishes the operations held back: their answers reach the engine now.
+    fn release_held(&mut self) {
+        for (session, op) in std::mem::take(&mut self.held) {
+            if let Some(answer) = self.worker.perform(op, self.now().wall) {
+                let actions = self.engine.handle(Event::Card { session, answer }, self.now()).unwrap();
+                self.perform(actions);
             }
         }
     }
@@ -412,6 +422,10 @@ fn a_locked_card_offers_face_or_staff_from_the_start() {
     let mut rig = Rig::default();
     rig.tap(Profile::PinLocked);
     assert_eq!(rig.prompt(), Prompt::ChooseMethod { methods: vec![Method::Face, Method::Visual] });
+    // The patient is told why there is no PIN choice, beside the choice itself.
+    assert_eq!(rig.notice_codes(), vec!["PIN_LOCKED".to_string()]);
+    rig.method(Method::Visual).unwrap();
+    assert!(rig.notice_codes().is_empty(), "cleared once the patient chose");
     // A clinic that only offers PIN cannot check this patient in: a clear failure.
     let mut pin_only = Rig::new(SessionConfig { methods: vec![Method::Pin], ..SessionConfig::default() });
     pin_only.tap(Profile::PinLocked);
@@ -586,6 +600,11 @@ fn reach(state: &str) -> Rig {
             rig.method(Method::Face).unwrap();
             rig.cmd(Command::FaceReference { collation_b: collation() }).unwrap();
         }
+        "reading photo" => {
+            rig.method(Method::Face).unwrap();
+            rig.hold_card_ops = true;
+            rig.cmd(Command::FaceReference { collation_b: collation() }).unwrap();
+        }
         "staff" => rig.method(Method::Visual).unwrap(),
         "consent" => {
             rig.method(Method::Pin).unwrap();
@@ -596,7 +615,11 @@ fn reach(state: &str) -> Rig {
     rig
 }
 
-const WAITING: [&str; 8] = ["reading", "choose", "pin", "verifying", "face", "photo", "staff", "consent"];
+const WAITING: [&str; 9] =
+    ["reading", "choose", "pin", "verifying", "face", "photo", "reading photo", "staff", "consent"];
+
+/// The states where the card is working: their deadline is the card operation's.
+const CARD_WORKING: [&str; 3] = ["reading", "verifying", "reading photo"];
 
 #[test]
 fn every_waiting_state_times_out() {
@@ -609,11 +632,85 @@ fn every_waiting_state_times_out() {
         let r = rig.last();
         let expected = if state == "consent" { Outcome::Verified } else { Outcome::TimedOut };
         assert_eq!(r.outcome, expected, "{state}");
+        if CARD_WORKING.contains(&state) {
+            // The patient is told the card stopped answering, not that they were too slow.
+            assert_eq!(r.error.as_ref().unwrap().code, "CARD_TIMEOUT", "{state}");
+            assert_eq!(left, SessionConfig::default().timeouts.card_operation, "{state}: the card operation's bound");
+        } else if state != "consent" {
+            assert_eq!(r.error.as_ref().unwrap().code, "TIMED_OUT", "{state}");
+        }
         assert_eq!(rig.results.len(), 1, "{state}");
         // Then the take-card timeout: the kiosk is ready for the next patient.
         rig.advance(Duration::from_secs(31));
         assert_eq!(rig.prompt(), Prompt::PlaceCard, "{state}");
         assert_eq!(rig.signals.last(), Some(&Signal::Idle), "{state}");
+    }
+}
+
+#[test]
+fn a_photo_read_that_ends_gives_the_face_check_its_own_time_back() {
+    let mut rig = reach("face");
+    let face_left = rig.engine.time_left(rig.now().mono).unwrap();
+    rig.hold_card_ops = true;
+    rig.cmd(Command::FaceReference { collation_b: collation() }).unwrap();
+    assert_eq!(rig.engine.time_left(rig.now().mono), Some(SessionConfig::default().timeouts.card_operation));
+    // The card answers after 2 s: the face check goes on with what it had left.
+    rig.advance(Duration::from_secs(2));
+    rig.hold_card_ops = false;
+    rig.release_held();
+    assert_eq!(rig.photos.len(), 1);
+    assert_eq!(rig.engine.time_left(rig.now().mono), Some(face_left - Duration::from_secs(2)));
+}
+
+/// A worn card that stops answering or answers nonsense from any APDU of a PIN or face
+/// check-in on: each session ends with a result and guidance, never as verified from a
+/// broken answer, and the next card checks in.
+#[test]
+fn a_card_that_goes_mute_or_talks_garbage_at_any_apdu_ends_cleanly() {
+    for kind in [FaultKind::Mute, FaultKind::Garbage] {
+        for method in [Method::Pin, Method::Face] {
+            let mut rig = Rig::default();
+            for after_apdus in 0..40 {
+                let fault = Some(Fault { after_apdus, kind });
+                let card = VirtualCard::with_options(
+                    Profile::Valid,
+                    CardOptions { now: rig.wall, fault, ..Default::default() },
+                );
+                let log = card.log();
+                let before = rig.results.len();
+                rig.tap_card(card);
+                let _ = rig.method(method);
+                if method == Method::Face {
+                    let _ = rig.cmd(Command::FaceReference { collation_b: collation() });
+                    if !rig.photos.is_empty() {
+                        let _ = rig.cmd(Command::FaceVerdict { matched: true, score: Some(0.9) });
+                    }
+                } else {
+                    let _ = rig.pin("1234", false);
+                }
+                let _ = rig.cmd(Command::Consent(ConsentAnswer::All { all: true }));
+                // Whatever is still waiting ends at its deadline.
+                rig.advance(Duration::from_secs(120));
+                assert_eq!(rig.results.len(), before + 1, "{kind:?} {method:?} after {after_apdus}: one result");
+                let r = rig.last().clone();
+                let sent = log.len();
+                if r.outcome == Outcome::Verified {
+                    assert!(sent <= after_apdus, "{kind:?} {method:?}: verified with a broken answer at {after_apdus}");
+                } else {
+                    let code = &r.error.as_ref().or(r.guidance.last()).expect("a reason for the patient").code;
+                    assert!(!code.is_empty(), "{kind:?} {method:?} after {after_apdus}: {r:?}");
+                    assert!(r.auth.is_none() || r.outcome != Outcome::Failed, "{r:?}");
+                }
+                rig.photos.clear();
+                rig.remove();
+            }
+            // The next, healthy card checks in as usual.
+            rig.tap(Profile::Valid);
+            rig.method(Method::Pin).unwrap();
+            rig.pin("1234", false).unwrap();
+            rig.consent_all(true);
+            assert_eq!(rig.last().outcome, Outcome::Verified, "{kind:?} {method:?}: the next card");
+        }
     }
 }
 

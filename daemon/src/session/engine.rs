@@ -48,7 +48,10 @@ enum Phase {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum PhotoState {
     NotGiven,
-    Reading,
+    /// The card is reading it; the face check's own deadline resumes afterwards.
+    Reading {
+        face_deadline: Option<Instant>,
+    },
     Given,
 }
 
@@ -191,7 +194,10 @@ impl Engine {
         match (answer, &self.phase) {
             (CardAnswer::Checked(result), Phase::Reading) => self.checked(result, now),
             (CardAnswer::PinSigned(result), Phase::Verifying) => self.pin_signed(result, now),
-            (CardAnswer::Photo(result), Phase::Face { photo: PhotoState::Reading }) => self.photo(result, now),
+            (CardAnswer::Photo(result), Phase::Face { photo: PhotoState::Reading { face_deadline } }) => {
+                self.session.deadline = *face_deadline;
+                self.photo(result, now)
+            }
             // A late answer for a step the session already left (cancelled, timed out): its
             // secrets are dropped here with it.
             _ => vec![],
@@ -222,6 +228,8 @@ impl Engine {
             PinStatus::TriesLeft(_) => {}
         }
         self.session.facts = Some(*facts);
+        // Shown beside the next prompt: why PIN is not offered, that the certificate expires.
+        self.session.notices = self.session.guidance.clone();
         self.offer_methods(now)
     }
 
@@ -317,10 +325,15 @@ impl Engine {
             }
             (Command::FaceReference { collation_b }, Phase::Face { photo }) => match photo {
                 PhotoState::NotGiven => {
-                    self.phase = Phase::Face { photo: PhotoState::Reading };
+                    // A card that stops answering must not hold the face module's request
+                    // for the whole face check: the card operation's own bound applies.
+                    let face_deadline = self.session.deadline;
+                    self.phase = Phase::Face { photo: PhotoState::Reading { face_deadline } };
+                    let card_bound = now.mono + self.cfg.timeouts.card_operation;
+                    self.session.deadline = Some(face_deadline.map_or(card_bound, |d| d.min(card_bound)));
                     Ok(vec![Action::Card(CardOp::ReadPhoto { collation_b }), Action::Changed])
                 }
-                PhotoState::Reading | PhotoState::Given => Err(Refusal::PhotoAlreadyGiven),
+                PhotoState::Reading { .. } | PhotoState::Given => Err(Refusal::PhotoAlreadyGiven),
             },
             (Command::FaceVerdict { matched, score }, Phase::Face { photo }) => {
                 if photo != PhotoState::Given {
@@ -491,6 +504,11 @@ impl Engine {
                 self.close_consent(&asked, now);
                 self.finish(Outcome::Verified, None, now)
             }
+            // A card operation that never came back: the card (or reader) stopped answering.
+            Phase::Reading | Phase::Verifying | Phase::Face { photo: PhotoState::Reading { .. } } => {
+                let n = notice_of(&TransportError::Timeout);
+                self.finish(Outcome::TimedOut, Some(n), now)
+            }
             _ => self.finish(Outcome::TimedOut, Some(notice(&guidance::TIMED_OUT)), now),
         }
     }
@@ -573,7 +591,7 @@ impl Engine {
             Phase::ChooseMethod => vec!["method", "cancel"],
             Phase::EnterPin => vec!["pin", "cancel"],
             Phase::Face { photo: PhotoState::NotGiven } => vec!["face/reference", "cancel"],
-            Phase::Face { photo: PhotoState::Reading } => vec!["cancel"],
+            Phase::Face { photo: PhotoState::Reading { .. } } => vec!["cancel"],
             Phase::Face { photo: PhotoState::Given } => vec!["face/verdict", "cancel"],
             Phase::Staff => vec!["visual", "cancel"],
             Phase::Consent { .. } => vec!["consent", "cancel"],
