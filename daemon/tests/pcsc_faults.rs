@@ -5,49 +5,9 @@
 
 mod support;
 
-use std::time::{Duration, Instant};
-
 use myna_hal::virtual_card::{CardOptions, Profile, VirtualCard, DEFAULT_COLLATION_B};
 use myna_kiosk_tests::rig::{card_present, wait_for, Rig, READER};
-use serde_json::{json, Value};
-use support::{pcsc_config, Daemon, FACE, KIOSK, RECEPTION};
-
-/// Answers every prompt at once as a patient (and face module) would, until a new result
-/// with `seq > after` exists. Returns it.
-async fn check_in(d: &Daemon, method: &str, after: u64) -> Value {
-    let start = Instant::now();
-    loop {
-        assert!(start.elapsed() < Duration::from_secs(30), "the session never ended; log:\n{}", d.log());
-        let (_, page) = d.call("GET", &format!("/v1/results?after={after}"), Some(RECEPTION), None).await;
-        if let Some(r) = page["results"].as_array().and_then(|r| r.first()) {
-            return r.clone();
-        }
-        let (_, v) = d.call("GET", "/v1/session", Some(KIOSK), None).await;
-        let answer = match v["prompt"]["kind"].as_str() {
-            Some("choose_method") => Some(("/v1/session/method", KIOSK, json!({ "method": method }))),
-            Some("enter_pin") => Some(("/v1/session/pin", KIOSK, json!({ "pin": "1234" }))),
-            Some("face_check") => {
-                let (status, _) = d
-                    .call(
-                        "POST",
-                        "/v1/session/face/reference",
-                        Some(FACE),
-                        Some(json!({ "collation_b": DEFAULT_COLLATION_B })),
-                    )
-                    .await;
-                (status == 200).then(|| ("/v1/session/face/verdict", FACE, json!({ "matched": true, "score": 0.97 })))
-            }
-            Some("consent") => Some(("/v1/session/consent", KIOSK, json!({ "all": true }))),
-            _ => None,
-        };
-        if let Some((path, token, body)) = answer {
-            // Refusals are expected when the card vanished between our look and our answer.
-            d.call("POST", path, Some(token), Some(body)).await;
-        } else {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-}
+use support::{check_in, pcsc_config, Daemon};
 
 async fn pull_after_every_apdu(rig: &Rig, d: &Daemon, method: &str, after: &mut u64) -> usize {
     for pull_at in 0.. {

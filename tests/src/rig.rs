@@ -99,6 +99,18 @@ impl Rig {
     }
 }
 
+impl Rig {
+    /// Starts pcscd again without the vpcd reader in its configuration: the reader unplugged
+    /// while pcscd runs. [`Rig::kill_pcscd`] then [`Rig::start_pcscd`] plug it back in.
+    pub fn start_pcscd_without_reader(&self) {
+        let empty = self.dir.join("no-readers.conf.d");
+        std::fs::create_dir_all(&empty).expect("an empty reader config directory");
+        let status =
+            std::process::Command::new(self.dir.join("start-pcscd")).arg(&empty).status().expect("start-pcscd");
+        assert!(status.success(), "starting pcscd without the reader");
+    }
+}
+
 fn zombie(proc: &std::path::Path) -> bool {
     std::fs::read_to_string(proc.join("stat")).is_ok_and(|s| s.contains(") Z"))
 }

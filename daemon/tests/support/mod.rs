@@ -174,3 +174,45 @@ impl Drop for Daemon {
         let _ = self.child.wait();
     }
 }
+
+/// Answers every prompt at once as a patient (and face module) would, until a new result
+/// with `seq > after` exists. Returns it.
+pub async fn check_in(d: &Daemon, method: &str, after: u64) -> Value {
+    let start = std::time::Instant::now();
+    loop {
+        assert!(start.elapsed() < Duration::from_secs(30), "the session never ended; log:\n{}", d.log());
+        let (_, page) = d.call("GET", &format!("/v1/results?after={after}"), Some(RECEPTION), None).await;
+        if let Some(r) = page["results"].as_array().and_then(|r| r.first()) {
+            return r.clone();
+        }
+        let (_, v) = d.call("GET", "/v1/session", Some(KIOSK), None).await;
+        let answer = match v["prompt"]["kind"].as_str() {
+            Some("choose_method") => Some(("/v1/session/method", KIOSK, serde_json::json!({ "method": method }))),
+            Some("enter_pin") => Some(("/v1/session/pin", KIOSK, serde_json::json!({ "pin": "1234" }))),
+            Some("face_check") => {
+                let (status, _) = d
+                    .call(
+                        "POST",
+                        "/v1/session/face/reference",
+                        Some(FACE),
+                        Some(serde_json::json!({ "collation_b": myna_hal::virtual_card::DEFAULT_COLLATION_B })),
+                    )
+                    .await;
+                (status == 200)
+                    .then(|| ("/v1/session/face/verdict", FACE, serde_json::json!({ "matched": true, "score": 0.97 })))
+            }
+            Some("consent") => Some(("/v1/session/consent", KIOSK, serde_json::json!({ "all": true }))),
+            _ => None,
+        };
+        if let Some((path, token, body)) = answer {
+            // Refusals are expected when the card vanished between our look and our answer.
+            let (status, _) = d.call("POST", path, Some(token), Some(body)).await;
+            if status != 200 {
+                // Refused (the session moved on meanwhile): look again, without hammering.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        } else {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
