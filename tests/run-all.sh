@@ -33,6 +33,9 @@ trap rig_stop_pcscd EXIT
 [ "${1:-}" = "--" ] && shift
 cargo test --workspace --locked "$@"
 
+# The reference kiosk screen in headless Chromium (installs chromium, node packages).
+bash tests/browser/run.sh
+
 # The package a kiosk installs: unit verification and the amd64 .deb.
 bash tests/packaging.sh
 

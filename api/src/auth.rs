@@ -59,6 +59,12 @@ impl Tokens {
         found
     }
 
+    /// The first token that has `role`: what the reference kiosk screen is given when it is
+    /// loaded on the kiosk itself (see `kiosk_page`). Never for logs.
+    pub(crate) fn first_with_role(&self, role: Role) -> Option<&str> {
+        self.entries.iter().find(|e| e.roles.contains(&role)).map(|e| e.token.as_str())
+    }
+
     /// Whether the presented token may act as one of `allowed`.
     pub fn authorize(&self, authorization: Option<&[u8]>, allowed: &[Role]) -> Result<(), AuthError> {
         let roles = self.roles(authorization).ok_or(AuthError::Unauthenticated)?;

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod backend;
+pub mod kiosk_page;
 pub mod problem;
 pub mod proto;
 pub mod router;
