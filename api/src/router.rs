@@ -31,6 +31,14 @@ pub const MAX_BODY: usize = 64 * 1024;
 /// PIN submissions allowed per window before 429.
 const PIN_BURST: usize = 5;
 const PIN_WINDOW: Duration = Duration::from_secs(30);
+/// Wrong or missing tokens allowed from one address on the LAN per window; then 429 without
+/// looking at the token, so guessing is slowed to a crawl (a real token has 128 bits anyway).
+const AUTH_FAILURES: u32 = 10;
+const AUTH_WINDOW: Duration = Duration::from_secs(60);
+/// Peers remembered at most (a flood of source addresses cannot grow memory without bound).
+const AUTH_PEERS: usize = 4096;
+/// A body must arrive within this: a client trickling it byte by byte cannot hold a connection.
+pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The checked-in OpenAPI document, served as is.
 pub const OPENAPI: &str = include_str!("../openapi.json");
@@ -39,13 +47,36 @@ pub struct Api<B: Backend> {
     pub backend: Arc<B>,
     // Replaced as a whole when the configuration is reloaded.
     tokens: std::sync::RwLock<Tokens>,
-    pin_times: Mutex<VecDeque<Instant>>,
+    /// PIN submissions of the current session (its id) in the window.
+    pin_times: Mutex<(Option<String>, VecDeque<Instant>)>,
+    /// Per peer: when its window started and the failed authentications in it.
+    auth_failures: Mutex<std::collections::HashMap<PeerKey, (Instant, u32)>>,
     shutdown: watch::Receiver<bool>,
+}
+
+/// Whom failed authentications are counted against: an address on the LAN.
+type PeerKey = std::net::IpAddr;
+
+/// `None` for this machine (loopback, the Unix socket): the kiosk's own screen must never be
+/// locked out by a bug of its own, and whoever runs code on the kiosk is past this gate anyway.
+/// The server always says who the peer is; the router called without one (in-process, tests)
+/// is not counted either.
+fn peer_key<Req>(req: &Request<Req>) -> Option<PeerKey> {
+    match req.extensions().get::<crate::server::Peer>() {
+        Some(p @ crate::server::Peer::Tcp(addr)) if !p.is_local() => Some(addr.ip()),
+        _ => None,
+    }
 }
 
 impl<B: Backend> Api<B> {
     pub fn new(backend: Arc<B>, tokens: Tokens, shutdown: watch::Receiver<bool>) -> Self {
-        Api { backend, tokens: std::sync::RwLock::new(tokens), pin_times: Mutex::new(VecDeque::new()), shutdown }
+        Api {
+            backend,
+            tokens: std::sync::RwLock::new(tokens),
+            pin_times: Mutex::new((None, VecDeque::new())),
+            auth_failures: Mutex::new(std::collections::HashMap::new()),
+            shutdown,
+        }
     }
 
     /// New tokens from a reloaded configuration; requests already authorized are unaffected.
@@ -53,13 +84,48 @@ impl<B: Backend> Api<B> {
         *self.tokens.write().unwrap_or_else(|p| p.into_inner()) = tokens;
     }
 
+    pub(crate) fn tokens(&self) -> std::sync::RwLockReadGuard<'_, Tokens> {
+        self.tokens.read().unwrap_or_else(|p| p.into_inner())
+    }
+
     pub(crate) fn shutdown_signal(&self) -> watch::Receiver<bool> {
         self.shutdown.clone()
     }
 
-    /// Counts a PIN submission; false when the kiosk floods them.
-    fn pin_allowed(&self, now: Instant) -> bool {
-        let mut times = self.pin_times.lock().unwrap_or_else(|p| p.into_inner());
+    /// How long `peer` must wait before its token is looked at again (`None`: go ahead).
+    fn auth_blocked(&self, peer: PeerKey, now: Instant) -> Option<Duration> {
+        let failures = self.auth_failures.lock().unwrap_or_else(|p| p.into_inner());
+        let (start, count) = *failures.get(&peer)?;
+        let left = AUTH_WINDOW.checked_sub(now.duration_since(start))?;
+        (count >= AUTH_FAILURES).then_some(left)
+    }
+
+    fn auth_failed(&self, peer: PeerKey, now: Instant) {
+        let mut failures = self.auth_failures.lock().unwrap_or_else(|p| p.into_inner());
+        if failures.len() >= AUTH_PEERS && !failures.contains_key(&peer) {
+            failures.retain(|_, (start, _)| now.duration_since(*start) < AUTH_WINDOW);
+            if failures.len() >= AUTH_PEERS {
+                // Still full of live entries: a flood from many addresses. Start over rather
+                // than grow; each address still gets only AUTH_FAILURES guesses per window.
+                failures.clear();
+            }
+        }
+        let entry = failures.entry(peer).or_insert((now, 0));
+        if now.duration_since(entry.0) >= AUTH_WINDOW {
+            *entry = (now, 0);
+        }
+        entry.1 += 1;
+    }
+
+    /// Counts a PIN submission in `session`; false when the kiosk floods them. Per session:
+    /// the next patient never waits for the one before.
+    fn pin_allowed(&self, session: Option<&str>, now: Instant) -> bool {
+        let mut guard = self.pin_times.lock().unwrap_or_else(|p| p.into_inner());
+        let (current, times) = &mut *guard;
+        if current.as_deref() != session {
+            *current = session.map(str::to_string);
+            times.clear();
+        }
         while times.front().is_some_and(|t| now.duration_since(*t) > PIN_WINDOW) {
             times.pop_front();
         }
@@ -146,6 +212,10 @@ where
     let path_str = req.uri().path().to_string();
     let segments: Vec<&str> = path_str.trim_matches('/').split('/').collect();
     let method = req.method().clone();
+    if segments.first() == Some(&"kiosk") {
+        // The reference kiosk screen: static pages, and the kiosk token for this machine only.
+        return crate::kiosk_page::serve(api, &req, &segments);
+    }
     let Some(allowed) = roles_for(&method, &segments) else {
         return public(api, &method, &segments);
     };
@@ -163,11 +233,27 @@ where
     if segments.first() == Some(&"v1") && segments.get(1) == Some(&"bench") && !api.backend.bench_enabled() {
         return not_found();
     }
+    let peer = peer_key(&req);
+    if let Some(wait) = peer.and_then(|p| api.auth_blocked(p, Instant::now())) {
+        let mut r = problem(
+            StatusCode::TOO_MANY_REQUESTS,
+            "TOO_MANY_AUTH_FAILURES",
+            "認証の失敗が続いたため、しばらくお待ちください。",
+            "Too many failed authentications from this address: wait, then use a valid token.",
+        );
+        if let Ok(v) = HeaderValue::from_str(&(wait.as_secs() + 1).to_string()) {
+            r.headers_mut().insert("retry-after", v);
+        }
+        return r;
+    }
     let auth = req.headers().get(AUTHORIZATION).map(|v| v.as_bytes());
     let authorized = api.tokens.read().unwrap_or_else(|p| p.into_inner()).authorize(auth, allowed);
     match authorized {
         Ok(()) => {}
         Err(AuthError::Unauthenticated) => {
+            if let Some(p) = peer {
+                api.auth_failed(p, Instant::now());
+            }
             let mut r = problem(
                 StatusCode::UNAUTHORIZED,
                 "UNAUTHORIZED",
@@ -317,7 +403,21 @@ where
     }
     let mut body = std::pin::pin!(Limited::new(req.into_body(), MAX_BODY));
     let mut buf = Vec::new();
-    while let Some(frame) = body.frame().await {
+    let deadline = tokio::time::Instant::now() + BODY_READ_TIMEOUT;
+    loop {
+        let frame = match tokio::time::timeout_at(deadline, body.frame()).await {
+            Ok(Some(frame)) => frame,
+            Ok(None) => break,
+            Err(_) => {
+                buf.zeroize();
+                return Err(problem(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "BODY_TIMEOUT",
+                    "リクエストの受信が時間内に終わりませんでした。",
+                    "The request body did not arrive in time.",
+                ));
+            }
+        };
         match frame {
             Ok(f) => {
                 if let Ok(data) = f.into_data() {
@@ -416,7 +516,7 @@ where
     let cmd = match action {
         ["method"] => ApiCommand::Method(body!(MethodReq).method),
         ["pin"] => {
-            if !api.pin_allowed(Instant::now()) {
+            if !api.pin_allowed(api.backend.session().id.as_deref(), Instant::now()) {
                 return problem(
                     StatusCode::TOO_MANY_REQUESTS,
                     "PIN_RATE_LIMITED",

@@ -21,8 +21,11 @@ use crate::router::{route, Api};
 
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// Connections served at once; more are closed at accept.
+    /// Connections from other machines served at once; more are closed at accept.
     pub max_connections: usize,
+    /// Connections from this machine (loopback, the Unix socket) served at once, counted apart:
+    /// a flood from the LAN never locks the kiosk's own screen out.
+    pub max_local_connections: usize,
     /// A client must send its request headers within this time.
     pub header_read_timeout: Duration,
     /// How long shutdown waits for in-flight requests.
@@ -33,8 +36,31 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_connections: 1024,
+            max_local_connections: 256,
             header_read_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Who is on the other end of a connection. [`serve`] inserts it into every request's
+/// extensions, so a route can tell the kiosk's own screen (loopback, Unix socket) from the LAN.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Peer {
+    Tcp(std::net::SocketAddr),
+    /// A local process on the Unix socket.
+    Unix,
+}
+
+impl Peer {
+    /// Loopback (127.0.0.0/8, ::1, or ::ffff:127.x) or the Unix socket: this machine.
+    pub fn is_local(&self) -> bool {
+        match self {
+            Peer::Tcp(a) => match a.ip() {
+                std::net::IpAddr::V4(ip) => ip.is_loopback(),
+                std::net::IpAddr::V6(ip) => ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
+            },
+            Peer::Unix => true,
         }
     }
 }
@@ -42,28 +68,35 @@ impl Default for Limits {
 /// A connection accepted but not yet ready (a TLS handshake may still be ahead).
 pub type Pending<Io> = Pin<Box<dyn Future<Output = io::Result<Io>> + Send>>;
 
+/// What [`Acceptor::accept`] yields: the connection-to-be and who is on the other end
+/// (`None`: unknown, never treated as local).
+pub struct Accepted<Io> {
+    pub io: Pending<Io>,
+    pub peer: Option<Peer>,
+}
+
 /// Something that yields connections. The handshake runs in the connection's own task, so a
 /// slow client cannot hold up the accept loop.
 pub trait Acceptor: Send + 'static {
     type Io: AsyncRead + AsyncWrite + Unpin + Send + 'static;
-    fn accept(&self) -> impl Future<Output = io::Result<Pending<Self::Io>>> + Send;
+    fn accept(&self) -> impl Future<Output = io::Result<Accepted<Self::Io>>> + Send;
 }
 
 impl Acceptor for TcpListener {
     type Io = tokio::net::TcpStream;
-    async fn accept(&self) -> io::Result<Pending<Self::Io>> {
-        let (s, _) = TcpListener::accept(self).await?;
+    async fn accept(&self) -> io::Result<Accepted<Self::Io>> {
+        let (s, addr) = TcpListener::accept(self).await?;
         // Small JSON answers and SSE events must not wait for Nagle.
         let _ = s.set_nodelay(true);
-        Ok(Box::pin(std::future::ready(Ok(s))))
+        Ok(Accepted { io: Box::pin(std::future::ready(Ok(s))), peer: Some(Peer::Tcp(addr)) })
     }
 }
 
 impl Acceptor for UnixListener {
     type Io = tokio::net::UnixStream;
-    async fn accept(&self) -> io::Result<Pending<Self::Io>> {
+    async fn accept(&self) -> io::Result<Accepted<Self::Io>> {
         let (s, _) = UnixListener::accept(self).await?;
-        Ok(Box::pin(std::future::ready(Ok(s))))
+        Ok(Accepted { io: Box::pin(std::future::ready(Ok(s))), peer: Some(Peer::Unix) })
     }
 }
 
@@ -82,16 +115,17 @@ impl TlsListener {
 
 impl Acceptor for TlsListener {
     type Io = tokio_rustls::server::TlsStream<tokio::net::TcpStream>;
-    async fn accept(&self) -> io::Result<Pending<Self::Io>> {
-        let (s, _) = self.tcp.accept().await?;
+    async fn accept(&self) -> io::Result<Accepted<Self::Io>> {
+        let (s, addr) = self.tcp.accept().await?;
         let _ = s.set_nodelay(true);
         let acceptor = self.acceptor.clone();
         let limit = self.handshake_timeout;
-        Ok(Box::pin(async move {
+        let io: Pending<Self::Io> = Box::pin(async move {
             tokio::time::timeout(limit, acceptor.accept(s))
                 .await
                 .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "TLS handshake timed out"))?
-        }))
+        });
+        Ok(Accepted { io, peer: Some(Peer::Tcp(addr)) })
     }
 }
 
@@ -143,15 +177,16 @@ pub async fn serve<B: Backend, L: Acceptor>(
     limits: Limits,
     shutdown: impl Future<Output = ()> + Send,
 ) {
-    let permits = Arc::new(Semaphore::new(limits.max_connections));
+    let remote_permits = Arc::new(Semaphore::new(limits.max_connections));
+    let local_permits = Arc::new(Semaphore::new(limits.max_local_connections));
     let graceful = GracefulShutdown::new();
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout).keep_alive(true);
     tokio::pin!(shutdown);
     loop {
-        let io = tokio::select! {
+        let Accepted { io, peer } = tokio::select! {
             r = listener.accept() => match r {
-                Ok(io) => io,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     // Out of file descriptors and the like: back off rather than spin.
                     tracing::warn!(error = %e, "accept failed");
@@ -161,6 +196,7 @@ pub async fn serve<B: Backend, L: Acceptor>(
             },
             _ = &mut shutdown => break,
         };
+        let permits = if peer.is_some_and(|p| p.is_local()) { &local_permits } else { &remote_permits };
         let Ok(permit) = permits.clone().try_acquire_owned() else {
             // Over the limit: close at once so one client cannot starve the kiosk.
             drop(io);
@@ -171,8 +207,11 @@ pub async fn serve<B: Backend, L: Acceptor>(
         let watcher = graceful.watcher();
         tokio::spawn(async move {
             let Ok(io) = io.await else { return };
-            let service = service_fn(move |req| {
+            let service = service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
                 let api = api.clone();
+                if let Some(peer) = peer {
+                    req.extensions_mut().insert(peer);
+                }
                 async move { Ok::<_, std::convert::Infallible>(route(&api, req).await) }
             });
             let conn = http.serve_connection(TokioIo::new(io), service);

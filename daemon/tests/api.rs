@@ -322,6 +322,85 @@ async fn pin_floods_are_throttled() {
         statuses.push(call(&f, "POST", "/v1/session/pin", Some(KIOSK), Some(json!({ "pin": "12" }))).await.status);
     }
     assert_eq!(statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count(), 2, "{statuses:?}");
+    // Per session: the next patient is not made to wait for this one.
+    assert_eq!(call(&f, "DELETE", "/v1/bench/card", Some(BENCH), None).await.status, StatusCode::OK);
+    wait_prompt(&f, "place_card").await;
+    tap(&f, "valid").await;
+    wait_prompt(&f, "choose_method").await;
+    let a = call(&f, "POST", "/v1/session/method", Some(KIOSK), Some(json!({ "method": "pin" }))).await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+    let a = call(&f, "POST", "/v1/session/pin", Some(KIOSK), Some(json!({ "pin": "1234" }))).await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+}
+
+#[tokio::test]
+async fn token_guessing_is_slowed_per_address() {
+    use myna_api::server::Peer;
+    let f = fixture(false);
+    let from = |ip: [u8; 4], token: &str| {
+        let mut req = Request::builder()
+            .uri("/v1/session")
+            .header("authorization", format!("Bearer {token}"))
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        req.extensions_mut().insert(Peer::Tcp(std::net::SocketAddr::from((ip, 40000))));
+        req
+    };
+    let lan_guesser = [192, 168, 1, 66];
+    for i in 0..10 {
+        let a = raw(&f, from(lan_guesser, &format!("guess-{i}"))).await;
+        assert_eq!(a.status, StatusCode::UNAUTHORIZED, "guess {i}");
+    }
+    // The 11th attempt is not even looked at: a right token from that address waits too.
+    let r = route(&f.api, from(lan_guesser, RECEPTION)).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=61).contains(&wait), "Retry-After {wait}");
+    let body: Value = serde_json::from_slice(&r.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    assert_eq!(body["code"], "TOO_MANY_AUTH_FAILURES");
+    // Everyone else goes on: the reception PC at another address.
+    assert_eq!(raw(&f, from([192, 168, 1, 10], RECEPTION)).await.status, StatusCode::OK);
+    // The kiosk's own screen (loopback) is never locked out, even by its own mistakes.
+    for i in 0..15 {
+        assert_eq!(raw(&f, from([127, 0, 0, 1], &format!("stale-{i}"))).await.status, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(raw(&f, from([127, 0, 0, 1], KIOSK)).await.status, StatusCode::OK);
+    // A wrong role with a real token is no guess: never throttled.
+    for _ in 0..15 {
+        assert_eq!(raw(&f, from([192, 168, 1, 11], FACE)).await.status, StatusCode::FORBIDDEN);
+    }
+}
+
+/// A body that never arrives: a client that sent its headers and then trickles nothing.
+struct Stalled;
+
+impl hyper::body::Body for Stalled {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+        std::task::Poll::Pending
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_body_that_never_arrives_is_given_up_on() {
+    let f = fixture(false);
+    let req = Request::builder()
+        .method("POST")
+        .uri("/v1/session/cancel")
+        .header("authorization", format!("Bearer {KIOSK}"))
+        .header("content-type", "application/json")
+        .body(Stalled)
+        .unwrap();
+    let started = tokio::time::Instant::now();
+    let r = route(&f.api, req).await;
+    assert_eq!(r.status(), StatusCode::REQUEST_TIMEOUT);
+    assert_eq!(started.elapsed(), myna_api::router::BODY_READ_TIMEOUT, "given up on at the limit, not before");
+    let body: Value = serde_json::from_slice(&r.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    assert_eq!(body["code"], "BODY_TIMEOUT");
 }
 
 #[tokio::test]
@@ -482,7 +561,9 @@ async fn a_client_that_never_sends_its_headers_is_cut_off() {
 async fn connections_beyond_the_limit_are_closed_at_once() {
     use tokio::io::AsyncWriteExt;
     let f = fixture(true);
-    let limits = myna_api::server::Limits { max_connections: 2, ..Default::default() };
+    // Loopback clients count against the local allowance; the LAN's allowance (none here) is
+    // apart, so a flood from the clinic LAN can never take the kiosk screen's connections.
+    let limits = myna_api::server::Limits { max_connections: 0, max_local_connections: 2, ..Default::default() };
     let addr = serve_with(&f, limits).await;
     let _a = tokio::net::TcpStream::connect(addr).await.unwrap();
     let _b = tokio::net::TcpStream::connect(addr).await.unwrap();
