@@ -36,6 +36,9 @@ cargo test --workspace --locked "$@"
 # The reference kiosk screen in headless Chromium (installs chromium, node packages).
 bash tests/browser/run.sh
 
+# Hostile API clients and a soak (schemathesis from PyPI; its own network namespace).
+bash tests/hostile/run.sh
+
 # The package a kiosk installs: unit verification and the amd64 .deb.
 bash tests/packaging.sh
 
