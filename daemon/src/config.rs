@@ -101,7 +101,10 @@ pub struct ApiConfig {
     /// Plain HTTP on a non-loopback address (only on a trusted clinic LAN).
     pub allow_plain_http_on_lan: bool,
     pub tls: Option<TlsConfig>,
+    /// Connections from other machines served at once.
     pub max_connections: Spanned<usize>,
+    /// Connections from this machine (loopback, the Unix socket), counted apart.
+    pub max_local_connections: Spanned<usize>,
     pub header_read_timeout_secs: Spanned<u64>,
     pub tokens: Vec<Spanned<TokenConfig>>,
 }
@@ -114,6 +117,7 @@ impl Default for ApiConfig {
             allow_plain_http_on_lan: false,
             tls: None,
             max_connections: Spanned::new(0..0, 256),
+            max_local_connections: Spanned::new(0..0, 256),
             header_read_timeout_secs: Spanned::new(0..0, 10),
             tokens: vec![],
         }
@@ -560,6 +564,9 @@ impl Config {
         }
         if !(1..=65_536).contains(a.max_connections.get_ref()) {
             return Err(err(a.max_connections.span(), "api.max_connections: between 1 and 65536".into()));
+        }
+        if !(1..=65_536).contains(a.max_local_connections.get_ref()) {
+            return Err(err(a.max_local_connections.span(), "api.max_local_connections: between 1 and 65536".into()));
         }
         if !(1..=300).contains(a.header_read_timeout_secs.get_ref()) {
             return Err(err(

@@ -195,6 +195,7 @@ pub async fn run(opts: RunOptions) -> Result<(), RunError> {
     let tokens = load_tokens(&opts, &state_dir)?;
     let limits = Limits {
         max_connections: *cfg.api.max_connections.get_ref(),
+        max_local_connections: *cfg.api.max_local_connections.get_ref(),
         header_read_timeout: Duration::from_secs(*cfg.api.header_read_timeout_secs.get_ref()),
         ..Limits::default()
     };

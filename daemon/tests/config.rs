@@ -96,6 +96,7 @@ listen = "192.168.1.20:8443"
 unix_socket = "/run/myna-kiosk/api.sock"
 allow_plain_http_on_lan = false
 max_connections = 64
+max_local_connections = 600
 header_read_timeout_secs = 5
 
 [api.tls]
@@ -161,6 +162,7 @@ volume = "off"
     assert_eq!(c.api.listen.get_ref().to_string(), "192.168.1.20:8443");
     assert_eq!(c.api.unix_socket.as_deref(), Some(std::path::Path::new("/run/myna-kiosk/api.sock")));
     assert_eq!(*c.api.max_connections.get_ref(), 64);
+    assert_eq!(*c.api.max_local_connections.get_ref(), 600);
     assert_eq!(*c.api.header_read_timeout_secs.get_ref(), 5);
     assert!(c.api.tls.is_some());
     assert_eq!(c.api.tokens.len(), 2);
@@ -227,6 +229,7 @@ fn every_rejection_says_where_and_what() {
         ("[api]\nlisten = \"0.0.0.0:8787\"\n", ":2:10: api.listen = \"0.0.0.0:8787\" is not a loopback address"),
         ("[api]\nlisten = \"localhost\"\n", ":2:10: invalid socket address"),
         ("[api]\nmax_connections = 0\n", "api.max_connections: between 1 and 65536"),
+        ("[api]\nmax_local_connections = 0\n", "api.max_local_connections: between 1 and 65536"),
         ("[api]\nheader_read_timeout_secs = 0\n", "api.header_read_timeout_secs: between 1 and 300"),
         ("[api.tls]\ncert = \"/c.pem\"\n", "missing field `key`"),
         ("[[api.tokens]]\nroles = [\"kiosk\"]\n", ":1:1: api.tokens: give exactly one of token or token_file"),
