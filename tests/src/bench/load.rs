@@ -1,0 +1,259 @@
+//! Part 3: the API under load from other processes on loopback: `GET /v1/session` with wrk,
+//! and one session change delivered to hundreds of SSE subscribers.
+
+use std::net::{IpAddr, SocketAddr};
+use std::process::Command;
+use std::sync::atomic::AtomicUsize;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use super::card::{self, Latency};
+use super::checkin::{wait_quiet, Path, Patient, Triggers};
+use super::daemon::{Daemon, RECEPTION};
+use super::http::{self, Chunks, Endpoint, Error, Sink};
+use super::stats::{ms, Summary};
+
+#[derive(Debug, Clone)]
+pub struct Wrk {
+    pub connections: usize,
+    pub threads: usize,
+    pub seconds: u64,
+    pub requests_per_sec: f64,
+    pub p50: Duration,
+    pub p90: Duration,
+    pub p99: Duration,
+    pub requests: u64,
+    /// Non-2xx answers and socket errors: any makes the figures suspect.
+    pub errors: String,
+    pub version: String,
+}
+
+impl Wrk {
+    pub fn json(&self) -> Value {
+        json!({
+            "tool": self.version,
+            "connections": self.connections,
+            "threads": self.threads,
+            "seconds": self.seconds,
+            "requests": self.requests,
+            "requests_per_sec": self.requests_per_sec.round(),
+            "p50_ms": ms(self.p50),
+            "p90_ms": ms(self.p90),
+            "p99_ms": ms(self.p99),
+            "errors": self.errors,
+        })
+    }
+}
+
+/// `wrk --latency` against `GET /v1/session` with a reception token (a Lua script sets the
+/// header: wrk has no flag that survives its own scripts).
+pub fn wrk(daemon: &Daemon, connections: usize, threads: usize, seconds: u64) -> Result<Wrk, String> {
+    let script = daemon.dir.join("auth.lua");
+    std::fs::write(&script, format!("wrk.headers[\"Authorization\"] = \"Bearer {RECEPTION}\"\n"))
+        .map_err(|e| e.to_string())?;
+    let url = format!("http://127.0.0.1:{}/v1/session", daemon.port);
+    let out = Command::new("wrk")
+        .args(["-t", &threads.to_string(), "-c", &connections.to_string(), "-d", &format!("{seconds}s")])
+        .args(["--latency", "-s"])
+        .arg(&script)
+        .arg(&url)
+        .output()
+        .map_err(|e| format!("wrk: {e} (apt-get install -y --no-install-recommends --no-remove wrk)"))?;
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    if !out.status.success() {
+        return Err(format!("wrk failed: {text}{}", String::from_utf8_lossy(&out.stderr)));
+    }
+    parse_wrk(&text, connections, threads, seconds).ok_or_else(|| format!("cannot read wrk's output:\n{text}"))
+}
+
+fn parse_wrk(text: &str, connections: usize, threads: usize, seconds: u64) -> Option<Wrk> {
+    let field = |prefix: &str| {
+        text.lines().map(str::trim).find(|l| l.starts_with(prefix)).map(|l| l[prefix.len()..].trim().to_string())
+    };
+    let pct = |p: &str| field(p).and_then(|v| duration(&v));
+    let requests =
+        text.lines().find(|l| l.contains("requests in")).and_then(|l| l.split_whitespace().next()?.parse().ok())?;
+    let mut errors = Vec::new();
+    if let Some(e) = field("Socket errors:") {
+        errors.push(format!("socket errors: {e}"));
+    }
+    if let Some(e) = field("Non-2xx or 3xx responses:") {
+        errors.push(format!("non-2xx: {e}"));
+    }
+    let version = Command::new("wrk")
+        .arg("-v")
+        .output()
+        .ok()
+        .and_then(|o| {
+            let all = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+            all.lines().next().map(|l| l.split(" [").next().unwrap_or(l).trim().to_string())
+        })
+        .unwrap_or_else(|| "wrk".into());
+    Some(Wrk {
+        connections,
+        threads,
+        seconds,
+        requests_per_sec: field("Requests/sec:")?.parse().ok()?,
+        p50: pct("50%")?,
+        p90: pct("90%")?,
+        p99: pct("99%")?,
+        requests,
+        errors: errors.join(", "),
+        version,
+    })
+}
+
+/// wrk's "123.45us", "1.20ms", "2.00s".
+fn duration(v: &str) -> Option<Duration> {
+    let v = v.split_whitespace().next()?;
+    let (num, scale) = if let Some(n) = v.strip_suffix("us") {
+        (n, 1e-6)
+    } else if let Some(n) = v.strip_suffix("ms") {
+        (n, 1e-3)
+    } else if let Some(n) = v.strip_suffix('s') {
+        (n, 1.0)
+    } else {
+        return None;
+    };
+    Some(Duration::from_secs_f64(num.parse::<f64>().ok()? * scale))
+}
+
+#[derive(Debug, Clone)]
+pub struct Sse {
+    pub subscribers: usize,
+    /// Every subscriber connected and had its first event.
+    pub all_connected_after: Duration,
+    pub rss_kib: Option<u64>,
+    pub triggers: usize,
+    /// Kiosk command sent → the session event it caused, at each subscriber.
+    pub delivery: Summary,
+    /// Per trigger: the last subscriber's delivery (the whole fan-out).
+    pub fan_out: Summary,
+    pub missed: usize,
+    /// Where the subscribers connected from.
+    pub from: String,
+}
+
+impl Sse {
+    pub fn json(&self) -> Value {
+        json!({
+            "subscribers": self.subscribers,
+            "all_connected_ms": ms(self.all_connected_after),
+            "daemon_rss_kib": self.rss_kib,
+            "triggers": self.triggers,
+            "delivery": self.delivery.json(),
+            "last_subscriber_per_trigger": self.fan_out.json(),
+            "missed": self.missed,
+            "from": self.from,
+        })
+    }
+}
+
+/// `subscribers` connections on `GET /v1/events` while `checkins` PIN check-ins run: each
+/// command the kiosk sends is a trigger, stamped as it leaves; each subscriber's first
+/// `session` event after the stamp is its delivery.
+///
+/// `lan`: connect the subscribers from this (non-loopback) address, as reception PCs would;
+/// loopback clients count against the daemon's smaller local allowance.
+pub async fn sse(
+    daemon: &Daemon,
+    vpcd: SocketAddr,
+    subscribers: usize,
+    checkins: usize,
+    lan: Option<IpAddr>,
+) -> Result<Sse, Error> {
+    let counter = Arc::new(AtomicUsize::new(0));
+    let endpoint = match lan {
+        Some(ip) => Endpoint::Tcp(SocketAddr::new(ip, daemon.port)),
+        None => daemon.tcp(),
+    };
+    let started = Instant::now();
+    let mut stores: Vec<Chunks> = Vec::new();
+    let mut streams = Vec::new();
+    // Opened in batches: a burst of 500 SYNs would just measure the listen backlog.
+    for batch in (0..subscribers).collect::<Vec<_>>().chunks(50) {
+        let mut opening = Vec::new();
+        for _ in batch {
+            let (sink, chunks) = Sink::store(counter.clone());
+            stores.push(chunks);
+            let endpoint = endpoint.clone();
+            opening.push(tokio::spawn(async move { http::subscribe(&endpoint, RECEPTION, sink).await }));
+        }
+        for o in opening {
+            streams.push(o.await??);
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while stores.iter().any(|s| s.lock().expect("not poisoned").is_empty()) {
+        if Instant::now() > deadline {
+            return Err("not every SSE subscriber got its first event within 20 s".into());
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let all_connected_after = started.elapsed();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let rss_kib = daemon.status_kib("VmRSS");
+
+    let mut patient = Patient::connect(daemon.tcp()).await?;
+    let mut triggers = Triggers { quiet: counter.clone(), stamps: Vec::new() };
+    let no_latency = Latency { apdu: Duration::ZERO, sign: Duration::ZERO };
+    for i in 0..checkins {
+        patient.idle().await?;
+        let placed = tokio::task::block_in_place(|| card::place(vpcd, card::card(no_latency, true, 0x5000 + i as u64)));
+        let outcome = patient.check_in(Path::Pin, Some(&mut triggers)).await;
+        tokio::task::block_in_place(|| card::lift(placed));
+        outcome?;
+    }
+    patient.idle().await?;
+    wait_quiet(&counter).await;
+    for s in &streams {
+        s.abort();
+    }
+
+    let mut delivery = Vec::new();
+    let mut last = vec![Duration::ZERO; triggers.stamps.len()];
+    let mut missed = 0;
+    for store in &stores {
+        let events = http::parse_events(&store.lock().expect("not poisoned"));
+        for (i, stamp) in triggers.stamps.iter().enumerate() {
+            match events.iter().find(|e| e.name == "session" && e.at >= *stamp) {
+                Some(e) => {
+                    let d = e.at - *stamp;
+                    delivery.push(d);
+                    last[i] = last[i].max(d);
+                }
+                None => missed += 1,
+            }
+        }
+    }
+    Ok(Sse {
+        subscribers,
+        all_connected_after,
+        rss_kib,
+        triggers: triggers.stamps.len(),
+        delivery: Summary::of(&delivery),
+        fan_out: Summary::of(&last),
+        missed,
+        from: lan.map_or("loopback".into(), |ip| format!("{ip} (LAN side)")),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_wrk_latency_output() {
+        let out = "Running 10s test @ http://127.0.0.1:1/v1/session\n  2 threads and 64 connections\n\
+                   \x20 Latency Distribution\n     50%  1.23ms\n     75%  2.00ms\n     90%  3.10ms\n     99%  850.00us\n\
+                   \x20 212345 requests in 10.00s, 80.00MB read\nRequests/sec:  21234.50\nTransfer/sec:      8.00MB\n";
+        let w = parse_wrk(out, 64, 2, 10).expect("parsed");
+        assert_eq!(w.requests, 212345);
+        assert_eq!(w.requests_per_sec, 21234.5);
+        assert_eq!(w.p50, Duration::from_secs_f64(0.00123));
+        assert_eq!(w.p99, Duration::from_secs_f64(0.00085));
+        assert_eq!(duration("2.00s"), Some(Duration::from_secs(2)));
+    }
+}
