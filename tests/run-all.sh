@@ -39,6 +39,9 @@ bash tests/browser/run.sh
 # Hostile API clients and a soak (schemathesis from PyPI; its own network namespace).
 bash tests/hostile/run.sh
 
+# Every fuzz target for a few seconds on its checked-in corpus (installs cargo-fuzz).
+bash fuzz/run.sh "${MYNA_FUZZ_SECONDS:-10}"
+
 # The package a kiosk installs: unit verification and the amd64 .deb.
 bash tests/packaging.sh
 

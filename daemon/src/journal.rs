@@ -131,10 +131,13 @@ impl Journal {
         if !read_only {
             // Must precede the first table for auto_vacuum to take effect.
             conn.execute_batch(
+                // cache_size: 512 KiB, not SQLite's 2 MiB: the kiosk reads recent rows only, and a
+                // Pi Zero 2 W shares 512 MB with a browser.
                 "PRAGMA auto_vacuum = INCREMENTAL;
                  PRAGMA journal_mode = WAL;
                  PRAGMA synchronous = FULL;
-                 PRAGMA secure_delete = ON;",
+                 PRAGMA secure_delete = ON;
+                 PRAGMA cache_size = -512;",
             )?;
             conn.execute_batch(SCHEMA)?;
         }
@@ -247,9 +250,13 @@ impl Journal {
     }
 
     pub fn after(&self, after: u64, limit: usize) -> Result<Vec<SessionResult>, JournalError> {
+        // Seqs are SQLite rowids (i64): an `after` beyond them means "nothing newer", never a
+        // negative number that matches every result (found by fuzz target api_request).
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.with(|c| {
             let mut st = c.prepare_cached("SELECT body FROM results WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
-            let rows = st.query_map(params![after as i64, limit as i64], |r| r.get::<_, String>(0))?;
+            let rows = st.query_map(params![after, limit], |r| r.get::<_, String>(0))?;
             rows.map(|b| b.map(|b| serde_json::from_str(&b).ok())).filter_map(Result::transpose).collect()
         })
     }
@@ -290,5 +297,29 @@ impl Journal {
     pub fn unacknowledged(&self) -> Result<u64, JournalError> {
         self.with(|c| c.query_row("SELECT COUNT(*) FROM results WHERE acked_at IS NULL", [], |r| r.get::<_, i64>(0)))
             .map(|n| n as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression (fuzz/corpus/api_request/results-after-max): `GET /v1/results?after=<u64::MAX>`
+    /// answered every result from the start, as `after` wrapped to -1 on its way to SQLite.
+    #[test]
+    fn after_beyond_i64_finds_nothing_newer() {
+        let j = Journal::in_memory();
+        let result: SessionResult = serde_json::from_str(
+            r#"{"id":"s-1","seq":0,"outcome":"cancelled","started_at":"2026-01-01T00:00:00.000Z",
+                "finished_at":"2026-01-01T00:00:01.000Z","card":null,"auth":null,"consent":null,
+                "guidance":[],"error":null}"#,
+        )
+        .unwrap();
+        j.record(result, Utc::now()).unwrap();
+        assert_eq!(j.after(0, 100).unwrap().len(), 1);
+        for after in [u64::MAX, i64::MAX as u64 + 1, i64::MAX as u64] {
+            assert!(j.after(after, 100).unwrap().is_empty(), "after={after}");
+        }
+        assert_eq!(j.after(0, usize::MAX).unwrap().len(), 1);
     }
 }
