@@ -9,13 +9,16 @@ use myna_hal::secret::{CollationB, Pin};
 use myna_hal::virtual_card::{CardOptions, Profile, VirtualCard};
 use tokio::sync::{broadcast, watch};
 
-use crate::driver::{DriverHandle, Reply};
+use myna_hal::cert::TrustAnchors;
+
+use crate::card_worker::CardWorker;
+use crate::driver::{Driver, DriverHandle, Reply};
 use crate::journal::Journal;
 use crate::mock_reader::MockReader;
 use crate::pcsc_reader::ReaderHealth;
-use crate::recorder::Metrics;
+use crate::recorder::{Metrics, Recorder};
 use crate::session::guidance::notice_of;
-use crate::session::{Command, Refusal};
+use crate::session::{Command, Engine, Refusal, SessionConfig};
 
 pub struct DaemonBackend {
     pub handle: DriverHandle,
@@ -25,6 +28,40 @@ pub struct DaemonBackend {
     pub health: Health,
     /// The real reader's live state (`None` with `--mock`: the virtual reader is always there).
     pub reader: Option<ReaderHealth>,
+}
+
+impl DaemonBackend {
+    /// The whole daemon in process on the virtual reader, health "ok": the driver (spawned on
+    /// the current tokio runtime), the card thread, `journal` and metrics. What tests and the
+    /// fuzz targets put behind the router; `bench` keeps the virtual reader for the bench routes.
+    pub fn in_process(
+        journal: Journal,
+        config: SessionConfig,
+        anchors: TrustAnchors,
+        bench: bool,
+    ) -> std::sync::Arc<DaemonBackend> {
+        let (reader, presence) = MockReader::new();
+        let recorder = Recorder::new(journal);
+        let worker = CardWorker::new(reader.slot(), anchors);
+        let (driver, handle) = Driver::new(Engine::new(config), worker, presence, recorder.clone(), |_s| {});
+        tokio::spawn(driver.run());
+        let health = Health {
+            status: "ok".into(),
+            version: "in-process".into(),
+            reader: "ok (virtual)".into(),
+            indicators: "ok (mock)".into(),
+            journal: "ok".into(),
+            mock: bench,
+        };
+        std::sync::Arc::new(DaemonBackend {
+            handle,
+            journal: recorder.journal.clone(),
+            metrics: recorder.metrics.clone(),
+            bench: bench.then_some(reader),
+            health,
+            reader: None,
+        })
+    }
 }
 
 fn refusal_status(r: &Refusal) -> u16 {

@@ -8,17 +8,13 @@ use bytes::Bytes;
 use http::{Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 use myna_api::auth::Tokens;
-use myna_api::backend::{Health, Role};
+use myna_api::backend::Role;
 use myna_api::router::{route, Api};
 use myna_hal::cert::TrustAnchors;
 use myna_hal::virtual_card::test_pki;
 use myna_kiosk::api_backend::DaemonBackend;
-use myna_kiosk::card_worker::CardWorker;
-use myna_kiosk::driver::Driver;
 use myna_kiosk::journal::Journal;
-use myna_kiosk::mock_reader::MockReader;
-use myna_kiosk::recorder::Recorder;
-use myna_kiosk::session::{Engine, SessionConfig};
+use myna_kiosk::session::SessionConfig;
 use serde_json::{json, Value};
 use tokio::sync::watch;
 
@@ -36,28 +32,7 @@ struct Fixture {
 fn fixture(bench: bool) -> Fixture {
     let mut anchors = TrustAnchors::default();
     anchors.add_pem(test_pki().auth_ca_pem().as_bytes()).unwrap();
-    let (reader, presence) = MockReader::new();
-    let recorder = Recorder::new(Journal::in_memory());
-    let worker = CardWorker::new(reader.slot(), anchors);
-    let (driver, handle) =
-        Driver::new(Engine::new(SessionConfig::default()), worker, presence, recorder.clone(), |_s| {});
-    tokio::spawn(driver.run());
-    let health = Health {
-        status: "ok".into(),
-        version: "test".into(),
-        reader: "ok".into(),
-        indicators: "ok".into(),
-        journal: "ok".into(),
-        mock: bench,
-    };
-    let backend = Arc::new(DaemonBackend {
-        handle,
-        journal: recorder.journal.clone(),
-        metrics: recorder.metrics.clone(),
-        bench: bench.then_some(reader),
-        health,
-        reader: None,
-    });
+    let backend = DaemonBackend::in_process(Journal::in_memory(), SessionConfig::default(), anchors, bench);
     let mut tokens = Tokens::new();
     for (t, r) in [
         (KIOSK, Role::Kiosk),

@@ -6,19 +6,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use myna_api::auth::Tokens;
-use myna_api::backend::Health;
 use myna_api::router::Api;
 use myna_api::server::{serve, tls_config, Limits, TlsListener};
 use myna_hal::cert::TrustAnchors;
 use myna_hal::virtual_card::test_pki;
 use myna_kiosk::api_backend::DaemonBackend;
-use myna_kiosk::card_worker::CardWorker;
-use myna_kiosk::driver::Driver;
 use myna_kiosk::journal::Journal;
-use myna_kiosk::mock_reader::MockReader;
-use myna_kiosk::recorder::Recorder;
 use myna_kiosk::run::{run, RunError, RunOptions};
-use myna_kiosk::session::{Engine, SessionConfig};
+use myna_kiosk::session::SessionConfig;
 use rustls_pki_types::{CertificateDer, ServerName};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::watch;
@@ -64,32 +59,7 @@ async fn tls_on_a_non_loopback_bind_serves_the_api() {
     let (cert, key, der) = write_cert();
     let mut anchors = TrustAnchors::default();
     anchors.add_pem(test_pki().auth_ca_pem().as_bytes()).unwrap();
-    let (reader, presence) = MockReader::new();
-    let recorder = Recorder::new(Journal::in_memory());
-    let (driver, handle) = Driver::new(
-        Engine::new(SessionConfig::default()),
-        CardWorker::new(reader.slot(), anchors),
-        presence,
-        recorder.clone(),
-        |_s| {},
-    );
-    tokio::spawn(driver.run());
-    let health = Health {
-        status: "ok".into(),
-        version: "t".into(),
-        reader: "ok".into(),
-        indicators: "ok".into(),
-        journal: "ok".into(),
-        mock: true,
-    };
-    let backend = Arc::new(DaemonBackend {
-        handle,
-        journal: recorder.journal.clone(),
-        metrics: recorder.metrics.clone(),
-        bench: None,
-        health,
-        reader: None,
-    });
+    let backend = DaemonBackend::in_process(Journal::in_memory(), SessionConfig::default(), anchors, false);
     let (stop, stop_rx) = watch::channel(false);
     let api = Arc::new(Api::new(backend, Tokens::new(), stop_rx.clone()));
     let tcp = tokio::net::TcpListener::bind("0.0.0.0:0").await.unwrap();

@@ -19,17 +19,13 @@ use bytes::Bytes;
 use http::{HeaderMap, Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 use myna_api::auth::Tokens;
-use myna_api::backend::{Health, Role};
+use myna_api::backend::Role;
 use myna_api::router::{route, Api, OPENAPI};
 use myna_hal::cert::TrustAnchors;
 use myna_hal::virtual_card::{test_pki, DEFAULT_COLLATION_B, TEST_PHOTO_JP2};
 use myna_kiosk::api_backend::DaemonBackend;
-use myna_kiosk::card_worker::CardWorker;
-use myna_kiosk::driver::Driver;
 use myna_kiosk::journal::Journal;
-use myna_kiosk::mock_reader::MockReader;
-use myna_kiosk::recorder::Recorder;
-use myna_kiosk::session::{Engine, SessionConfig, Timeouts};
+use myna_kiosk::session::{SessionConfig, Timeouts};
 use serde_json::{json, Value};
 use tokio::sync::watch;
 
@@ -315,27 +311,7 @@ fn fixture_with(name: &str, bench: bool, config: SessionConfig, journal_at: Jour
     let journal = Journal::open(&dir);
     let mut anchors = TrustAnchors::default();
     anchors.add_pem(test_pki().auth_ca_pem().as_bytes()).unwrap();
-    let (reader, presence) = MockReader::new();
-    let recorder = Recorder::new(journal);
-    let worker = CardWorker::new(reader.slot(), anchors);
-    let (driver, handle) = Driver::new(Engine::new(config), worker, presence, recorder.clone(), |_s| {});
-    tokio::spawn(driver.run());
-    let health = Health {
-        status: "ok".into(),
-        version: "test".into(),
-        reader: "ok (virtual)".into(),
-        indicators: "ok (mock)".into(),
-        journal: "ok".into(),
-        mock: bench,
-    };
-    let backend = Arc::new(DaemonBackend {
-        handle,
-        journal: recorder.journal.clone(),
-        metrics: recorder.metrics.clone(),
-        bench: bench.then_some(reader),
-        health,
-        reader: None,
-    });
+    let backend = DaemonBackend::in_process(journal, config, anchors, bench);
     let mut tokens = Tokens::new();
     for (_, role, token) in ROLES {
         tokens.add(token.into(), vec![role]);

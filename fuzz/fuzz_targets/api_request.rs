@@ -24,15 +24,11 @@ use http::Request;
 use http_body_util::{BodyExt, Full};
 use libfuzzer_sys::fuzz_target;
 use myna_api::auth::Tokens;
-use myna_api::backend::{Health, Role};
+use myna_api::backend::Role;
 use myna_api::router::{route, Api};
 use myna_kiosk::api_backend::DaemonBackend;
-use myna_kiosk::card_worker::CardWorker;
-use myna_kiosk::driver::Driver;
 use myna_kiosk::journal::Journal;
-use myna_kiosk::mock_reader::MockReader;
-use myna_kiosk::recorder::Recorder;
-use myna_kiosk::session::{Engine, SessionConfig};
+use myna_kiosk::session::SessionConfig;
 use myna_kiosk_fuzz::test_anchors;
 use tokio::sync::watch;
 
@@ -125,28 +121,7 @@ fn check_results_page(target: &str, body: &[u8]) {
 }
 
 fn api() -> (Arc<Api<DaemonBackend>>, watch::Sender<bool>) {
-    let (reader, presence) = MockReader::new();
-    let recorder = Recorder::new(Journal::in_memory());
-    let worker = CardWorker::new(reader.slot(), test_anchors());
-    let (driver, handle) =
-        Driver::new(Engine::new(SessionConfig::default()), worker, presence, recorder.clone(), |_s| {});
-    tokio::spawn(driver.run());
-    let health = Health {
-        status: "ok".into(),
-        version: "fuzz".into(),
-        reader: "ok".into(),
-        indicators: "ok".into(),
-        journal: "ok".into(),
-        mock: true,
-    };
-    let backend = Arc::new(DaemonBackend {
-        handle,
-        journal: recorder.journal.clone(),
-        metrics: recorder.metrics.clone(),
-        bench: Some(reader),
-        health,
-        reader: None,
-    });
+    let backend = DaemonBackend::in_process(Journal::in_memory(), SessionConfig::default(), test_anchors(), true);
     let mut tokens = Tokens::new();
     tokens.add(TOKEN.into(), vec![Role::Kiosk, Role::Reception, Role::Staff, Role::Face, Role::Bench]);
     let (stop, stop_rx) = watch::channel(false);

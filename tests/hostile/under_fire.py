@@ -197,15 +197,21 @@ def rss_kb(pid):
 LAN_REFUSED = (ConnectionResetError, ConnectionRefusedError, BrokenPipeError, http.client.RemoteDisconnected)
 
 
+def lan_connect(run, a):
+    """A connection from the LAN, or None (counted, after a pause) while a flood holds it."""
+    try:
+        return socket.create_connection((a.lan, a.port), timeout=30)
+    except LAN_REFUSED:
+        run.count("lan_refused")
+        time.sleep(0.2)
+        return None
+
 
 def slow_headers(run, a):
     """Headers trickled a byte every second: the daemon must hang up (header read timeout)."""
     while not run.stop.is_set():
-        try:
-            s = socket.create_connection((a.lan, a.port), timeout=30)
-        except LAN_REFUSED:
-            run.count("lan_refused")
-            time.sleep(0.2)
+        s = lan_connect(run, a)
+        if s is None:
             continue
         start = time.monotonic()
         closed = False
@@ -233,11 +239,8 @@ def slow_headers(run, a):
 def slow_body(run, a):
     """A body that never arrives: 408 once the body read timeout passes."""
     while not run.stop.is_set():
-        try:
-            s = socket.create_connection((a.lan, a.port), timeout=30)
-        except LAN_REFUSED:
-            run.count("lan_refused")
-            time.sleep(0.2)
+        s = lan_connect(run, a)
+        if s is None:
             continue
         try:
             s.sendall(
