@@ -3,17 +3,15 @@
 # binary runs under qemu. Installs the toolchain pieces when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
-if ! dpkg-query -W -f='${Status}' libpcsclite-dev:arm64 2>/dev/null | grep -q "install ok installed" \
-   || ! command -v aarch64-linux-gnu-gcc >/dev/null || ! command -v qemu-aarch64-static >/dev/null \
-   || ! command -v file >/dev/null; then
-  $sudo dpkg --add-architecture arm64
-  $sudo apt-get update -qq
-  # Exactly like this: without --no-install-recommends --no-remove apt may remove python3.
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends --no-remove \
-    gcc-aarch64-linux-gnu libc6-dev-arm64-cross libpcsclite-dev:arm64 qemu-user-static file >/dev/null
+# shellcheck source=tests/apt.sh
+source tests/apt.sh
+# The arm64 library needs the architecture first; apt_install's --no-remove keeps apt from
+# removing python3 to satisfy the arm64 package's recommends (see the toolchain notes).
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  if [ "$(id -u)" -eq 0 ]; then dpkg --add-architecture arm64; else sudo dpkg --add-architecture arm64; fi
+  apt_updated=0
 fi
+apt_install gcc-aarch64-linux-gnu libc6-dev-arm64-cross libpcsclite-dev:arm64 qemu-user-static file
 rustup target list --installed | grep -qx aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu
 command -v cargo-deb >/dev/null || cargo install --locked --quiet cargo-deb
 deb=$(cargo deb -p myna-kiosk --locked --target aarch64-unknown-linux-gnu | tail -n 1)

@@ -11,8 +11,11 @@ cd "$(dirname "$0")/.."
 source tests/apt.sh
 
 command -v cargo >/dev/null || { echo "run-all: cargo is required (install Rust with rustup)" >&2; exit 2; }
-# Build dependencies of the pcsc crate; systemd-analyze for the unit check.
-apt_install pkg-config libpcsclite-dev
+# First, in seconds: every program the tests start is installed below or part of base Debian.
+bash tests/check-programs.sh
+# The C compiler cargo links with (and builds SQLite with), the pcsc crate's build dependencies;
+# systemd-analyze for the unit check.
+apt_install gcc libc6-dev pkg-config libpcsclite-dev
 command -v systemd-analyze >/dev/null || apt_install systemd
 
 # Lints first, once the pcsc crate's build dependencies are there (CI's machine starts bare).
@@ -47,6 +50,7 @@ bash tests/packaging.sh
 
 # A short smoke of the benchmark on the debug build the tests made: it must run; its figures
 # are indicative only (README "Performance" has the release figures). Never a pass/fail on a target.
+apt_install wrk
 cargo build --locked -p myna-kiosk -p myna-kiosk-tests --bin myna-kiosk --bin bench
 bash tests/rig/isolated.sh target/debug/bench --smoke --json target/bench-smoke.json
 

@@ -23,12 +23,12 @@ long=0
 if [ "${MYNA_HOSTILE_NETNS:-}" != 1 ]; then
   # shellcheck source=tests/apt.sh
   source tests/apt.sh
-  apt_install pkg-config libpcsclite-dev iproute2
+  apt_install pkg-config libpcsclite-dev iproute2 python3 python3-venv
   out="$root/target/hostile"
   mkdir -p "$out"
   venv="$root/target/hostile-venv"
   if [ ! -x "$venv/bin/schemathesis" ]; then
-    python3 -m venv "$venv" 2>/dev/null || { apt_install python3-venv && python3 -m venv "$venv"; }
+    python3 -m venv "$venv"
     "$venv/bin/pip" install -q --disable-pip-version-check schemathesis==4.32.5
   fi
   cargo build -p myna-kiosk --locked
