@@ -17,14 +17,14 @@ command -v cargo >/dev/null || { echo "browser: cargo is required (install Rust 
 # Build dependencies of the pcsc crate (the daemon links libpcsclite even with --mock).
 apt_install pkg-config libpcsclite-dev
 # Debian's Chromium, driven by playwright-core (which downloads no browser of its own).
-[ -x /usr/bin/chromium ] || apt_install chromium
+apt_install chromium fontconfig
 # A Japanese font, or the screenshots show boxes (a kiosk image should carry fonts-noto-cjk).
 [ -n "$(fc-list :lang=ja 2>/dev/null)" ] || apt_install fonts-ipaexfont-gothic
 command -v node >/dev/null || apt_install nodejs
 command -v npm >/dev/null || apt_install npm
 node_major=$(node -p 'process.versions.node.split(".")[0]')
-if [ "$node_major" -lt 20 ]; then
-  echo "browser: Node.js 20 or later is required (found $(node --version))" >&2
+if [ "$node_major" -lt 18 ]; then
+  echo "browser: Node.js 18 or later is required (Debian bookworm has 18) (found $(node --version))" >&2
   exit 2
 fi
 
