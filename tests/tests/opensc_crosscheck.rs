@@ -11,6 +11,7 @@ use myna_hal::pcsc_backend::PcscConnection;
 use myna_hal::virtual_card::{Profile, VirtualCard};
 use myna_kiosk_tests::rig::{Rig, READER};
 
+// runs: opensc-tool pkcs15-tool pkcs11-tool
 fn run(cmd: &str, args: &[&str]) -> String {
     let out = Command::new(cmd).args(args).output().unwrap_or_else(|e| panic!("{cmd}: {e} (is opensc installed?)"));
     let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);

@@ -73,6 +73,7 @@ impl Daemon {
         notify.set_read_timeout(Some(Duration::from_millis(100))).map_err(|e| e.to_string())?;
         let log = std::fs::File::create(dir.join("daemon.log")).map_err(|e| e.to_string())?;
         let started = Instant::now();
+        // runs: - (the daemon under test)
         let child = Command::new(bin)
             .args(["run", "--config"])
             .arg(&config_path)

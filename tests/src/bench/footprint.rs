@@ -49,6 +49,7 @@ fn stripped(arch: &'static str, bin: &Path, strip: &str, missing: &str) -> Binar
         return Binary { arch, path, size: Err(missing.into()) };
     }
     let out = std::env::temp_dir().join(format!("myna-bench-{arch}-{}", std::process::id()));
+    // runs: strip aarch64-linux-gnu-strip
     let size = match Command::new(strip).arg("-o").arg(&out).arg(bin).status() {
         Ok(s) if s.success() => std::fs::metadata(&out).map(|m| m.len()).map_err(|e| e.to_string()),
         Ok(s) => Err(format!("{strip} failed ({s})")),

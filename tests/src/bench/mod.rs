@@ -161,6 +161,7 @@ fn mib(kib: Option<u64>) -> String {
 }
 
 pub fn machine() -> Value {
+    // runs: lscpu nproc uname sh free (machine facts; a missing one leaves its figure empty)
     let cmd = |c: &str, args: &[&str]| {
         Command::new(c).args(args).output().ok().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
     };
