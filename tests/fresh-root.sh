@@ -27,7 +27,7 @@ if [ "${MYNA_FRESH_ROOT_INNER:-}" != 1 ]; then
   if [ ! -f "$cache/$release.tar" ]; then
     echo "== debootstrap $release (once; cached as $cache/$release.tar)"
     rm -rf "$cache/base"
-    debootstrap --variant=default "$release" "$cache/base" http://deb.debian.org/debian >"$cache/debootstrap.log" 2>&1 \
+    debootstrap "$release" "$cache/base" http://deb.debian.org/debian >"$cache/debootstrap.log" 2>&1 \
       || { tail -n 20 "$cache/debootstrap.log" >&2; exit 1; }
     tar -C "$cache/base" -cf "$cache/$release.tar.part" . && mv "$cache/$release.tar.part" "$cache/$release.tar"
     rm -rf "$cache/base"
