@@ -54,6 +54,10 @@ Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SOURCES
   cp /etc/resolv.conf "$root/etc/resolv.conf"
+  # The machine's own trust store: where the registries are reached through a proxy with its
+  # own CA (as on these machines), that CA is part of the machine, not of what we install.
+  mkdir -p "$root/etc/ssl/certs"
+  [ -f /etc/ssl/certs/ca-certificates.crt ] && cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/"
   # A clean clone of HEAD, as CI makes one of main, with shared/ beside it when there is one.
   mkdir -p "$root/src"
   git clone -q --no-local "$repo" "$root/src/myna-kiosk"
@@ -81,8 +85,13 @@ mkdir -p "$root/opt/rustup" "$root/opt/cargo-bin"
 mount --bind "$rustup_home" "$root/opt/rustup" && mount -o remount,bind,ro "$root/opt/rustup"
 mount --bind "$cargo_bin" "$root/opt/cargo-bin" && mount -o remount,bind,ro "$root/opt/cargo-bin"
 
+# The machine's CA settings go in with it (the same variables CI's environment has).
+ca_env=()
+for v in SSL_CERT_FILE SSL_CERT_DIR CURL_CA_BUNDLE REQUESTS_CA_BUNDLE PIP_CERT NODE_EXTRA_CA_CERTS GIT_SSL_CAINFO; do
+  [ -n "${!v:-}" ] && ca_env+=("$v=${!v}")
+done
 inside() {
-  chroot "$root" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 CI=true \
+  chroot "$root" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 CI=true "${ca_env[@]}" \
     PATH=/root/.cargo/bin:/opt/cargo-bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     RUSTUP_HOME=/opt/rustup CARGO_HOME=/root/.cargo RUSTUP_TOOLCHAIN="$(rustup show active-toolchain | cut -d' ' -f1)" \
     bash -c "$1"
