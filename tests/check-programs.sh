@@ -19,7 +19,7 @@ source tests/apt.sh
 apt_install shfmt jq
 
 # What README's two commands run: the CI entry, the test scripts, the fuzz smoke and the mock run.
-# (hal/fixtures/make-fixtures.sh is a developer's tool that no command runs.)
+# (hal/virtual-card/fixtures/make-fixtures.sh is a developer's tool that no command runs.)
 scripts=(.ci/run daemon/run-mock.sh fuzz/run.sh)
 while IFS= read -r f; do scripts+=("$f"); done < <(find tests -name '*.sh' -not -path '*/node_modules/*' | sort)
 rust_dirs=(daemon hal api tests fuzz)

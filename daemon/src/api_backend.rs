@@ -5,11 +5,11 @@ use std::str::FromStr;
 
 use myna_api::backend::{ApiCommand, Backend, BenchCard, CommandOutcome, Health, PhotoBytes};
 use myna_api::proto::{Notice, SessionResult, SessionView};
-use myna_hal::secret::{CollationB, Pin};
-use myna_hal::virtual_card::{CardOptions, Profile, VirtualCard};
+use myna_card::secret::{CollationB, Pin};
+use myna_virtual_card::{CardOptions, Profile, VirtualCard};
 use tokio::sync::{broadcast, watch};
 
-use myna_hal::cert::TrustAnchors;
+use myna_card::cert::TrustAnchors;
 
 use crate::card_worker::CardWorker;
 use crate::driver::{Driver, DriverHandle, Reply};
@@ -186,7 +186,7 @@ impl Backend for DaemonBackend {
 }
 
 fn bench_off() -> Notice {
-    let m = myna_hal::Message::new(
+    let m = myna_card::Message::new(
         "BENCH_DISABLED",
         "ベンチ機能は --mock のときだけ使えます。",
         "The bench exists only with --mock.",

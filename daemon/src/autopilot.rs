@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use myna_api::proto::{ConsentAnswer, Method, Outcome, Prompt, SessionResult};
-use myna_hal::secret::{CollationB, Pin};
-use myna_hal::virtual_card::{VirtualCard, DEFAULT_COLLATION_B, DEFAULT_PIN};
+use myna_card::secret::{CollationB, Pin};
+use myna_virtual_card::{VirtualCard, DEFAULT_COLLATION_B, DEFAULT_PIN};
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::driver::{DriverHandle, Reply};

@@ -3,10 +3,10 @@
 //! a configured trust anchor. Reads only public data (no PIN, no 個人番号).
 
 use chrono::{DateTime, Utc};
-use myna_hal::cert::{CertError, Certificate, Chain, TrustAnchors, Validity};
-use myna_hal::jpki::{CardKind, CertSlot, JpkiClient, JpkiError};
-use myna_hal::transport::CardTransport;
-use myna_hal::{Coded, Message};
+use myna_card::cert::{CertError, Certificate, Chain, TrustAnchors, Validity};
+use myna_card::jpki::{CardKind, CertSlot, JpkiClient, JpkiError};
+use myna_card::transport::CardTransport;
+use myna_card::{Coded, Message};
 
 #[derive(Debug, Clone)]
 pub struct CardReport {
@@ -75,7 +75,7 @@ pub fn check_card<T: CardTransport>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use myna_hal::virtual_card::{test_pki, CardOptions, Profile, VirtualCard};
+    use myna_virtual_card::{test_pki, CardOptions, Profile, VirtualCard};
 
     fn anchors() -> TrustAnchors {
         let mut a = TrustAnchors::default();

@@ -2,9 +2,9 @@
 //! it on a dedicated thread so a slow card never blocks the API or the timers.
 
 use chrono::{DateTime, Utc};
-use myna_hal::cert::TrustAnchors;
-use myna_hal::jpki::JpkiClient;
-use myna_hal::transport::{CardTransport, TransportError};
+use myna_card::cert::TrustAnchors;
+use myna_card::jpki::JpkiClient;
+use myna_card::transport::{CardTransport, TransportError};
 use rand::RngCore;
 
 use crate::card_check::{check_card, CheckError};
@@ -88,8 +88,8 @@ impl<C: Connector> CardWorker<C> {
     }
 }
 
-impl Connector for myna_hal::virtual_card::VirtualSlot {
+impl Connector for myna_virtual_card::VirtualSlot {
     fn connect(&mut self) -> Result<Box<dyn CardTransport + Send>, TransportError> {
-        Ok(Box::new(myna_hal::virtual_card::VirtualSlot::connect(self)?))
+        Ok(Box::new(myna_virtual_card::VirtualSlot::connect(self)?))
     }
 }

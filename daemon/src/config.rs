@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use myna_api::backend::Role;
 use myna_api::proto::{ConsentItem, Method};
-use myna_hal::indicator::gpio::{BuzzerWiring, LedWiring, Wiring};
-use myna_hal::indicator::{QuietHours, Volume, VolumePolicy};
+use myna_indicator::gpio::{BuzzerWiring, LedWiring, Wiring};
+use myna_indicator::{QuietHours, Volume, VolumePolicy};
 use serde::Deserialize;
 use toml::Spanned;
 

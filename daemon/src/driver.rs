@@ -10,9 +10,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use myna_api::proto::{Notice, SessionResult, SessionView};
-use myna_hal::indicator::Signal;
-use myna_hal::secret::FacePhoto;
-use myna_hal::transport::PresenceEvent;
+use myna_card::secret::FacePhoto;
+use myna_card::transport::PresenceEvent;
+use myna_indicator::Signal;
 use rand::RngCore;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 

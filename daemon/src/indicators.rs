@@ -9,10 +9,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use myna_hal::indicator::gpio::GpioOutputs;
-use myna_hal::indicator::mock::{Event, MockOutputs, MockRecord, What};
-use myna_hal::indicator::pattern::pattern;
-use myna_hal::indicator::{Indicator, NoIndicator, OffSwitch, Outputs, Player, PlayerOptions, Signal};
+use myna_indicator::gpio::GpioOutputs;
+use myna_indicator::mock::{Event, MockOutputs, MockRecord, What};
+use myna_indicator::pattern::pattern;
+use myna_indicator::{Indicator, NoIndicator, OffSwitch, Outputs, Player, PlayerOptions, Signal};
 
 use crate::config::{Config, IndicatorBackend, IndicatorsConfig, DEFAULT_PATH};
 use crate::driver::SignalSink;

@@ -1,7 +1,7 @@
 //! The reader `--mock` uses: a virtual slot plus the presence events a real reader would send.
 
-use myna_hal::transport::PresenceEvent;
-use myna_hal::virtual_card::{VirtualCard, VirtualSlot};
+use myna_card::transport::PresenceEvent;
+use myna_virtual_card::{VirtualCard, VirtualSlot};
 use tokio::sync::mpsc;
 
 pub const MOCK_READER_NAME: &str = "Virtual Reader (mock)";

@@ -3,8 +3,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use myna_hal::pcsc_backend::{PcscConnector, PresenceMonitor, ReaderSelector};
-use myna_hal::transport::{CardTransport, PresenceEvent, TransportError};
+use myna_card::transport::{CardTransport, PresenceEvent, TransportError};
+use myna_pcsc::{PcscConnector, PresenceMonitor, ReaderSelector};
 use tokio::sync::mpsc;
 
 use crate::card_worker::Connector;

@@ -2,8 +2,8 @@
 
 use std::process::ExitCode;
 
-use myna_hal::pcsc_backend::{list_readers, ReaderSelector};
-use myna_hal::Coded;
+use myna_card::Coded;
+use myna_pcsc::{list_readers, ReaderSelector};
 
 use crate::config::Config;
 

@@ -9,8 +9,8 @@ use myna_api::backend::Health;
 use myna_api::proto::{AuthEvidence, Method};
 use myna_api::router::Api;
 use myna_api::server::{self, Limits};
-use myna_hal::cert::TrustAnchors;
-use myna_hal::virtual_card::{test_pki, CardOptions, Profile, VirtualCard};
+use myna_card::cert::TrustAnchors;
+use myna_virtual_card::{test_pki, CardOptions, Profile, VirtualCard};
 use tokio::sync::watch;
 
 use crate::api_backend::DaemonBackend;
@@ -25,7 +25,7 @@ use crate::recorder::Recorder;
 use crate::session::Engine;
 use crate::{mock_tokens, systemd, VERSION};
 use myna_api::auth::Tokens;
-use myna_hal::pcsc_backend::ReaderSelector;
+use myna_pcsc::ReaderSelector;
 
 pub struct RunOptions {
     pub mock: bool,

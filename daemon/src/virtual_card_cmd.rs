@@ -5,8 +5,8 @@ use std::net::{Shutdown, TcpStream};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use myna_hal::virtual_card::vpcd::{self, Ended};
-use myna_hal::virtual_card::{CardOptions, Fault, FaultKind, Profile, VirtualCard};
+use myna_virtual_card::vpcd::{self, Ended};
+use myna_virtual_card::{CardOptions, Fault, FaultKind, Profile, VirtualCard};
 
 #[derive(clap::Args)]
 pub struct VirtualCardArgs {
@@ -18,10 +18,10 @@ pub struct VirtualCardArgs {
     #[arg(long, default_value = "valid")]
     profile: Profile,
     /// The card's PIN (4 digits).
-    #[arg(long, default_value = myna_hal::virtual_card::DEFAULT_PIN)]
+    #[arg(long, default_value = myna_virtual_card::DEFAULT_PIN)]
     pin: String,
     /// The card's 照合番号B (birth date YYMMDD + expiry YYYY + security code).
-    #[arg(long, default_value = myna_hal::virtual_card::DEFAULT_COLLATION_B)]
+    #[arg(long, default_value = myna_virtual_card::DEFAULT_COLLATION_B)]
     collation_b: String,
     /// Pull the card away when the APDU after this many arrives.
     #[arg(long)]

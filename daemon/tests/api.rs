@@ -10,11 +10,11 @@ use http_body_util::{BodyExt, Full};
 use myna_api::auth::Tokens;
 use myna_api::backend::Role;
 use myna_api::router::{route, Api};
-use myna_hal::cert::TrustAnchors;
-use myna_hal::virtual_card::test_pki;
+use myna_card::cert::TrustAnchors;
 use myna_kiosk::api_backend::DaemonBackend;
 use myna_kiosk::journal::Journal;
 use myna_kiosk::session::SessionConfig;
+use myna_virtual_card::test_pki;
 use serde_json::{json, Value};
 use tokio::sync::watch;
 
@@ -167,11 +167,11 @@ async fn the_face_module_gets_the_photo_once_as_jp2() {
     tap(&f, "valid").await;
     wait_prompt(&f, "choose_method").await;
     call(&f, "POST", "/v1/session/method", Some(KIOSK), Some(json!({ "method": "face" }))).await;
-    let body = json!({ "collation_b": myna_hal::virtual_card::DEFAULT_COLLATION_B });
+    let body = json!({ "collation_b": myna_virtual_card::DEFAULT_COLLATION_B });
     let a = call(&f, "POST", "/v1/session/face/reference", Some(FACE), Some(body.clone())).await;
     assert_eq!(a.status, StatusCode::OK);
     assert_eq!(a.content_type, "image/jp2");
-    assert_eq!(&a.body[..], myna_hal::virtual_card::TEST_PHOTO_JP2);
+    assert_eq!(&a.body[..], myna_virtual_card::TEST_PHOTO_JP2);
     let again = call(&f, "POST", "/v1/session/face/reference", Some(FACE), Some(body)).await;
     assert_eq!((again.status, again.code()), (StatusCode::CONFLICT, "PHOTO_ALREADY_GIVEN".into()));
     let bad =

@@ -6,8 +6,8 @@ use std::time::Duration;
 use chrono::NaiveTime;
 use myna_api::backend::Role;
 use myna_api::proto::{ConsentItem, Method};
-use myna_hal::indicator::gpio::{BuzzerWiring, LedWiring, Wiring};
-use myna_hal::indicator::{QuietHours, Volume, VolumePolicy};
+use myna_indicator::gpio::{BuzzerWiring, LedWiring, Wiring};
+use myna_indicator::{QuietHours, Volume, VolumePolicy};
 use myna_kiosk::config::{Config, IndicatorBackend, LogFormat};
 use myna_kiosk::session::SessionConfig;
 

@@ -4,15 +4,15 @@
 use std::time::Duration;
 
 use myna_api::proto::{Method, Outcome, Prompt};
-use myna_hal::cert::TrustAnchors;
-use myna_hal::secret::{CollationB, Pin};
-use myna_hal::virtual_card::{test_pki, CardOptions, Profile, VirtualCard, DEFAULT_COLLATION_B, TEST_PHOTO_JP2};
+use myna_card::cert::TrustAnchors;
+use myna_card::secret::{CollationB, Pin};
 use myna_kiosk::card_worker::CardWorker;
 use myna_kiosk::driver::{Driver, DriverHandle, Reply};
 use myna_kiosk::journal::Journal;
 use myna_kiosk::mock_reader::MockReader;
 use myna_kiosk::recorder::Recorder;
 use myna_kiosk::session::{Command, Engine, Refusal, SessionConfig};
+use myna_virtual_card::{test_pki, CardOptions, Profile, VirtualCard, DEFAULT_COLLATION_B, TEST_PHOTO_JP2};
 
 fn start() -> (DriverHandle, MockReader) {
     let mut anchors = TrustAnchors::default();
@@ -24,7 +24,7 @@ fn start() -> (DriverHandle, MockReader) {
         worker,
         presence,
         Recorder::new(Journal::in_memory()),
-        |_s: myna_hal::indicator::Signal| {},
+        |_s: myna_indicator::Signal| {},
     );
     tokio::spawn(driver.run());
     (handle, reader)

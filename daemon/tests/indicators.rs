@@ -7,10 +7,9 @@ use std::process::Command;
 use std::time::Duration;
 
 use myna_api::proto::{Method, Outcome};
-use myna_hal::cert::TrustAnchors;
-use myna_hal::indicator::mock::{MockRecord, What};
-use myna_hal::indicator::{Led, Signal};
-use myna_hal::virtual_card::{test_pki, Profile, VirtualCard};
+use myna_card::cert::TrustAnchors;
+use myna_indicator::mock::{MockRecord, What};
+use myna_indicator::{Led, Signal};
 use myna_kiosk::autopilot::{self, Preference};
 use myna_kiosk::card_worker::CardWorker;
 use myna_kiosk::config::{Config, IndicatorBackend};
@@ -20,6 +19,7 @@ use myna_kiosk::journal::Journal;
 use myna_kiosk::mock_reader::MockReader;
 use myna_kiosk::recorder::Recorder;
 use myna_kiosk::session::{Engine, SessionConfig};
+use myna_virtual_card::{test_pki, Profile, VirtualCard};
 
 /// Generous: only a broken driver or player waits this long.
 const WAIT: Duration = Duration::from_secs(30);

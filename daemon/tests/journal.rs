@@ -7,14 +7,14 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use myna_api::proto::{AuthEvidence, Outcome, Prompt, SessionResult};
-use myna_hal::cert::TrustAnchors;
-use myna_hal::virtual_card::{test_pki, Profile, VirtualCard};
+use myna_card::cert::TrustAnchors;
 use myna_kiosk::card_worker::CardWorker;
 use myna_kiosk::driver::Driver;
 use myna_kiosk::journal::{Journal, JournalError, Retention, FILE_NAME};
 use myna_kiosk::mock_reader::MockReader;
 use myna_kiosk::recorder::Recorder;
 use myna_kiosk::session::{Engine, SessionConfig};
+use myna_virtual_card::{test_pki, Profile, VirtualCard};
 
 fn dir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("myna-journal-{name}-{}", std::process::id()));

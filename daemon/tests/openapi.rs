@@ -21,11 +21,11 @@ use http_body_util::{BodyExt, Full};
 use myna_api::auth::Tokens;
 use myna_api::backend::Role;
 use myna_api::router::{route, Api, OPENAPI};
-use myna_hal::cert::TrustAnchors;
-use myna_hal::virtual_card::{test_pki, DEFAULT_COLLATION_B, TEST_PHOTO_JP2};
+use myna_card::cert::TrustAnchors;
 use myna_kiosk::api_backend::DaemonBackend;
 use myna_kiosk::journal::Journal;
 use myna_kiosk::session::{SessionConfig, Timeouts};
+use myna_virtual_card::{test_pki, DEFAULT_COLLATION_B, TEST_PHOTO_JP2};
 use serde_json::{json, Value};
 use tokio::sync::watch;
 

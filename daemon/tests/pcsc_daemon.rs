@@ -4,8 +4,8 @@
 
 mod support;
 
-use myna_hal::virtual_card::{Profile, VirtualCard};
 use myna_kiosk_tests::rig::{Rig, READER};
+use myna_virtual_card::{Profile, VirtualCard};
 use serde_json::json;
 use support::{pcsc_config, Daemon, KIOSK, RECEPTION};
 

@@ -5,8 +5,8 @@
 
 mod support;
 
-use myna_hal::virtual_card::{CardOptions, Profile, VirtualCard, DEFAULT_COLLATION_B};
 use myna_kiosk_tests::rig::{card_present, wait_for, Rig, READER};
+use myna_virtual_card::{CardOptions, Profile, VirtualCard, DEFAULT_COLLATION_B};
 use support::{check_in, pcsc_config, Daemon};
 
 async fn pull_after_every_apdu(rig: &Rig, d: &Daemon, method: &str, after: &mut u64) -> usize {

@@ -8,8 +8,8 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use myna_hal::virtual_card::{CardOptions, Fault, FaultKind, Profile, VirtualCard};
 use myna_kiosk_tests::rig::{card_present, wait_for, Rig, READER};
+use myna_virtual_card::{CardOptions, Fault, FaultKind, Profile, VirtualCard};
 use serde_json::Value;
 use support::{check_in, pcsc_config, Daemon, KIOSK};
 

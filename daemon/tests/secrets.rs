@@ -9,7 +9,7 @@ mod support;
 use std::path::Path;
 use std::time::Duration;
 
-use myna_hal::virtual_card::TEST_PHOTO_JP2;
+use myna_virtual_card::TEST_PHOTO_JP2;
 use serde_json::{json, Value};
 use support::{Daemon, BENCH, FACE, KIOSK, RECEPTION};
 

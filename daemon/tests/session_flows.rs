@@ -9,14 +9,14 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use myna_api::proto::{AuthEvidence, ConsentAnswer, ConsentItem, Method, Outcome, Prompt, SessionResult};
-use myna_hal::cert::{Certificate, TrustAnchors};
-use myna_hal::indicator::Signal;
-use myna_hal::secret::{CollationB, Pin};
-use myna_hal::virtual_card::{
-    test_pki, CardOptions, Fault, FaultKind, Profile, VirtualCard, VirtualSlot, DEFAULT_COLLATION_B, TEST_PHOTO_JP2,
-};
+use myna_card::cert::{Certificate, TrustAnchors};
+use myna_card::secret::{CollationB, Pin};
+use myna_indicator::Signal;
 use myna_kiosk::card_worker::CardWorker;
 use myna_kiosk::session::{Action, Command, Engine, Event, Now, Refusal, SessionConfig};
+use myna_virtual_card::{
+    test_pki, CardOptions, Fault, FaultKind, Profile, VirtualCard, VirtualSlot, DEFAULT_COLLATION_B, TEST_PHOTO_JP2,
+};
 
 struct Rig {
     engine: Engine,
@@ -857,8 +857,8 @@ fn no_secret_reaches_a_log_or_a_result() {
 
 #[test]
 fn a_late_answer_from_an_ended_session_does_not_touch_the_next() {
-    use myna_hal::jpki::JpkiError;
-    use myna_hal::transport::TransportError;
+    use myna_card::jpki::JpkiError;
+    use myna_card::transport::TransportError;
     use myna_kiosk::card_check::CheckError;
     use myna_kiosk::session::CardAnswer;
     let mut rig = reach("reading");

@@ -3,8 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use myna_hal::apdu::{Command, Response, StatusWord};
-use myna_hal::transport::exchange;
+use myna_card::apdu::{Command, Response, StatusWord};
+use myna_card::transport::exchange;
 use myna_kiosk_fuzz::{Script, ScriptedCard};
 
 fuzz_target!(|data: &[u8]| {
@@ -36,7 +36,7 @@ fuzz_target!(|data: &[u8]| {
         Command::new(0x80, 0x2A, 0, 0x80).with_data(vec![0x30; 51]).with_le(256),
     ] {
         if let Ok(r) = exchange(&mut card, &cmd) {
-            assert!(r.data.len() <= myna_hal::transport::MAX_CHAINED_RESPONSE + 65_536);
+            assert!(r.data.len() <= myna_card::transport::MAX_CHAINED_RESPONSE + 65_536);
         }
     }
     // Every command the loop sent is one the card could parse.

@@ -4,8 +4,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use myna_hal::cert::{Certificate, TrustAnchors};
-use myna_hal::jpki::JpkiClient;
+use myna_card::cert::{Certificate, TrustAnchors};
+use myna_card::jpki::JpkiClient;
 use myna_kiosk::card_check::check_card;
 use myna_kiosk_fuzz::{fixed_now, test_anchors, FileCard};
 

@@ -3,8 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use myna_hal::jpki::{find_face_photo, JpkiClient};
-use myna_hal::secret::CollationB;
+use myna_card::jpki::{find_face_photo, JpkiClient};
+use myna_card::secret::CollationB;
 use myna_kiosk_fuzz::{FileCard, FUZZ_COLLATION_B};
 
 fuzz_target!(|data: &[u8]| {
@@ -18,9 +18,9 @@ fuzz_target!(|data: &[u8]| {
         let b = CollationB::parse(FUZZ_COLLATION_B).unwrap();
         match client.read_face_photo(&b) {
             Ok(photo) => {
-                assert!(photo.len() <= myna_hal::jpki::MAX_FACE_RECORD_LEN);
+                assert!(photo.len() <= myna_card::jpki::MAX_FACE_RECORD_LEN);
                 // The card served the record whole: the client finds what the parser finds.
-                if data.len() <= myna_hal::jpki::MAX_FACE_RECORD_LEN {
+                if data.len() <= myna_card::jpki::MAX_FACE_RECORD_LEN {
                     assert_eq!(direct.as_ref().ok().copied(), Some(photo.expose()));
                 }
             }

@@ -10,8 +10,8 @@ use std::time::Instant;
 
 use libfuzzer_sys::fuzz_target;
 use myna_api::proto::{ConsentAnswer, Method};
-use myna_hal::jpki::{CertSlot, JpkiClient};
-use myna_hal::secret::{CollationB, Pin};
+use myna_card::jpki::{CertSlot, JpkiClient};
+use myna_card::secret::{CollationB, Pin};
 use myna_kiosk::card_worker::CardWorker;
 use myna_kiosk::session::{Action, CardOp, Command, Engine, Event, Now, SessionConfig};
 use myna_kiosk_fuzz::{
@@ -107,7 +107,7 @@ fuzz_target!(|data: &[u8]| {
     let ca = client.read_certificate(CertSlot::UserAuthCa);
     shown += &format!("{kind:?}{ca:?}");
     if let Ok(der) = ca {
-        assert!(der.len() <= myna_hal::jpki::MAX_CERT_LEN);
+        assert!(der.len() <= myna_card::jpki::MAX_CERT_LEN);
     }
     let pin = client.pin_status();
     let verify = client.verify_pin(&Pin::parse(FUZZ_PIN).unwrap());
@@ -116,7 +116,7 @@ fuzz_target!(|data: &[u8]| {
     shown += &format!("{pin:?}{sign:?}{photo:?}");
     secret_holders += &format!("{verify:?}");
     if let Ok(photo) = photo {
-        assert!(photo.len() <= myna_hal::jpki::MAX_FACE_RECORD_LEN);
+        assert!(photo.len() <= myna_card::jpki::MAX_FACE_RECORD_LEN);
     }
     if let Err(e) = &verify {
         secret_holders += &e.to_string();

@@ -6,10 +6,10 @@
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, TimeZone, Utc};
-use myna_hal::cert::TrustAnchors;
-use myna_hal::jpki::{aid, ef};
-use myna_hal::transport::{CardTransport, TransportError};
-use myna_hal::virtual_card::test_pki;
+use myna_card::cert::TrustAnchors;
+use myna_card::jpki::{aid, ef};
+use myna_card::transport::{CardTransport, TransportError};
+use myna_virtual_card::test_pki;
 
 /// The instant every card target checks certificates at. The seeds (`seedgen`) issue their
 /// certificates around it, so a seed walks the whole happy path.

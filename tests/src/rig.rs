@@ -10,9 +10,9 @@ use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use myna_hal::pcsc_backend::list_readers;
-use myna_hal::virtual_card::vpcd::VpcdCard;
-use myna_hal::virtual_card::VirtualCard;
+use myna_pcsc::list_readers;
+use myna_virtual_card::vpcd::VpcdCard;
+use myna_virtual_card::VirtualCard;
 
 /// The first of the two readers a vpcd entry gives (the one on `MYNA_VPCD_PORT`).
 pub const READER: &str = "Virtual PCD 00 00";

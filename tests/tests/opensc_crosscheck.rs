@@ -5,11 +5,11 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use myna_hal::cert::Certificate;
-use myna_hal::jpki::{CertSlot, JpkiClient};
-use myna_hal::pcsc_backend::PcscConnection;
-use myna_hal::virtual_card::{Profile, VirtualCard};
+use myna_card::cert::Certificate;
+use myna_card::jpki::{CertSlot, JpkiClient};
 use myna_kiosk_tests::rig::{Rig, READER};
+use myna_pcsc::PcscConnection;
+use myna_virtual_card::{Profile, VirtualCard};
 
 // runs: opensc-tool pkcs15-tool pkcs11-tool
 fn run(cmd: &str, args: &[&str]) -> String {

@@ -4,13 +4,13 @@
 use std::sync::mpsc;
 use std::time::Duration;
 
-use myna_hal::cert::{Certificate, TrustAnchors};
-use myna_hal::jpki::{CardKind, CertSlot, JpkiClient, JpkiError, PinStatus};
-use myna_hal::pcsc_backend::{PcscConnection, PresenceMonitor, ReaderSelector};
-use myna_hal::secret::Pin;
-use myna_hal::transport::{PresenceEvent, TransportError};
-use myna_hal::virtual_card::{test_pki, CardOptions, Profile, VirtualCard};
+use myna_card::cert::{Certificate, TrustAnchors};
+use myna_card::jpki::{CardKind, CertSlot, JpkiClient, JpkiError, PinStatus};
+use myna_card::secret::Pin;
+use myna_card::transport::{PresenceEvent, TransportError};
 use myna_kiosk_tests::rig::{Rig, READER};
+use myna_pcsc::{PcscConnection, PresenceMonitor, ReaderSelector};
+use myna_virtual_card::{test_pki, CardOptions, Profile, VirtualCard};
 
 fn connect() -> JpkiClient<PcscConnection> {
     JpkiClient::new(PcscConnection::open(READER).expect("exclusive connection to the vpcd reader"))
@@ -49,7 +49,7 @@ fn identify_read_both_certificates_pin_and_sign_through_pcscd() {
 
     let card = rig.remove(card);
     // Nothing but JPKI was selected: the 入力補助AP (個人番号) stays untouched over PC/SC too.
-    assert!(card.log().selected_aids().iter().all(|a| a.as_slice() == myna_hal::jpki::aid::JPKI));
+    assert!(card.log().selected_aids().iter().all(|a| a.as_slice() == myna_card::jpki::aid::JPKI));
 }
 
 #[test]
@@ -109,7 +109,7 @@ fn removal_in_the_middle_of_a_read_is_card_removed() {
     assert_eq!(err, JpkiError::Transport(TransportError::CardRemoved));
     drop(client);
     let (_, ended) = placed.wait();
-    assert_eq!(ended.unwrap(), myna_hal::virtual_card::vpcd::Ended::CardPulled);
+    assert_eq!(ended.unwrap(), myna_virtual_card::vpcd::Ended::CardPulled);
     myna_kiosk_tests::rig::wait_for(|| myna_kiosk_tests::rig::card_present() == Some(false), "the slot to empty");
 }
 
@@ -148,7 +148,7 @@ fn the_presence_monitor_reports_ready_inserted_and_removed() {
         other => panic!("expected Inserted, got {other:?}"),
     }
     // Our own exclusive connection changes the reader state, but it is no new card.
-    let conn = myna_hal::pcsc_backend::PcscConnector::new(monitor.current()).connect().unwrap();
+    let conn = myna_pcsc::PcscConnector::new(monitor.current()).connect().unwrap();
     drop(conn);
     rig.remove(placed);
     assert_eq!(next(), PresenceEvent::Removed { reader: READER.into() });

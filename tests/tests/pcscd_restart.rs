@@ -5,11 +5,11 @@
 use std::sync::mpsc;
 use std::time::Duration;
 
-use myna_hal::jpki::{CardKind, JpkiClient};
-use myna_hal::pcsc_backend::{PcscConnector, PresenceMonitor, ReaderSelector};
-use myna_hal::transport::PresenceEvent;
-use myna_hal::virtual_card::{Profile, VirtualCard};
+use myna_card::jpki::{CardKind, JpkiClient};
+use myna_card::transport::PresenceEvent;
 use myna_kiosk_tests::rig::{Rig, READER};
+use myna_pcsc::{PcscConnector, PresenceMonitor, ReaderSelector};
+use myna_virtual_card::{Profile, VirtualCard};
 
 #[test]
 fn pcscd_killed_and_restarted_gives_no_reader_then_recovery() {

@@ -9,10 +9,10 @@ use myna_api::proto::{
     AuthEvidence, CardInfo, CertificateInfo, ConsentAnswer, ConsentItem, ConsentRecord, Method, Notice, Outcome,
     Prompt, SessionResult, SessionView,
 };
-use myna_hal::cert::Validity;
-use myna_hal::indicator::Signal;
-use myna_hal::jpki::{CardKind, JpkiError, PinStatus};
-use myna_hal::transport::TransportError;
+use myna_card::cert::Validity;
+use myna_card::jpki::{CardKind, JpkiError, PinStatus};
+use myna_card::transport::TransportError;
+use myna_indicator::Signal;
 
 use super::guidance::{self, notice, notice_of};
 use super::{Action, CardAnswer, CardFacts, CardOp, Command, Event, Now, Refusal, SessionConfig};
@@ -409,7 +409,7 @@ impl Engine {
         }
     }
 
-    fn photo(&mut self, result: Result<myna_hal::secret::FacePhoto, JpkiError>, now: Now) -> Vec<Action> {
+    fn photo(&mut self, result: Result<myna_card::secret::FacePhoto, JpkiError>, now: Now) -> Vec<Action> {
         match result {
             Ok(photo) => {
                 self.phase = Phase::Face { photo: PhotoState::Given };

@@ -3,7 +3,7 @@
 //! from `hal` through `Coded`.
 
 use myna_api::proto::Notice;
-use myna_hal::{Coded, Message};
+use myna_card::{Coded, Message};
 
 pub const CERT_EXPIRING_SOON: Message = Message::new(
     "CERT_EXPIRING_SOON",

@@ -14,10 +14,10 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use myna_api::proto::{ConsentAnswer, ConsentItem, Method, Notice, SessionResult};
-use myna_hal::indicator::Signal;
-use myna_hal::jpki::{JpkiError, PinStatus};
-use myna_hal::secret::{CollationB, FacePhoto, Pin};
-use myna_hal::{Coded, Message};
+use myna_card::jpki::{JpkiError, PinStatus};
+use myna_card::secret::{CollationB, FacePhoto, Pin};
+use myna_card::{Coded, Message};
+use myna_indicator::Signal;
 
 pub use config::{SessionConfig, Timeouts};
 pub use engine::Engine;

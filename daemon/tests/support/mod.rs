@@ -22,7 +22,7 @@ pub const FACE: &str = "face-token-0123456789";
 /// test CA as trust anchor, kiosk, reception and face tokens, the journal in `{dir}`.
 pub fn pcsc_config(reader: &str) -> String {
     let ca = std::env::temp_dir().join(format!("myna-test-ca-{}.pem", std::process::id()));
-    std::fs::write(&ca, myna_hal::virtual_card::test_pki().auth_ca_pem()).unwrap();
+    std::fs::write(&ca, myna_virtual_card::test_pki().auth_ca_pem()).unwrap();
     let mut c = format!(
         "[reader]\nname = \"{reader}\"\nexact = true\n\n[api]\nlisten = \"127.0.0.1:0\"\n\n[trust]\nanchors = [\"{}\"]\n\n[journal]\ndir = \"{{dir}}/journal\"\n\n\
          [indicators]\nbackend = \"none\"\n",
@@ -195,7 +195,7 @@ pub async fn check_in(d: &Daemon, method: &str, after: u64) -> Value {
                         "POST",
                         "/v1/session/face/reference",
                         Some(FACE),
-                        Some(serde_json::json!({ "collation_b": myna_hal::virtual_card::DEFAULT_COLLATION_B })),
+                        Some(serde_json::json!({ "collation_b": myna_virtual_card::DEFAULT_COLLATION_B })),
                     )
                     .await;
                 (status == 200)

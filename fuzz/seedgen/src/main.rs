@@ -8,9 +8,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use myna_hal::secret::{CollationB, Pin};
-use myna_hal::transport::{CardTransport, TransportError};
-use myna_hal::virtual_card::{
+use myna_card::secret::{CollationB, Pin};
+use myna_card::transport::{CardTransport, TransportError};
+use myna_virtual_card::{
     card_face_record, pem_encode, test_pki, CardOptions, Profile, VirtualCard, TEST_PHOTO_JP2,
 };
 use myna_kiosk::card_worker::{CardWorker, Connector};
@@ -125,7 +125,7 @@ fn main() {
     write(&root, "cert_der", "test-auth-ca-pem", pem_encode(&pki.auth_ca_der).as_bytes());
     for f in ["auth_ca_2015.pem", "auth_ca_2023.pem"] {
         let pem = std::fs::read(repo.join("jpki-ca").join(f)).unwrap();
-        let der = myna_hal::cert::Certificate::from_pem(&pem).unwrap().remove(0).der;
+        let der = myna_card::cert::Certificate::from_pem(&pem).unwrap().remove(0).der;
         write(&root, "cert_der", f.trim_end_matches(".pem"), &der);
     }
 

@@ -4,8 +4,8 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use crate::rig;
-use myna_hal::virtual_card::vpcd::{Exchange, VpcdCard};
-use myna_hal::virtual_card::{CardOptions, Profile, VirtualCard};
+use myna_virtual_card::vpcd::{Exchange, VpcdCard};
+use myna_virtual_card::{CardOptions, Profile, VirtualCard};
 
 /// The virtual card's latency model (a real card: ~10 ms per APDU, ~400 ms more for SIGN).
 #[derive(Debug, Clone, Copy)]

@@ -7,11 +7,11 @@ use std::time::{Duration, Instant};
 
 use crate::rig::{self, READER};
 use base64::Engine as _;
-use myna_hal::jpki::{CertSlot, JpkiClient};
-use myna_hal::pcsc_backend::PcscConnection;
-use myna_hal::transport::CardTransport;
-use myna_hal::virtual_card::vpcd::VpcdCard;
-use myna_hal::virtual_card::ApduLog;
+use myna_card::jpki::{CertSlot, JpkiClient};
+use myna_card::transport::CardTransport;
+use myna_pcsc::PcscConnection;
+use myna_virtual_card::vpcd::VpcdCard;
+use myna_virtual_card::ApduLog;
 use serde_json::{json, Value};
 
 use super::card::{self, Latency};

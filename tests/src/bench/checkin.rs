@@ -14,7 +14,7 @@ use super::card::{self, Latency};
 use super::daemon::{Daemon, FACE, KIOSK};
 use super::http::{self, Client, Endpoint, Error, Event, Sink};
 use super::stats::{covered, ms, Span, Summary};
-use myna_hal::virtual_card::vpcd::MessageKind;
+use myna_virtual_card::vpcd::MessageKind;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Path {
@@ -267,7 +267,7 @@ pub async fn run(daemon: &Daemon, vpcd: SocketAddr, latency: Latency, rounds: us
 }
 
 /// Splits card placed (`t0`) → result event (`end`).
-fn split(t0: Instant, end: Instant, exchanges: &[myna_hal::virtual_card::vpcd::Exchange], client: &[Span]) -> Round {
+fn split(t0: Instant, end: Instant, exchanges: &[myna_virtual_card::vpcd::Exchange], client: &[Span]) -> Round {
     let within: Vec<_> = exchanges.iter().filter(|e| e.received < end).collect();
     let first_apdu = within.iter().position(|e| e.is_apdu());
     let powered = match first_apdu {

@@ -26,7 +26,7 @@ pub fn binary() -> PathBuf {
 /// LAN-side address as reception PCs do (loopback clients have their own, smaller allowance).
 fn config(reader: &str, dir: &Path, port: u16, max_connections: usize, lan: bool) -> String {
     let ca = dir.join("test-ca.pem");
-    std::fs::write(&ca, myna_hal::virtual_card::test_pki().auth_ca_pem()).expect("writing the test CA");
+    std::fs::write(&ca, myna_virtual_card::test_pki().auth_ca_pem()).expect("writing the test CA");
     let mut c = format!(
         "[reader]\nname = \"{reader}\"\nexact = true\n\n\
          [api]\nlisten = \"{host}:{port}\"\nallow_plain_http_on_lan = {lan}\nmax_connections = {max_connections}\n\n\

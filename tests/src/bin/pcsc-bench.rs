@@ -9,12 +9,12 @@
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use myna_hal::jpki::{CertSlot, JpkiClient};
-use myna_hal::pcsc_backend::{PcscConnection, PresenceMonitor, ReaderSelector};
-use myna_hal::transport::{CardTransport, PresenceEvent};
-use myna_hal::virtual_card::vpcd::VpcdCard;
-use myna_hal::virtual_card::{CardOptions, Profile, VirtualCard};
+use myna_card::jpki::{CertSlot, JpkiClient};
+use myna_card::transport::{CardTransport, PresenceEvent};
 use myna_kiosk_tests::rig::{Rig, READER};
+use myna_pcsc::{PcscConnection, PresenceMonitor, ReaderSelector};
+use myna_virtual_card::vpcd::VpcdCard;
+use myna_virtual_card::{CardOptions, Profile, VirtualCard};
 
 const SELECT_JPKI: [u8; 15] =
     [0x00, 0xA4, 0x04, 0x0C, 0x0A, 0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01];

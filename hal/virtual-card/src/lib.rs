@@ -26,8 +26,8 @@ pub use pki::{pem_encode, test_pki, TestPki, AUTH_POLICY_OID, TEST_AUTH_CA_DN, T
 pub use profile::{Profile, UnknownProfile};
 pub use slot::{SlotConnection, VirtualSlot};
 
-use crate::jpki::{aid, ef};
-use crate::transport::{CardTransport, TransportError};
+use myna_card::jpki::{aid, ef};
+use myna_card::transport::{CardTransport, TransportError};
 
 /// The pseudo-ATR a contactless reader builds for this card (informative only).
 pub const ATR: &[u8] = &[0x3B, 0x88, 0x80, 0x01, 0x00, 0x00, 0x05, 0xE0, 0xB3, 0x81, 0xA1, 0x00, 0x7F];

@@ -6,7 +6,7 @@ use pcsc::{Card, Context, Disposition, Protocols, Scope, ShareMode};
 
 use super::monitor::CurrentReader;
 use super::{map_error, quirks};
-use crate::transport::{CardTransport, TransportError};
+use myna_card::transport::{CardTransport, TransportError};
 
 /// Opens connections to the card on the reader the presence monitor is watching.
 #[derive(Clone)]

@@ -18,7 +18,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::VirtualCard;
-use crate::transport::{CardTransport, TransportError};
+use myna_card::transport::{CardTransport, TransportError};
 
 const CTRL_POWER_OFF: u8 = 0x00;
 const CTRL_POWER_ON: u8 = 0x01;

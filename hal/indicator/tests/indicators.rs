@@ -10,12 +10,12 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use chrono::NaiveTime;
-use myna_hal::indicator::gpio::{GpioOutputs, Wiring};
-use myna_hal::indicator::mock::{Event, MockOutputs, MockRecord, What};
-use myna_hal::indicator::pattern::{
+use myna_indicator::gpio::{GpioOutputs, Wiring};
+use myna_indicator::mock::{Event, MockOutputs, MockRecord, What};
+use myna_indicator::pattern::{
     beeps_at, pattern, Lights, Repeat, Step, LONG_BEEP_MS, LOW_VOLUME_MAX_BEEP_MS, PATTERNS, SHORT_BEEP_MS,
 };
-use myna_hal::indicator::{
+use myna_indicator::{
     Indicator, IndicatorHealth, Led, Loudness, Outputs, Player, PlayerOptions, QuietHours, Signal, Volume, VolumePolicy,
 };
 
@@ -126,7 +126,7 @@ fn the_table_is_the_one_in_hardware_md() {
     assert!(beeps(Offline).is_empty());
 
     // And hardware.md's table says the same words.
-    let doc = include_str!("../../hardware.md");
+    let doc = include_str!("../../../hardware.md");
     for p in &PATTERNS {
         let row = doc
             .lines()

@@ -14,7 +14,7 @@ use std::time::Duration;
 use pcsc::{Context, ReaderState, Scope, State, PNP_NOTIFICATION};
 
 use super::{context_lost, readers::ReaderSelector};
-use crate::transport::PresenceEvent;
+use myna_card::transport::PresenceEvent;
 
 /// How long one status wait blocks before the thread looks at its stop flag again. `cancel()`
 /// interrupts the wait at once; this only bounds the case where pcscd ignores it.

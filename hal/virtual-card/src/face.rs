@@ -1,7 +1,7 @@
 //! The card-face record of the 券面事項確認AP (EF `0002`), with test stand-ins for every field.
 
-/// A real JPEG 2000 (JP2) greyscale stand-in photo, made by `hal/fixtures/make-fixtures.sh`.
-pub const TEST_PHOTO_JP2: &[u8] = include_bytes!("../../fixtures/face.jp2");
+/// A real JPEG 2000 (JP2) greyscale stand-in photo, made by `hal/virtual-card/fixtures/make-fixtures.sh`.
+pub const TEST_PHOTO_JP2: &[u8] = include_bytes!("../fixtures/face.jp2");
 
 fn tlv(out: &mut Vec<u8>, tag: &[u8], value: &[u8]) {
     out.extend_from_slice(tag);

@@ -1,6 +1,6 @@
 //! The virtual card's PKI: a test CA with the J-LIS DN shape but `O=JPKI-TEST`.
 //!
-//! Keys are fixed test fixtures (`hal/fixtures/`, made by `make-fixtures.sh`); certificates are
+//! Keys are fixed test fixtures (`hal/virtual-card/fixtures/`, made by `make-fixtures.sh`); certificates are
 //! issued at run time so each profile's dates stay where the profile needs them, whatever the
 //! day. The CA certificates are deterministic (fixed serial and dates, PKCS#1 v1.5 signatures),
 //! so a trust anchor exported once stays valid.
@@ -48,8 +48,8 @@ pub fn test_pki() -> &'static TestPki {
     static PKI: OnceLock<TestPki> = OnceLock::new();
     PKI.get_or_init(|| {
         let key = |pem: &str| RsaPrivateKey::from_pkcs8_pem(pem).expect("fixture key parses");
-        let auth_ca_key = key(include_str!("../../fixtures/test_ca_auth.key.pem"));
-        let sign_ca_key = key(include_str!("../../fixtures/test_ca_sign.key.pem"));
+        let auth_ca_key = key(include_str!("../fixtures/test_ca_auth.key.pem"));
+        let sign_ca_key = key(include_str!("../fixtures/test_ca_sign.key.pem"));
         // Same window as the 2023 J-LIS generation.
         let from = ts("2023-07-16T01:01:04Z");
         let to = ts("2033-07-15T14:59:59Z");
@@ -58,8 +58,8 @@ pub fn test_pki() -> &'static TestPki {
         TestPki {
             auth_ca_key,
             sign_ca_key,
-            card_auth_key: key(include_str!("../../fixtures/card_auth.key.pem")),
-            card_sign_key: key(include_str!("../../fixtures/card_sign.key.pem")),
+            card_auth_key: key(include_str!("../fixtures/card_auth.key.pem")),
+            card_sign_key: key(include_str!("../fixtures/card_sign.key.pem")),
             auth_ca_der,
             sign_ca_der,
         }

@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::VirtualCard;
-use crate::transport::{CardTransport, TransportError};
+use myna_card::transport::{CardTransport, TransportError};
 
 #[derive(Default)]
 struct SlotState {

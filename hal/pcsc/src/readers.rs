@@ -3,7 +3,7 @@
 use pcsc::{Context, Scope, State};
 
 use super::{map_error, quirks};
-use crate::transport::TransportError;
+use myna_card::transport::TransportError;
 
 /// Which reader the kiosk uses.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -308,10 +308,10 @@ mod tests {
     }
 
     const JLIS: &[(&str, &str)] = &[
-        ("auth_ca_2015.pem", include_str!("../../jpki-ca/auth_ca_2015.pem")),
-        ("auth_ca_2023.pem", include_str!("../../jpki-ca/auth_ca_2023.pem")),
-        ("sign_ca_2015.pem", include_str!("../../jpki-ca/sign_ca_2015.pem")),
-        ("sign_ca_2023.pem", include_str!("../../jpki-ca/sign_ca_2023.pem")),
+        ("auth_ca_2015.pem", include_str!("../../../jpki-ca/auth_ca_2015.pem")),
+        ("auth_ca_2023.pem", include_str!("../../../jpki-ca/auth_ca_2023.pem")),
+        ("sign_ca_2015.pem", include_str!("../../../jpki-ca/sign_ca_2015.pem")),
+        ("sign_ca_2023.pem", include_str!("../../../jpki-ca/sign_ca_2023.pem")),
     ];
 
     #[test]

@@ -15,7 +15,7 @@ pub use connection::{PcscConnection, PcscConnector};
 pub use monitor::{CurrentReader, PresenceMonitor};
 pub use readers::{list_readers, ReaderInfo, ReaderSelector};
 
-use crate::transport::TransportError;
+use myna_card::transport::TransportError;
 
 /// Maps a PC/SC error to what the rest of the kiosk acts on.
 pub(crate) fn map_error(e: pcsc::Error) -> TransportError {

@@ -2,12 +2,12 @@
 //! word path the kiosk meets, chunked and extended reads, PIN counters, signing, the face photo.
 
 use chrono::{DateTime, Utc};
-use myna_hal::apdu::StatusWord;
-use myna_hal::cert::{Certificate, TrustAnchors, Validity};
-use myna_hal::jpki::{aid, CardKind, CertSlot, JpkiClient, JpkiError, PinStatus};
-use myna_hal::secret::{CollationB, Pin};
-use myna_hal::transport::{CardTransport, TransportError};
-use myna_hal::virtual_card::{test_pki, CardOptions, Profile, VirtualCard, DEFAULT_COLLATION_B, TEST_PHOTO_JP2};
+use myna_card::apdu::StatusWord;
+use myna_card::cert::{Certificate, TrustAnchors, Validity};
+use myna_card::jpki::{aid, CardKind, CertSlot, JpkiClient, JpkiError, PinStatus};
+use myna_card::secret::{CollationB, Pin};
+use myna_card::transport::{CardTransport, TransportError};
+use myna_virtual_card::{test_pki, CardOptions, Profile, VirtualCard, DEFAULT_COLLATION_B, TEST_PHOTO_JP2};
 
 fn now() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-11-23T03:00:00Z").unwrap().with_timezone(&Utc)
@@ -62,7 +62,7 @@ fn every_profile_identifies_and_classifies_as_its_name_says() {
         // Its chain reaches the test CA, and never the real J-LIS anchors.
         test_anchors().verify(&cert).unwrap_or_else(|e| panic!("{profile}: {e}"));
         let mut jlis = TrustAnchors::default();
-        jlis.add_pem(include_bytes!("../../jpki-ca/auth_ca_2023.pem")).unwrap();
+        jlis.add_pem(include_bytes!("../../../jpki-ca/auth_ca_2023.pem")).unwrap();
         assert!(jlis.verify(&cert).is_err(), "{profile}");
         assert!(cert.subject.starts_with("CN=") || cert.subject.contains("CN="), "{}", cert.subject);
         assert!(
@@ -105,7 +105,7 @@ fn user_cert_has_the_jlis_shape() {
             _ => None,
         })
         .expect("certificate policies extension");
-    assert_eq!(policy, myna_hal::virtual_card::AUTH_POLICY_OID);
+    assert_eq!(policy, myna_virtual_card::AUTH_POLICY_OID);
 }
 
 #[test]
