@@ -1,67 +1,30 @@
 //! The daemon behind the HTTP API: maps API commands onto session commands, serves results
 //! from the store, health, metrics, and (with `--mock`) the bench's virtual cards.
 
-use std::str::FromStr;
-
 use myna_api::backend::{ApiCommand, Backend, BenchCard, CommandOutcome, Health, PhotoBytes};
 use myna_api::proto::{Notice, SessionResult, SessionView};
 use myna_card::secret::{CollationB, Pin};
-use myna_virtual_card::{CardOptions, Profile, VirtualCard};
 use tokio::sync::{broadcast, watch};
 
-use myna_card::cert::TrustAnchors;
-
-use crate::card_worker::CardWorker;
-use crate::driver::{Driver, DriverHandle, Reply};
+use crate::driver::{DriverHandle, Reply};
 use crate::journal::Journal;
-use crate::mock_reader::MockReader;
+#[cfg(feature = "mock")]
+use crate::mock::reader::MockReader;
 use crate::pcsc_reader::ReaderHealth;
-use crate::recorder::{Metrics, Recorder};
+use crate::recorder::Metrics;
 use crate::session::guidance::notice_of;
-use crate::session::{Command, Engine, Refusal, SessionConfig};
+use crate::session::{Command, Refusal};
 
 pub struct DaemonBackend {
     pub handle: DriverHandle,
     pub journal: Journal,
     pub metrics: Metrics,
+    /// The virtual reader with `--mock`: the bench routes tap cards on it.
+    #[cfg(feature = "mock")]
     pub bench: Option<MockReader>,
     pub health: Health,
     /// The real reader's live state (`None` with `--mock`: the virtual reader is always there).
     pub reader: Option<ReaderHealth>,
-}
-
-impl DaemonBackend {
-    /// The whole daemon in process on the virtual reader, health "ok": the driver (spawned on
-    /// the current tokio runtime), the card thread, `journal` and metrics. What tests and the
-    /// fuzz targets put behind the router; `bench` keeps the virtual reader for the bench routes.
-    pub fn in_process(
-        journal: Journal,
-        config: SessionConfig,
-        anchors: TrustAnchors,
-        bench: bool,
-    ) -> std::sync::Arc<DaemonBackend> {
-        let (reader, presence) = MockReader::new();
-        let recorder = Recorder::new(journal);
-        let worker = CardWorker::new(reader.slot(), anchors);
-        let (driver, handle) = Driver::new(Engine::new(config), worker, presence, recorder.clone(), |_s| {});
-        tokio::spawn(driver.run());
-        let health = Health {
-            status: "ok".into(),
-            version: "in-process".into(),
-            reader: "ok (virtual)".into(),
-            indicators: "ok (mock)".into(),
-            journal: "ok".into(),
-            mock: bench,
-        };
-        std::sync::Arc::new(DaemonBackend {
-            handle,
-            journal: recorder.journal.clone(),
-            metrics: recorder.metrics.clone(),
-            bench: bench.then_some(reader),
-            health,
-            reader: None,
-        })
-    }
 }
 
 fn refusal_status(r: &Refusal) -> u16 {
@@ -153,11 +116,31 @@ impl Backend for DaemonBackend {
         self.metrics.render(self.journal.unacknowledged().ok())
     }
 
+    #[cfg(feature = "mock")]
     fn bench_enabled(&self) -> bool {
         self.bench.is_some()
     }
 
+    #[cfg(not(feature = "mock"))]
+    fn bench_enabled(&self) -> bool {
+        false
+    }
+
+    #[cfg(not(feature = "mock"))]
+    async fn bench_tap(&self, _card: BenchCard) -> Result<(), Notice> {
+        Err(bench_off())
+    }
+
+    #[cfg(not(feature = "mock"))]
+    async fn bench_remove(&self) -> bool {
+        false
+    }
+
+    #[cfg(feature = "mock")]
     async fn bench_tap(&self, card: BenchCard) -> Result<(), Notice> {
+        use std::str::FromStr;
+
+        use myna_virtual_card::{CardOptions, Profile, VirtualCard};
         let Some(reader) = &self.bench else { return Err(bench_off()) };
         let profile = Profile::from_str(&card.profile).map_err(|e| Notice {
             code: "UNKNOWN_PROFILE".into(),
@@ -177,6 +160,7 @@ impl Backend for DaemonBackend {
         Ok(())
     }
 
+    #[cfg(feature = "mock")]
     async fn bench_remove(&self) -> bool {
         match &self.bench {
             Some(reader) => reader.remove().await.is_some(),

@@ -72,7 +72,7 @@ pub fn check_card<T: CardTransport>(
     Ok(CardReport { kind, certificate, validity, chain })
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "mock"))]
 mod tests {
     use super::*;
     use myna_virtual_card::{test_pki, CardOptions, Profile, VirtualCard};

@@ -88,6 +88,7 @@ impl<C: Connector> CardWorker<C> {
     }
 }
 
+#[cfg(feature = "mock")]
 impl Connector for myna_virtual_card::VirtualSlot {
     fn connect(&mut self) -> Result<Box<dyn CardTransport + Send>, TransportError> {
         Ok(Box::new(myna_virtual_card::VirtualSlot::connect(self)?))

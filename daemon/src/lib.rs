@@ -2,26 +2,33 @@
 //!
 //! It reads the card's JPKI user-authentication certificate, hands PIN entry or face check to
 //! the right party, asks consent, and gives the result to reception software over a local API.
+//!
+//! - [`session`]: the check-in as a pure state machine (events in, actions out, no I/O).
+//! - [`driver`], [`card_worker`], [`card_check`]: the one loop that performs the actions, and
+//!   the card thread it talks to.
+//! - [`journal`], [`recorder`]: results kept durably until reception acknowledges them.
+//! - [`api_backend`]: the daemon behind the HTTP API (`myna-api`).
+//! - [`config`]: the TOML file, by section.
+//! - [`run`]: wires it all for `myna-kiosk run`; [`cli`]: the other subcommands.
+//! - [`platform`]: systemd, process hardening, logging.
+//! - [`mock`] (feature `mock`): the virtual reader, bench tokens and the autopilot for
+//!   `run --mock`; the packaged kiosk is built without it.
 
 pub mod api_backend;
-pub mod autopilot;
 pub mod card_check;
 pub mod card_worker;
+pub mod cli;
 pub mod config;
 pub mod driver;
-pub mod hardening;
 pub mod indicators;
 pub mod journal;
-pub mod logging;
-pub mod mock_reader;
-pub mod mock_tokens;
+#[cfg(feature = "mock")]
+pub mod mock;
 pub mod pcsc_reader;
-pub mod readers_cmd;
+pub mod platform;
 pub mod recorder;
 pub mod run;
 pub mod session;
-pub mod systemd;
-pub mod virtual_card_cmd;
 
 /// `0.1.0 (git 1234abcd5678)`: what `--version` prints and health reports.
 pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (git ", env!("MYNA_GIT_REV"), ")");

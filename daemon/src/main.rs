@@ -6,9 +6,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use myna_kiosk::config::{Config, LogFormat, DEFAULT_PATH};
+use myna_kiosk::cli;
+use myna_kiosk::config::{self, Config, LogFormat, DEFAULT_PATH};
+use myna_kiosk::platform::{hardening, logging};
 use myna_kiosk::run::{self, Autopilot, RunOptions};
-use myna_kiosk::{logging, VERSION};
+use myna_kiosk::VERSION;
 
 #[derive(Parser)]
 #[command(name = "myna-kiosk", version = VERSION, about = "Self-service check-in kiosk daemon for the マイナ保険証")]
@@ -36,11 +38,12 @@ enum Command {
     },
     /// Test and bench tool: serve the virtual My Number card on a vpcd reader (never on a
     /// kiosk: vpcd listens on every interface).
-    VirtualCard(myna_kiosk::virtual_card_cmd::VirtualCardArgs),
+    #[cfg(feature = "mock")]
+    VirtualCard(cli::virtual_card::VirtualCardArgs),
     /// Status LEDs and buzzer: `indicators test` walks every signal.
     Indicators {
         #[command(subcommand)]
-        command: myna_kiosk::indicators::IndicatorsCommand,
+        command: cli::indicators::IndicatorsCommand,
     },
 }
 
@@ -91,8 +94,9 @@ fn main() -> ExitCode {
         Command::CheckConfig { config } => check_config(&config),
         Command::Run(args) => run(args, cli.log_json),
         Command::Readers { config } => readers(&config),
-        Command::VirtualCard(args) => myna_kiosk::virtual_card_cmd::main(args),
-        Command::Indicators { command } => myna_kiosk::indicators::main(command),
+        #[cfg(feature = "mock")]
+        Command::VirtualCard(args) => cli::virtual_card::main(args),
+        Command::Indicators { command } => cli::indicators::main(command),
     }
 }
 
@@ -113,7 +117,7 @@ fn readers(path: &Path) -> ExitCode {
     // Without a configuration file, any reader will do (as the daemon would choose).
     let config = if path.exists() { Config::load(path) } else { Ok(Config::default()) };
     match config {
-        Ok(c) => myna_kiosk::readers_cmd::main(&c),
+        Ok(c) => cli::readers::main(&c),
         Err(e) => {
             eprintln!("{e}");
             ExitCode::from(2)
@@ -123,13 +127,8 @@ fn readers(path: &Path) -> ExitCode {
 
 fn run(args: RunArgs, log_json: bool) -> ExitCode {
     // Before anything can hold a PIN.
-    let dumps = myna_kiosk::hardening::no_core_dumps();
-    let config = match (&args.config, args.mock) {
-        (Some(path), _) => Config::load(path),
-        (None, true) => Ok(Config::default()),
-        (None, false) => Config::load(Path::new(DEFAULT_PATH)),
-    };
-    let config = match config {
+    let dumps = hardening::no_core_dumps();
+    let (config, config_path) = match config::load_for(args.config.as_deref(), args.mock) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{e}");
@@ -141,11 +140,7 @@ fn run(args: RunArgs, log_json: bool) -> ExitCode {
         tracing::warn!(error = %e, "could not disable core dumps: a crash could write secrets to disk");
     }
     let mut opts = RunOptions::new(args.mock, config);
-    opts.config_path = match (&args.config, args.mock) {
-        (Some(path), _) => Some(path.clone()),
-        (None, true) => None,
-        (None, false) => Some(PathBuf::from(DEFAULT_PATH)),
-    };
+    opts.config_path = config_path;
     opts.listen = args.listen;
     opts.unix = args.unix;
     opts.state_dir = args.state_dir;

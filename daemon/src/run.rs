@@ -5,27 +5,27 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use myna_api::auth::Tokens;
 use myna_api::backend::Health;
-use myna_api::proto::{AuthEvidence, Method};
 use myna_api::router::Api;
 use myna_api::server::{self, Limits};
 use myna_card::cert::TrustAnchors;
-use myna_virtual_card::{test_pki, CardOptions, Profile, VirtualCard};
-use tokio::sync::watch;
+use myna_card::transport::PresenceEvent;
+use myna_pcsc::ReaderSelector;
+use tokio::sync::{mpsc, watch};
 
 use crate::api_backend::DaemonBackend;
-use crate::autopilot::{self, Preference};
 use crate::card_worker::CardWorker;
-use crate::config::Config;
+use crate::config::{self, Config};
 use crate::driver::Driver;
 use crate::journal::{Journal, Retention};
-use crate::mock_reader::MockReader;
+#[cfg(feature = "mock")]
+use crate::mock::{self, reader::MockReader};
 use crate::pcsc_reader::PcscReader;
+use crate::platform::systemd;
 use crate::recorder::Recorder;
 use crate::session::Engine;
-use crate::{mock_tokens, systemd, VERSION};
-use myna_api::auth::Tokens;
-use myna_pcsc::ReaderSelector;
+use crate::VERSION;
 
 pub struct RunOptions {
     pub mock: bool,
@@ -80,17 +80,46 @@ pub enum RunError {
     TokenFile(PathBuf, std::io::Error),
     #[error("trust anchor {0}: {1}")]
     Anchor(PathBuf, String),
+    #[error(
+        "--mock: this build has no mock hardware (it was built without the `mock` feature, as the packaged kiosk is)"
+    )]
+    NoMock,
+}
+
+/// The card reader the kiosk runs on.
+enum Reader {
+    /// `--mock`: the in-process virtual reader.
+    #[cfg(feature = "mock")]
+    Mock(MockReader),
+    /// The real reader through pcscd.
+    Pcsc(PcscReader),
+}
+
+impl Reader {
+    /// The virtual reader with `--mock`, else the real one through pcscd; and its presence events.
+    fn start(opts: &RunOptions) -> Result<(Reader, mpsc::Receiver<PresenceEvent>), RunError> {
+        if opts.mock {
+            #[cfg(feature = "mock")]
+            {
+                let (reader, presence) = MockReader::new();
+                return Ok((Reader::Mock(reader), presence));
+            }
+            #[cfg(not(feature = "mock"))]
+            return Err(RunError::NoMock);
+        }
+        let cfg = &opts.config.reader;
+        let (reader, presence) = PcscReader::start(ReaderSelector::new(cfg.name.clone(), cfg.exact));
+        Ok((Reader::Pcsc(reader), presence))
+    }
 }
 
 fn load_anchors(opts: &RunOptions) -> Result<TrustAnchors, RunError> {
-    let mut anchors = TrustAnchors::default();
+    #[cfg(feature = "mock")]
     if opts.mock {
         // The virtual cards are issued by the test CA; nothing else can reach it.
-        anchors
-            .add_pem(test_pki().auth_ca_pem().as_bytes())
-            .map_err(|e| RunError::Anchor("test CA".into(), e.to_string()))?;
-        return Ok(anchors);
+        return mock::test_anchors().map_err(|e| RunError::Anchor("test CA".into(), e));
     }
+    let mut anchors = TrustAnchors::default();
     for path in opts.config.trust.anchors.get_ref() {
         let pem = std::fs::read(path).map_err(|e| RunError::Anchor(path.clone(), e.to_string()))?;
         anchors.add_pem(&pem).map_err(|e| RunError::Anchor(path.clone(), e.to_string()))?;
@@ -98,11 +127,13 @@ fn load_anchors(opts: &RunOptions) -> Result<TrustAnchors, RunError> {
     Ok(anchors)
 }
 
+#[cfg_attr(not(feature = "mock"), allow(unused_variables))]
 fn load_tokens(opts: &RunOptions, state_dir: &std::path::Path) -> Result<Tokens, RunError> {
+    #[cfg(feature = "mock")]
     if opts.config.api.tokens.is_empty() && opts.mock {
         let token_file = state_dir.join("tokens.json");
         let (tokens, pairs) =
-            mock_tokens::generate(&token_file).map_err(|e| RunError::Tokens(token_file.clone(), e))?;
+            mock::tokens::generate(&token_file).map_err(|e| RunError::Tokens(token_file.clone(), e))?;
         println!("Bench API tokens (also in {}, readable only by you):", token_file.display());
         for (role, token) in &pairs {
             println!("  {:<10} {token}", role.as_str());
@@ -177,7 +208,7 @@ pub async fn run(opts: RunOptions) -> Result<(), RunError> {
     let listen = opts.listen.unwrap_or(*cfg.api.listen.get_ref());
     let tls_files = opts.tls.clone().or_else(|| cfg.api.tls.as_ref().map(|t| (t.cert.clone(), t.key.clone())));
     let allow_plain = opts.allow_plain_http_on_lan || cfg.api.allow_plain_http_on_lan;
-    if !listen.ip().is_loopback() && tls_files.is_none() && !allow_plain {
+    if config::plain_http_refusal(listen, tls_files.is_some(), allow_plain).is_some() {
         return Err(RunError::LanWithoutTls(listen));
     }
     let tls = match &tls_files {
@@ -212,27 +243,19 @@ pub async fn run(opts: RunOptions) -> Result<(), RunError> {
     let recorder = Recorder::new(journal.clone());
     let retention = tokio::spawn(retention_loop(journal.clone(), cfg.retention()));
 
-    // The virtual reader with --mock, else the real one through pcscd.
-    let (mock_reader, pcsc_reader, presence) = if opts.mock {
-        let (reader, presence) = MockReader::new();
-        (Some(reader), None, presence)
-    } else {
-        let selector = ReaderSelector::new(cfg.reader.name.clone(), cfg.reader.exact);
-        let (reader, presence) = PcscReader::start(selector);
-        (None, Some(reader), presence)
-    };
+    let (reader, presence) = Reader::start(&opts)?;
     // With --mock the mock backend; otherwise as configured (no GPIO: one warning, degraded).
     let signals = crate::indicators::build(&cfg.indicators, opts.mock);
     let (indicators_health, indicators_off) = (signals.health(), signals.off_switch());
     let engine = Engine::new(cfg.session_config());
-    let (mut driver, handle) = match (&mock_reader, &pcsc_reader) {
-        (Some(mock), _) => {
+    let (mut driver, handle) = match &reader {
+        #[cfg(feature = "mock")]
+        Reader::Mock(mock) => {
             Driver::new(engine, CardWorker::new(mock.slot(), anchors), presence, recorder.clone(), signals)
         }
-        (None, Some(pcsc)) => {
+        Reader::Pcsc(pcsc) => {
             Driver::new(engine, CardWorker::new(pcsc.connector.clone(), anchors), presence, recorder.clone(), signals)
         }
-        (None, None) => unreachable!("one reader is always built above"),
     };
     if let Some(after) = opts.hang_driver_after {
         driver = driver.hang_after(after);
@@ -254,9 +277,17 @@ pub async fn run(opts: RunOptions) -> Result<(), RunError> {
         handle: handle.clone(),
         journal: journal.clone(),
         metrics: recorder.metrics.clone(),
-        bench: mock_reader.clone(),
+        #[cfg(feature = "mock")]
+        bench: match &reader {
+            Reader::Mock(mock) => Some(mock.clone()),
+            Reader::Pcsc(_) => None,
+        },
         health,
-        reader: pcsc_reader.as_ref().map(|r| r.health.clone()),
+        reader: match &reader {
+            Reader::Pcsc(pcsc) => Some(pcsc.health.clone()),
+            #[cfg(feature = "mock")]
+            Reader::Mock(_) => None,
+        },
     });
     let (stop_tx, stop_rx) = watch::channel(false);
     let api = Arc::new(Api::new(backend, tokens, stop_rx.clone()));
@@ -289,10 +320,11 @@ pub async fn run(opts: RunOptions) -> Result<(), RunError> {
         .clone()
         .map(|path| tokio::spawn(reload_on_sighup(path, opts.mock, handle.clone(), api.clone())));
 
-    match (opts.autopilot, &mock_reader) {
-        (Some(a), Some(reader)) => {
+    match (opts.autopilot, &reader) {
+        #[cfg(feature = "mock")]
+        (Some(a), Reader::Mock(mock)) => {
             tokio::select! {
-                _ = autopilot_loop(&handle, reader, a) => {}
+                _ = mock::autopilot::run(&handle, mock, a.interval, a.once) => {}
                 _ = shutdown_signal() => {}
             }
         }
@@ -310,8 +342,7 @@ pub async fn run(opts: RunOptions) -> Result<(), RunError> {
     }
     drop(api);
     drop(handle);
-    drop(mock_reader);
-    drop(pcsc_reader);
+    drop(reader);
     let _ = tokio::time::timeout(Duration::from_secs(2), driver).await;
     // Every LED and the buzzer off before the process ends, even if the driver did not stop.
     indicators_off.off();
@@ -333,42 +364,6 @@ async fn retention_loop(journal: Journal, retention: Retention) {
 
 async fn stopped(mut rx: watch::Receiver<bool>) {
     let _ = rx.wait_for(|s| *s).await;
-}
-
-async fn autopilot_loop(handle: &crate::driver::DriverHandle, reader: &MockReader, a: Autopilot) {
-    let mut serial = 0x1000u64;
-    let methods = [Method::Pin, Method::Face, Method::Visual];
-    loop {
-        for (i, profile) in Profile::ALL.into_iter().enumerate() {
-            serial += 2;
-            let card = VirtualCard::with_options(profile, CardOptions { serial, ..Default::default() });
-            let prefer = Preference(methods[i % methods.len()]);
-            tracing::info!(%profile, prefer = ?prefer.0, "autopilot: patient taps a card");
-            match autopilot::tap_and_check_in(handle, reader, card, prefer, Duration::from_secs(30)).await {
-                Some(r) => tracing::info!(
-                    %profile,
-                    outcome = ?r.outcome,
-                    method = r.auth.as_ref().map_or("none", auth_method),
-                    error = r.error.as_ref().map_or("none", |e| e.code.as_str()),
-                    "autopilot: check-in finished"
-                ),
-                None => tracing::warn!(%profile, "autopilot: no result"),
-            }
-            tokio::time::sleep(a.interval).await;
-        }
-        if a.once {
-            tracing::info!("autopilot: every profile checked in once; exiting");
-            return;
-        }
-    }
-}
-
-fn auth_method(a: &AuthEvidence) -> &'static str {
-    match a {
-        AuthEvidence::Pin { .. } => "pin",
-        AuthEvidence::Face { .. } => "face",
-        AuthEvidence::Visual { .. } => "visual",
-    }
 }
 
 pub async fn shutdown_signal() {

@@ -9,7 +9,7 @@ use myna_card::secret::{CollationB, Pin};
 use myna_kiosk::card_worker::CardWorker;
 use myna_kiosk::driver::{Driver, DriverHandle, Reply};
 use myna_kiosk::journal::Journal;
-use myna_kiosk::mock_reader::MockReader;
+use myna_kiosk::mock::reader::MockReader;
 use myna_kiosk::recorder::Recorder;
 use myna_kiosk::session::{Command, Engine, Refusal, SessionConfig};
 use myna_virtual_card::{test_pki, CardOptions, Profile, VirtualCard, DEFAULT_COLLATION_B, TEST_PHOTO_JP2};

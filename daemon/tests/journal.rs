@@ -11,7 +11,7 @@ use myna_card::cert::TrustAnchors;
 use myna_kiosk::card_worker::CardWorker;
 use myna_kiosk::driver::Driver;
 use myna_kiosk::journal::{Journal, JournalError, Retention, FILE_NAME};
-use myna_kiosk::mock_reader::MockReader;
+use myna_kiosk::mock::reader::MockReader;
 use myna_kiosk::recorder::Recorder;
 use myna_kiosk::session::{Engine, SessionConfig};
 use myna_virtual_card::{test_pki, Profile, VirtualCard};

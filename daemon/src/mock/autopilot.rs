@@ -3,13 +3,13 @@
 
 use std::time::Duration;
 
-use myna_api::proto::{ConsentAnswer, Method, Outcome, Prompt, SessionResult};
+use myna_api::proto::{AuthEvidence, ConsentAnswer, Method, Outcome, Prompt, SessionResult};
 use myna_card::secret::{CollationB, Pin};
-use myna_virtual_card::{VirtualCard, DEFAULT_COLLATION_B, DEFAULT_PIN};
+use myna_virtual_card::{CardOptions, Profile, VirtualCard, DEFAULT_COLLATION_B, DEFAULT_PIN};
 use tokio::sync::broadcast::error::RecvError;
 
+use super::reader::MockReader;
 use crate::driver::{DriverHandle, Reply};
-use crate::mock_reader::MockReader;
 use crate::session::Command;
 
 /// Which method the automated patient prefers when offered a choice.
@@ -82,4 +82,42 @@ pub async fn tap_and_check_in(
 /// True when the result is what the automated patient aimed for.
 pub fn succeeded(result: &SessionResult) -> bool {
     result.outcome == Outcome::Verified
+}
+
+/// `run --mock --autopilot`: patients tap every profile in turn, each preferring the next
+/// method, `interval` apart; with `once`, one round and return.
+pub async fn run(handle: &DriverHandle, reader: &MockReader, interval: Duration, once: bool) {
+    let mut serial = 0x1000u64;
+    let methods = [Method::Pin, Method::Face, Method::Visual];
+    loop {
+        for (i, profile) in Profile::ALL.into_iter().enumerate() {
+            serial += 2;
+            let card = VirtualCard::with_options(profile, CardOptions { serial, ..Default::default() });
+            let prefer = Preference(methods[i % methods.len()]);
+            tracing::info!(%profile, prefer = ?prefer.0, "autopilot: patient taps a card");
+            match tap_and_check_in(handle, reader, card, prefer, Duration::from_secs(30)).await {
+                Some(r) => tracing::info!(
+                    %profile,
+                    outcome = ?r.outcome,
+                    method = r.auth.as_ref().map_or("none", auth_method),
+                    error = r.error.as_ref().map_or("none", |e| e.code.as_str()),
+                    "autopilot: check-in finished"
+                ),
+                None => tracing::warn!(%profile, "autopilot: no result"),
+            }
+            tokio::time::sleep(interval).await;
+        }
+        if once {
+            tracing::info!("autopilot: every profile checked in once; exiting");
+            return;
+        }
+    }
+}
+
+fn auth_method(a: &AuthEvidence) -> &'static str {
+    match a {
+        AuthEvidence::Pin { .. } => "pin",
+        AuthEvidence::Face { .. } => "face",
+        AuthEvidence::Visual { .. } => "visual",
+    }
 }

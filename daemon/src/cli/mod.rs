@@ -1,0 +1,6 @@
+//! Subcommands other than `run`: what an installer or a bench engineer types.
+
+pub mod indicators;
+pub mod readers;
+#[cfg(feature = "mock")]
+pub mod virtual_card;

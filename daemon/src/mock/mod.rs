@@ -1,0 +1,58 @@
+//! `run --mock` (feature `mock`): the in-process virtual reader, the bench tokens it prints,
+//! and the automated patient. Nothing here is in the packaged kiosk.
+
+pub mod autopilot;
+pub mod reader;
+pub mod tokens;
+
+use myna_api::backend::Health;
+use myna_card::cert::TrustAnchors;
+
+use crate::api_backend::DaemonBackend;
+use crate::card_worker::CardWorker;
+use crate::driver::Driver;
+use crate::journal::Journal;
+use crate::recorder::Recorder;
+use crate::session::{Engine, SessionConfig};
+use reader::MockReader;
+
+/// The trust anchors `--mock` checks against: the virtual cards' test CA, and nothing else.
+pub fn test_anchors() -> Result<TrustAnchors, String> {
+    let mut anchors = TrustAnchors::default();
+    anchors.add_pem(myna_virtual_card::test_pki().auth_ca_pem().as_bytes()).map_err(|e| e.to_string())?;
+    Ok(anchors)
+}
+
+impl DaemonBackend {
+    /// The whole daemon in process on the virtual reader, health "ok": the driver (spawned on
+    /// the current tokio runtime), the card thread, `journal` and metrics. What tests and the
+    /// fuzz targets put behind the router; `bench` keeps the virtual reader for the bench routes.
+    pub fn in_process(
+        journal: Journal,
+        config: SessionConfig,
+        anchors: TrustAnchors,
+        bench: bool,
+    ) -> std::sync::Arc<DaemonBackend> {
+        let (reader, presence) = MockReader::new();
+        let recorder = Recorder::new(journal);
+        let worker = CardWorker::new(reader.slot(), anchors);
+        let (driver, handle) = Driver::new(Engine::new(config), worker, presence, recorder.clone(), |_s| {});
+        tokio::spawn(driver.run());
+        let health = Health {
+            status: "ok".into(),
+            version: "in-process".into(),
+            reader: "ok (virtual)".into(),
+            indicators: "ok (mock)".into(),
+            journal: "ok".into(),
+            mock: bench,
+        };
+        std::sync::Arc::new(DaemonBackend {
+            handle,
+            journal: recorder.journal.clone(),
+            metrics: recorder.metrics.clone(),
+            bench: bench.then_some(reader),
+            health,
+            reader: None,
+        })
+    }
+}

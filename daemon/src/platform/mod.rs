@@ -1,0 +1,6 @@
+//! What the daemon needs from the operating system: systemd notifications, process hardening,
+//! logging.
+
+pub mod hardening;
+pub mod logging;
+pub mod systemd;
