@@ -7,8 +7,10 @@
 //! [`Engine::view`].
 
 pub mod config;
-mod engine;
 pub mod guidance;
+mod state;
+mod transitions;
+mod view;
 
 use std::time::Instant;
 
@@ -20,7 +22,7 @@ use myna_card::{Coded, Message};
 use myna_indicator::Signal;
 
 pub use config::{SessionConfig, Timeouts};
-pub use engine::Engine;
+pub use state::Engine;
 
 use crate::card_check::{CardReport, CheckError};
 

@@ -1,136 +1,21 @@
-//! The session state machine. Pure: no I/O, no clock, no randomness of its own.
-
-use std::collections::{BTreeMap, BTreeSet};
-use std::time::{Duration, Instant};
+//! The session's transitions: each event, with the time injected, moves the phase on and says
+//! what to do. Pure: no I/O, no clock, no randomness of its own.
 
 use base64::Engine as _;
-use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
-use myna_api::proto::{
-    AuthEvidence, CardInfo, CertificateInfo, ConsentAnswer, ConsentItem, ConsentRecord, Method, Notice, Outcome,
-    Prompt, SessionResult, SessionView,
-};
+use myna_api::proto::{AuthEvidence, ConsentAnswer, ConsentItem, Method, Notice, Outcome};
 use myna_card::cert::Validity;
-use myna_card::jpki::{CardKind, JpkiError, PinStatus};
+use myna_card::jpki::{JpkiError, PinStatus};
 use myna_card::transport::TransportError;
 use myna_indicator::Signal;
 
 use super::guidance::{self, notice, notice_of};
-use super::{Action, CardAnswer, CardFacts, CardOp, Command, Event, Now, Refusal, SessionConfig};
+use super::state::{Engine, Phase, PhotoState, Session};
+use super::{Action, CardAnswer, CardFacts, CardOp, Command, Event, Now, Refusal};
 use crate::card_check::CheckError;
-
-const CONSENT_VALIDITY: TimeDelta = TimeDelta::hours(24);
-
-#[derive(Debug, Clone, PartialEq)]
-enum Phase {
-    /// No card.
-    Idle,
-    /// Card operation `Check` in flight.
-    Reading,
-    ChooseMethod,
-    EnterPin,
-    /// `VerifyPinAndSign` in flight.
-    Verifying,
-    Face {
-        photo: PhotoState,
-    },
-    Staff,
-    Consent {
-        asked: Vec<ConsentItem>,
-    },
-    /// Result recorded; waiting for the card to leave.
-    Done {
-        outcome: Outcome,
-    },
-    /// The card was left on the reader past the take-card timeout: ignored until removed.
-    Stale,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum PhotoState {
-    NotGiven,
-    /// The card is reading it; the face check's own deadline resumes afterwards.
-    Reading {
-        face_deadline: Option<Instant>,
-    },
-    Given,
-}
-
-/// Everything one session knows. Holds no secret: PIN, 照合番号B and photo pass through
-/// actions and are dropped (wiped) by whoever performs them.
-#[derive(Debug, Default)]
-struct Session {
-    id: String,
-    started_at: Option<DateTime<Utc>>,
-    facts: Option<CardFacts>,
-    /// Methods ruled out during this session (locked PIN, face failed).
-    excluded: BTreeSet<Method>,
-    pin_tries: Option<u8>,
-    face_failures: u8,
-    auth: Option<AuthEvidence>,
-    consent: BTreeMap<ConsentItem, bool>,
-    /// Shown beside the current prompt.
-    notices: Vec<Notice>,
-    /// Kept in the result.
-    guidance: Vec<Notice>,
-    deadline: Option<Instant>,
-}
-
-pub struct Engine {
-    cfg: SessionConfig,
-    phase: Phase,
-    session: Session,
-    /// A reception-supplied nonce for the next PIN check.
-    pending_challenge: Option<Vec<u8>>,
-    /// Set while results cannot be recorded: no new session starts.
-    out_of_service: Option<Notice>,
-    /// A reloaded configuration, taken up when the next session starts.
-    next_cfg: Option<SessionConfig>,
-}
 
 type Handled = Result<Vec<Action>, Refusal>;
 
 impl Engine {
-    pub fn new(cfg: SessionConfig) -> Self {
-        Engine {
-            cfg,
-            phase: Phase::Idle,
-            session: Session::default(),
-            pending_challenge: None,
-            out_of_service: None,
-            next_cfg: None,
-        }
-    }
-
-    /// A reloaded configuration (SIGHUP). A session in progress keeps the rules it started
-    /// with — its timeouts and consent questions must not change under the patient — so
-    /// the new ones apply from the next card.
-    pub fn reconfigure(&mut self, cfg: SessionConfig) {
-        self.next_cfg = Some(cfg);
-    }
-
-    /// While set, cards are not read and the screen says why (e.g. the journal is unusable).
-    pub fn set_out_of_service(&mut self, reason: Option<Notice>) {
-        self.out_of_service = reason;
-    }
-
-    pub fn config(&self) -> &SessionConfig {
-        &self.cfg
-    }
-
-    /// When the driver must send [`Event::Tick`].
-    pub fn deadline(&self) -> Option<Instant> {
-        self.session.deadline
-    }
-
-    /// Whether a session is in progress (a result is still to come).
-    pub fn in_progress(&self) -> bool {
-        !matches!(self.phase, Phase::Idle | Phase::Done { .. } | Phase::Stale)
-    }
-
-    pub fn session_id(&self) -> Option<&str> {
-        (!matches!(self.phase, Phase::Idle | Phase::Stale)).then_some(self.session.id.as_str())
-    }
-
     pub fn handle(&mut self, event: Event, now: Now) -> Handled {
         match event {
             Event::CardInserted { session_id } => Ok(self.card_inserted(session_id, now)),
@@ -231,23 +116,6 @@ impl Engine {
         // Shown beside the next prompt: why PIN is not offered, that the certificate expires.
         self.session.notices = self.session.guidance.clone();
         self.offer_methods(now)
-    }
-
-    /// The methods the clinic enables, the card allows and the session has not ruled out.
-    fn methods(&self) -> Vec<Method> {
-        let Some(facts) = &self.session.facts else { return vec![] };
-        let physical_card = facts.report.kind == CardKind::MyNumberCard;
-        self.cfg
-            .methods
-            .iter()
-            .copied()
-            .filter(|m| !self.session.excluded.contains(m))
-            .filter(|m| match m {
-                Method::Pin => matches!(facts.pin, PinStatus::TriesLeft(n) if n > 0),
-                // A phone carries no card face: no photo to compare, by camera or by staff.
-                Method::Face | Method::Visual => physical_card,
-            })
-            .collect()
     }
 
     fn offer_methods(&mut self, now: Now) -> Vec<Action> {
@@ -437,12 +305,6 @@ impl Engine {
         }
     }
 
-    /// Items asked in this session: in grace, no medication or medical-history sharing.
-    fn consent_items(&self) -> Vec<ConsentItem> {
-        let grace = self.session.facts.as_ref().is_some_and(|f| f.report.validity == Validity::Grace);
-        self.cfg.consent_items.iter().copied().filter(|i| !(grace && i.is_medical_history())).collect()
-    }
-
     fn start_consent(&mut self, now: Now) -> Vec<Action> {
         let asked = self.consent_items();
         self.session.notices.clear();
@@ -531,90 +393,6 @@ impl Engine {
         self.session.deadline = Some(now.mono + self.cfg.timeouts.take_card);
         vec![Action::Card(CardOp::Release), Action::Record(Box::new(result)), Action::Signal(signal), Action::Changed]
     }
-
-    fn result(&self, outcome: Outcome, error: Option<Notice>, wall: DateTime<Utc>) -> SessionResult {
-        let s = &self.session;
-        let consent = (s.auth.is_some() && !s.consent.is_empty()).then(|| ConsentRecord {
-            items: s.consent.clone(),
-            answered_at: stamp(wall),
-            valid_until: stamp(wall + CONSENT_VALIDITY),
-        });
-        SessionResult {
-            id: s.id.clone(),
-            seq: 0,
-            outcome,
-            started_at: stamp(s.started_at.unwrap_or(wall)),
-            finished_at: stamp(wall),
-            card: s.facts.as_ref().map(card_info),
-            auth: if outcome == Outcome::Verified || s.auth.is_some() { s.auth.clone() } else { None },
-            consent,
-            guidance: s.guidance.clone(),
-            error,
-        }
-    }
-
-    /// What the kiosk screen and reception see now.
-    pub fn view(&self, now: Instant) -> SessionView {
-        let s = &self.session;
-        let prompt = match &self.phase {
-            Phase::Idle | Phase::Stale if self.out_of_service.is_some() => Prompt::OutOfService,
-            Phase::Idle | Phase::Stale => Prompt::PlaceCard,
-            Phase::Reading => Prompt::Reading,
-            Phase::ChooseMethod => Prompt::ChooseMethod { methods: self.methods() },
-            Phase::EnterPin => {
-                let tries_left = s.pin_tries.unwrap_or(0);
-                Prompt::EnterPin { tries_left, last_try: tries_left == 1 }
-            }
-            Phase::Verifying => Prompt::Verifying,
-            Phase::Face { .. } => {
-                Prompt::FaceCheck { attempts_left: self.cfg.face_attempts.saturating_sub(s.face_failures) }
-            }
-            Phase::Staff => Prompt::StaffCheck,
-            Phase::Consent { asked } => {
-                let index = asked.iter().position(|i| !s.consent.contains_key(i)).unwrap_or(0);
-                let item = asked[index];
-                let (ja, en) = item.question();
-                Prompt::Consent {
-                    item,
-                    question_ja: ja.into(),
-                    question_en: en.into(),
-                    index: index + 1,
-                    total: asked.len(),
-                    allow_all: self.cfg.consent_all_shortcut,
-                }
-            }
-            Phase::Done { outcome } => Prompt::TakeCard { outcome: *outcome },
-        };
-        let mut allowed: Vec<&str> = match &self.phase {
-            Phase::Idle | Phase::Stale | Phase::Done { .. } => vec![],
-            Phase::Reading | Phase::Verifying => vec!["cancel"],
-            Phase::ChooseMethod => vec!["method", "cancel"],
-            Phase::EnterPin => vec!["pin", "cancel"],
-            Phase::Face { photo: PhotoState::NotGiven } => vec!["face/reference", "cancel"],
-            Phase::Face { photo: PhotoState::Reading { .. } } => vec!["cancel"],
-            Phase::Face { photo: PhotoState::Given } => vec!["face/verdict", "cancel"],
-            Phase::Staff => vec!["visual", "cancel"],
-            Phase::Consent { .. } => vec!["consent", "cancel"],
-        };
-        allowed.push("challenge");
-        SessionView {
-            id: self.session_id().map(str::to_string),
-            prompt,
-            allowed_actions: allowed.into_iter().map(str::to_string).collect(),
-            pin_tries_left: s.pin_tries,
-            deadline_ms: s.deadline.map(|d| d.saturating_duration_since(now).as_millis() as u64),
-            notices: match (&self.out_of_service, &self.phase) {
-                (Some(reason), Phase::Idle | Phase::Stale) => vec![reason.clone()],
-                _ => s.notices.clone(),
-            },
-            card: s.facts.as_ref().map(card_info),
-        }
-    }
-
-    /// Time until the deadline, for the driver's timer.
-    pub fn time_left(&self, now: Instant) -> Option<Duration> {
-        self.session.deadline.map(|d| d.saturating_duration_since(now))
-    }
 }
 
 fn command_name(cmd: &Command) -> &'static str {
@@ -627,30 +405,5 @@ fn command_name(cmd: &Command) -> &'static str {
         Command::Consent(_) => "consent",
         Command::Cancel => "cancel",
         Command::Challenge(_) => "challenge",
-    }
-}
-
-fn stamp(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
-fn card_info(f: &CardFacts) -> CardInfo {
-    let c = &f.report.certificate;
-    let mut chain = vec![c.issuer.clone()];
-    if f.report.chain.anchor_subject != c.issuer {
-        chain.push(f.report.chain.anchor_subject.clone());
-    }
-    CardInfo {
-        kind: f.report.kind.as_str().to_string(),
-        certificate: Some(CertificateInfo {
-            der: base64::engine::general_purpose::STANDARD.encode(&c.der),
-            serial: c.serial.clone(),
-            subject: c.subject.clone(),
-            issuer: c.issuer.clone(),
-            not_before: stamp(c.not_before),
-            not_after: stamp(c.not_after),
-            status: f.report.validity.as_str().to_string(),
-            chain,
-        }),
     }
 }

@@ -1,0 +1,144 @@
+//! What a session knows: the phase it is in, the facts gathered, and the engine that holds them.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use myna_api::proto::{AuthEvidence, ConsentItem, Method, Notice, Outcome};
+use myna_card::cert::Validity;
+use myna_card::jpki::{CardKind, PinStatus};
+
+use super::{CardFacts, SessionConfig};
+
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Phase {
+    /// No card.
+    Idle,
+    /// Card operation `Check` in flight.
+    Reading,
+    ChooseMethod,
+    EnterPin,
+    /// `VerifyPinAndSign` in flight.
+    Verifying,
+    Face {
+        photo: PhotoState,
+    },
+    Staff,
+    Consent {
+        asked: Vec<ConsentItem>,
+    },
+    /// Result recorded; waiting for the card to leave.
+    Done {
+        outcome: Outcome,
+    },
+    /// The card was left on the reader past the take-card timeout: ignored until removed.
+    Stale,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum PhotoState {
+    NotGiven,
+    /// The card is reading it; the face check's own deadline resumes afterwards.
+    Reading {
+        face_deadline: Option<Instant>,
+    },
+    Given,
+}
+
+/// Everything one session knows. Holds no secret: PIN, 照合番号B and photo pass through
+/// actions and are dropped (wiped) by whoever performs them.
+#[derive(Debug, Default)]
+pub(super) struct Session {
+    pub(super) id: String,
+    pub(super) started_at: Option<DateTime<Utc>>,
+    pub(super) facts: Option<CardFacts>,
+    /// Methods ruled out during this session (locked PIN, face failed).
+    pub(super) excluded: BTreeSet<Method>,
+    pub(super) pin_tries: Option<u8>,
+    pub(super) face_failures: u8,
+    pub(super) auth: Option<AuthEvidence>,
+    pub(super) consent: BTreeMap<ConsentItem, bool>,
+    /// Shown beside the current prompt.
+    pub(super) notices: Vec<Notice>,
+    /// Kept in the result.
+    pub(super) guidance: Vec<Notice>,
+    pub(super) deadline: Option<Instant>,
+}
+
+pub struct Engine {
+    pub(super) cfg: SessionConfig,
+    pub(super) phase: Phase,
+    pub(super) session: Session,
+    /// A reception-supplied nonce for the next PIN check.
+    pub(super) pending_challenge: Option<Vec<u8>>,
+    /// Set while results cannot be recorded: no new session starts.
+    pub(super) out_of_service: Option<Notice>,
+    /// A reloaded configuration, taken up when the next session starts.
+    pub(super) next_cfg: Option<SessionConfig>,
+}
+
+impl Engine {
+    pub fn new(cfg: SessionConfig) -> Self {
+        Engine {
+            cfg,
+            phase: Phase::Idle,
+            session: Session::default(),
+            pending_challenge: None,
+            out_of_service: None,
+            next_cfg: None,
+        }
+    }
+
+    /// A reloaded configuration (SIGHUP). A session in progress keeps the rules it started
+    /// with — its timeouts and consent questions must not change under the patient — so
+    /// the new ones apply from the next card.
+    pub fn reconfigure(&mut self, cfg: SessionConfig) {
+        self.next_cfg = Some(cfg);
+    }
+
+    /// While set, cards are not read and the screen says why (e.g. the journal is unusable).
+    pub fn set_out_of_service(&mut self, reason: Option<Notice>) {
+        self.out_of_service = reason;
+    }
+
+    pub fn config(&self) -> &SessionConfig {
+        &self.cfg
+    }
+
+    /// When the driver must send [`Event::Tick`].
+    pub fn deadline(&self) -> Option<Instant> {
+        self.session.deadline
+    }
+
+    /// Whether a session is in progress (a result is still to come).
+    pub fn in_progress(&self) -> bool {
+        !matches!(self.phase, Phase::Idle | Phase::Done { .. } | Phase::Stale)
+    }
+
+    pub fn session_id(&self) -> Option<&str> {
+        (!matches!(self.phase, Phase::Idle | Phase::Stale)).then_some(self.session.id.as_str())
+    }
+
+    /// The methods the clinic enables, the card allows and the session has not ruled out.
+    pub(super) fn methods(&self) -> Vec<Method> {
+        let Some(facts) = &self.session.facts else { return vec![] };
+        let physical_card = facts.report.kind == CardKind::MyNumberCard;
+        self.cfg
+            .methods
+            .iter()
+            .copied()
+            .filter(|m| !self.session.excluded.contains(m))
+            .filter(|m| match m {
+                Method::Pin => matches!(facts.pin, PinStatus::TriesLeft(n) if n > 0),
+                // A phone carries no card face: no photo to compare, by camera or by staff.
+                Method::Face | Method::Visual => physical_card,
+            })
+            .collect()
+    }
+
+    /// Items asked in this session: in grace, no medication or medical-history sharing.
+    pub(super) fn consent_items(&self) -> Vec<ConsentItem> {
+        let grace = self.session.facts.as_ref().is_some_and(|f| f.report.validity == Validity::Grace);
+        self.cfg.consent_items.iter().copied().filter(|i| !(grace && i.is_medical_history())).collect()
+    }
+}

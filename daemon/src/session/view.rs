@@ -1,0 +1,125 @@
+//! What the kiosk screen, reception and the journal see of a session: the live view and the
+//! result.
+
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
+use myna_api::proto::{CardInfo, CertificateInfo, ConsentRecord, Notice, Outcome, Prompt, SessionResult, SessionView};
+
+use super::state::{Engine, Phase, PhotoState};
+use super::CardFacts;
+
+/// How long a consent answer stands (the national rule: the day of the visit).
+const CONSENT_VALIDITY: TimeDelta = TimeDelta::hours(24);
+
+impl Engine {
+    pub(super) fn result(&self, outcome: Outcome, error: Option<Notice>, wall: DateTime<Utc>) -> SessionResult {
+        let s = &self.session;
+        let consent = (s.auth.is_some() && !s.consent.is_empty()).then(|| ConsentRecord {
+            items: s.consent.clone(),
+            answered_at: stamp(wall),
+            valid_until: stamp(wall + CONSENT_VALIDITY),
+        });
+        SessionResult {
+            id: s.id.clone(),
+            seq: 0,
+            outcome,
+            started_at: stamp(s.started_at.unwrap_or(wall)),
+            finished_at: stamp(wall),
+            card: s.facts.as_ref().map(card_info),
+            auth: if outcome == Outcome::Verified || s.auth.is_some() { s.auth.clone() } else { None },
+            consent,
+            guidance: s.guidance.clone(),
+            error,
+        }
+    }
+
+    /// What the kiosk screen and reception see now.
+    pub fn view(&self, now: Instant) -> SessionView {
+        let s = &self.session;
+        let prompt = match &self.phase {
+            Phase::Idle | Phase::Stale if self.out_of_service.is_some() => Prompt::OutOfService,
+            Phase::Idle | Phase::Stale => Prompt::PlaceCard,
+            Phase::Reading => Prompt::Reading,
+            Phase::ChooseMethod => Prompt::ChooseMethod { methods: self.methods() },
+            Phase::EnterPin => {
+                let tries_left = s.pin_tries.unwrap_or(0);
+                Prompt::EnterPin { tries_left, last_try: tries_left == 1 }
+            }
+            Phase::Verifying => Prompt::Verifying,
+            Phase::Face { .. } => {
+                Prompt::FaceCheck { attempts_left: self.cfg.face_attempts.saturating_sub(s.face_failures) }
+            }
+            Phase::Staff => Prompt::StaffCheck,
+            Phase::Consent { asked } => {
+                let index = asked.iter().position(|i| !s.consent.contains_key(i)).unwrap_or(0);
+                let item = asked[index];
+                let (ja, en) = item.question();
+                Prompt::Consent {
+                    item,
+                    question_ja: ja.into(),
+                    question_en: en.into(),
+                    index: index + 1,
+                    total: asked.len(),
+                    allow_all: self.cfg.consent_all_shortcut,
+                }
+            }
+            Phase::Done { outcome } => Prompt::TakeCard { outcome: *outcome },
+        };
+        let mut allowed: Vec<&str> = match &self.phase {
+            Phase::Idle | Phase::Stale | Phase::Done { .. } => vec![],
+            Phase::Reading | Phase::Verifying => vec!["cancel"],
+            Phase::ChooseMethod => vec!["method", "cancel"],
+            Phase::EnterPin => vec!["pin", "cancel"],
+            Phase::Face { photo: PhotoState::NotGiven } => vec!["face/reference", "cancel"],
+            Phase::Face { photo: PhotoState::Reading { .. } } => vec!["cancel"],
+            Phase::Face { photo: PhotoState::Given } => vec!["face/verdict", "cancel"],
+            Phase::Staff => vec!["visual", "cancel"],
+            Phase::Consent { .. } => vec!["consent", "cancel"],
+        };
+        allowed.push("challenge");
+        SessionView {
+            id: self.session_id().map(str::to_string),
+            prompt,
+            allowed_actions: allowed.into_iter().map(str::to_string).collect(),
+            pin_tries_left: s.pin_tries,
+            deadline_ms: s.deadline.map(|d| d.saturating_duration_since(now).as_millis() as u64),
+            notices: match (&self.out_of_service, &self.phase) {
+                (Some(reason), Phase::Idle | Phase::Stale) => vec![reason.clone()],
+                _ => s.notices.clone(),
+            },
+            card: s.facts.as_ref().map(card_info),
+        }
+    }
+
+    /// Time until the deadline, for the driver's timer.
+    pub fn time_left(&self, now: Instant) -> Option<Duration> {
+        self.session.deadline.map(|d| d.saturating_duration_since(now))
+    }
+}
+
+fn stamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn card_info(f: &CardFacts) -> CardInfo {
+    let c = &f.report.certificate;
+    let mut chain = vec![c.issuer.clone()];
+    if f.report.chain.anchor_subject != c.issuer {
+        chain.push(f.report.chain.anchor_subject.clone());
+    }
+    CardInfo {
+        kind: f.report.kind.as_str().to_string(),
+        certificate: Some(CertificateInfo {
+            der: base64::engine::general_purpose::STANDARD.encode(&c.der),
+            serial: c.serial.clone(),
+            subject: c.subject.clone(),
+            issuer: c.issuer.clone(),
+            not_before: stamp(c.not_before),
+            not_after: stamp(c.not_after),
+            status: f.report.validity.as_str().to_string(),
+            chain,
+        }),
+    }
+}
