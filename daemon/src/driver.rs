@@ -7,7 +7,6 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
 
 use myna_api::proto::{Notice, SessionResult, SessionView};
 use myna_card::secret::FacePhoto;
@@ -17,7 +16,8 @@ use rand::RngCore;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 use crate::card_worker::{CardWorker, Connector};
-use crate::session::{Action, CardAnswer, CardOp, Command, Engine, Event, Now, Refusal};
+use crate::clock::{Clock, SystemClock};
+use crate::session::{Action, CardAnswer, CardOp, Command, Engine, Event, Refusal};
 
 /// Where finished results go to be made durable. Returns the result with its `seq`.
 pub trait ResultSink: Send + 'static {
@@ -124,6 +124,7 @@ pub struct Driver<S: ResultSink, I: SignalSink> {
     heartbeat: Arc<AtomicU64>,
     hang_at: Option<tokio::time::Instant>,
     liveness: std::time::Duration,
+    clock: Arc<dyn Clock>,
 }
 
 /// How often an idle driver still turns its loop, so the watchdog sees it alive.
@@ -138,6 +139,13 @@ impl<S: ResultSink, I: SignalSink> Driver<S, I> {
 }
 
 impl<S: ResultSink, I: SignalSink> Driver<S, I> {
+    /// Reads time from `clock` instead of the system's (tests: [`crate::clock::ManualClock`]).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.view_tx.send_replace(self.engine.view(clock.now().mono));
+        self.clock = clock;
+        self
+    }
+
     /// Test hook (`--mock` only): the loop blocks for good after `after`, as a deadlocked
     /// driver would, so tests can see the watchdog pings stop.
     pub fn hang_after(mut self, after: std::time::Duration) -> Self {
@@ -171,7 +179,8 @@ impl<S: ResultSink, I: SignalSink> Driver<S, I> {
             .expect("spawn the card thread");
         let (req_tx, requests) = mpsc::channel(64);
         let (reconfigure_tx, reconfigure) = mpsc::channel(4);
-        let (view_tx, view_rx) = watch::channel(engine.view(Instant::now()));
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let (view_tx, view_rx) = watch::channel(engine.view(clock.now().mono));
         let (results_tx, _) = broadcast::channel(256);
         let heartbeat = Arc::new(AtomicU64::new(0));
         let handle = DriverHandle {
@@ -196,6 +205,7 @@ impl<S: ResultSink, I: SignalSink> Driver<S, I> {
             heartbeat,
             hang_at: None,
             liveness: LIVENESS,
+            clock,
         };
         (driver, handle)
     }
@@ -212,7 +222,7 @@ impl<S: ResultSink, I: SignalSink> Driver<S, I> {
                     std::thread::sleep(std::time::Duration::from_secs(3600));
                 }
             }
-            let deadline = self.engine.deadline().map(tokio::time::Instant::from_std);
+            let deadline = self.engine.deadline().map(|d| self.clock.sleep_until(d));
             let event = tokio::select! {
                 ev = self.presence.recv() => match ev {
                     Some(ev) => match self.presence_event(ev) {
@@ -224,7 +234,7 @@ impl<S: ResultSink, I: SignalSink> Driver<S, I> {
                 req = self.requests.recv() => match req {
                     Some(Request { command, reply }) => {
                         let is_photo = matches!(command, Command::FaceReference { .. });
-                        match self.engine.handle(Event::Command(command), Now::system()) {
+                        match self.engine.handle(Event::Command(command), self.clock.now()) {
                             Ok(actions) => {
                                 // Publish the new view first: a client reading the session
                                 // right after "accepted" must see the state its command made.
@@ -251,7 +261,7 @@ impl<S: ResultSink, I: SignalSink> Driver<S, I> {
                 _ = sleep_until(deadline) => Event::Tick,
                 _ = liveness.tick() => continue,
             };
-            match self.engine.handle(event, Now::system()) {
+            match self.engine.handle(event, self.clock.now()) {
                 Ok(actions) => self.perform(actions),
                 Err(refusal) => tracing::warn!(%refusal, "event refused"),
             }
@@ -267,7 +277,7 @@ impl<S: ResultSink, I: SignalSink> Driver<S, I> {
                 // Never verify a patient we cannot record: check the journal first.
                 let problem = match self.sink.problem() {
                     Some(p) => Some(p),
-                    None => self.sink.begin(&session_id, chrono::Utc::now()).err().and_then(|_| self.sink.problem()),
+                    None => self.sink.begin(&session_id, self.clock.now().wall).err().and_then(|_| self.sink.problem()),
                 };
                 if let Some(p) = &problem {
                     tracing::error!(code = %p.code, "kiosk out of service: results cannot be recorded");
@@ -298,17 +308,17 @@ impl<S: ResultSink, I: SignalSink> Driver<S, I> {
         for action in actions {
             match action {
                 Action::Card(op) => {
-                    let job =
-                        CardJob { op, session: self.engine.session_id().map(str::to_string), wall: chrono::Utc::now() };
+                    let job = CardJob {
+                        op,
+                        session: self.engine.session_id().map(str::to_string),
+                        wall: self.clock.now().wall,
+                    };
                     if self.card_tx.send(job).is_err() {
                         tracing::error!("the card thread is gone");
                     }
                 }
                 // A result that could not be made durable is no success to show.
-                Action::Signal(s) if record_failed => {
-                    let _ = s;
-                    self.signals.show(Signal::Error);
-                }
+                Action::Signal(_) if record_failed => self.signals.show(Signal::Error),
                 Action::Signal(s) => self.signals.show(s),
                 Action::Record(result) => match self.sink.record(*result) {
                     Ok(durable) => {
@@ -339,7 +349,7 @@ impl<S: ResultSink, I: SignalSink> Driver<S, I> {
                     }
                 }
                 Action::Changed => {
-                    let view = self.engine.view(Instant::now());
+                    let view = self.engine.view(self.clock.now().mono);
                     self.view_tx.send_replace(view);
                 }
             }
@@ -347,9 +357,9 @@ impl<S: ResultSink, I: SignalSink> Driver<S, I> {
     }
 }
 
-async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+async fn sleep_until(deadline: Option<crate::clock::Sleep>) {
     match deadline {
-        Some(d) => tokio::time::sleep_until(d).await,
+        Some(sleep) => sleep.await,
         None => std::future::pending().await,
     }
 }

@@ -5,7 +5,7 @@
 //!
 //! - [`session`]: the check-in as a pure state machine (events in, actions out, no I/O).
 //! - [`driver`], [`card_worker`], [`card_check`]: the one loop that performs the actions, and
-//!   the card thread it talks to.
+//!   the card thread it talks to; [`clock`]: the time it reads, injected.
 //! - [`journal`], [`recorder`]: results kept durably until reception acknowledges them.
 //! - [`api_backend`]: the daemon behind the HTTP API (`myna-api`).
 //! - [`config`]: the TOML file, by section.
@@ -18,6 +18,7 @@ pub mod api_backend;
 pub mod card_check;
 pub mod card_worker;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod driver;
 pub mod indicators;

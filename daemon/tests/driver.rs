@@ -1,12 +1,14 @@
 //! The async driver: commands through the handle, the photo handed to the face module once,
 //! refusals, results with their seq, removal, and a card operation that never blocks the API.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use myna_api::proto::{Method, Outcome, Prompt};
 use myna_card::cert::TrustAnchors;
 use myna_card::secret::{CollationB, Pin};
 use myna_kiosk::card_worker::CardWorker;
+use myna_kiosk::clock::ManualClock;
 use myna_kiosk::driver::{Driver, DriverHandle, Reply};
 use myna_kiosk::journal::Journal;
 use myna_kiosk::mock::reader::MockReader;
@@ -15,6 +17,11 @@ use myna_kiosk::session::{Command, Engine, Refusal, SessionConfig};
 use myna_virtual_card::{test_pki, CardOptions, Profile, VirtualCard, DEFAULT_COLLATION_B, TEST_PHOTO_JP2};
 
 fn start() -> (DriverHandle, MockReader) {
+    start_on(None)
+}
+
+/// The driver on the system clock, or on `clock` (which moves only when the test says).
+fn start_on(clock: Option<ManualClock>) -> (DriverHandle, MockReader) {
     let mut anchors = TrustAnchors::default();
     anchors.add_pem(test_pki().auth_ca_pem().as_bytes()).unwrap();
     let (reader, presence) = MockReader::new();
@@ -26,6 +33,10 @@ fn start() -> (DriverHandle, MockReader) {
         Recorder::new(Journal::in_memory()),
         |_s: myna_indicator::Signal| {},
     );
+    let driver = match clock {
+        Some(clock) => driver.with_clock(Arc::new(clock)),
+        None => driver,
+    };
     tokio::spawn(driver.run());
     (handle, reader)
 }
@@ -109,4 +120,30 @@ async fn a_slow_card_does_not_block_the_api_and_removal_ends_the_session() {
     // The next patient checks in normally.
     reader.tap(VirtualCard::new(Profile::Valid)).await;
     wait_for(&handle, |p| matches!(p, Prompt::ChooseMethod { .. })).await;
+}
+
+#[tokio::test]
+async fn on_paused_time_a_patient_who_walks_away_times_out_at_the_deadline_not_before() {
+    let clock = ManualClock::new(chrono::Utc::now());
+    let (handle, reader) = start_on(Some(clock.clone()));
+    let mut results = handle.subscribe_results();
+    reader.tap(VirtualCard::new(Profile::Valid)).await;
+    wait_for(&handle, |p| matches!(p, Prompt::ChooseMethod { .. })).await;
+    let choose = SessionConfig::default().timeouts.choose_method;
+    assert_eq!(handle.view().deadline_ms, Some(choose.as_millis() as u64), "no time passes on its own");
+
+    // A second short of the deadline: still waiting for the patient.
+    clock.advance(choose - Duration::from_secs(1));
+    assert!(matches!(handle.send(Command::Challenge(vec![7; 32])).await, Reply::Accepted));
+    assert!(matches!(handle.view().prompt, Prompt::ChooseMethod { .. }), "{:?}", handle.view());
+    assert!(results.try_recv().is_err(), "no result before the deadline");
+
+    clock.advance(Duration::from_secs(1));
+    let result = tokio::time::timeout(Duration::from_secs(5), results.recv()).await.unwrap().unwrap();
+    assert_eq!(result.outcome, Outcome::TimedOut);
+    assert_eq!(result.error.map(|e| e.code), Some("TIMED_OUT".to_string()));
+    // Stamps come from the injected wall clock: the whole minute passed in it.
+    let took = chrono::DateTime::parse_from_rfc3339(&result.finished_at).unwrap()
+        - chrono::DateTime::parse_from_rfc3339(&result.started_at).unwrap();
+    assert_eq!(took.num_seconds(), choose.as_secs() as i64);
 }

@@ -34,12 +34,6 @@ pub struct Now {
     pub wall: DateTime<Utc>,
 }
 
-impl Now {
-    pub fn system() -> Self {
-        Now { mono: Instant::now(), wall: Utc::now() }
-    }
-}
-
 /// What the card told us before authentication.
 #[derive(Debug, Clone)]
 pub struct CardFacts {
