@@ -56,8 +56,10 @@ SOURCES
   cp /etc/resolv.conf "$root/etc/resolv.conf"
   # The machine's own trust store: where the registries are reached through a proxy with its
   # own CA (as on these machines), that CA is part of the machine, not of what we install.
-  mkdir -p "$root/etc/ssl/certs"
+  mkdir -p "$root/etc/ssl/certs" "$root/usr/local/share/ca-certificates"
   [ -f /etc/ssl/certs/ca-certificates.crt ] && cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/"
+  # ca-certificates, once a package pulls it in, rebuilds the bundle from these too.
+  cp -r /usr/local/share/ca-certificates/. "$root/usr/local/share/ca-certificates/" 2>/dev/null || true
   # A clean clone of HEAD, as CI makes one of main, with shared/ beside it when there is one.
   mkdir -p "$root/src"
   git clone -q --no-local "$repo" "$root/src/myna-kiosk"
