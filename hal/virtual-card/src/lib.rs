@@ -8,13 +8,14 @@
 //! AP opened by 照合番号B (10 tries).
 
 mod face;
+mod options;
+mod parse;
 mod pki;
 mod profile;
 mod slot;
 pub mod vpcd;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Months, TimeDelta, Utc};
@@ -22,6 +23,8 @@ use rsa::Pkcs1v15Sign;
 use zeroize::Zeroizing;
 
 pub use face::{card_face_record, TEST_PHOTO_JP2};
+pub use options::{ApduLog, CardOptions, Fault, FaultKind};
+use parse::ParsedApdu;
 pub use pki::{pem_encode, test_pki, TestPki, AUTH_POLICY_OID, TEST_AUTH_CA_DN, TEST_SIGN_CA_DN};
 pub use profile::{Profile, UnknownProfile};
 pub use slot::{SlotConnection, VirtualSlot};
@@ -40,121 +43,6 @@ pub const DEFAULT_COLLATION_B: &str = "55010120341234";
 const PIN_TRIES: u8 = 3;
 const SIGN_PASSWORD_TRIES: u8 = 5;
 const COLLATION_B_TRIES: u8 = 10;
-
-/// How a test wants the card to behave beyond its profile.
-#[derive(Debug, Clone)]
-pub struct CardOptions {
-    pub pin: String,
-    pub collation_b: String,
-    /// "Now" for certificate dates: profiles place expiry relative to it.
-    pub now: DateTime<Utc>,
-    /// In process: the card is pulled away after this many APDUs (the next one fails).
-    pub remove_after_apdus: Option<usize>,
-    /// Whether card and reader take extended-length APDUs.
-    pub extended_length: bool,
-    /// Largest response the card returns to one extended READ BINARY.
-    pub max_extended_response: usize,
-    /// Replace EF `000A` content (tests: lying headers, garbage).
-    pub auth_cert_override: Option<Vec<u8>>,
-    /// Latency model: added to every APDU, and to SIGN on top (real cards: ~10 ms, ~400 ms).
-    pub apdu_latency: Duration,
-    pub sign_latency: Duration,
-    /// A serial to tell certificates apart (different patients).
-    pub serial: u64,
-    /// A worn or broken card: misbehaves from some APDU on (fault-injection tests).
-    pub fault: Option<Fault>,
-}
-
-/// How a broken card misbehaves, from the APDU after `after_apdus` on (counted since the card
-/// was placed, resets included).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Fault {
-    pub after_apdus: usize,
-    pub kind: FaultKind,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FaultKind {
-    /// Stops answering. In process the transport reports [`TransportError::Timeout`] (what a
-    /// reader driver says); on vpcd the card goes silent until it is taken away.
-    Mute,
-    /// Answers bytes that are no sensible response (wrong lengths, unknown status words).
-    Garbage,
-}
-
-impl std::str::FromStr for FaultKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "mute" => Ok(FaultKind::Mute),
-            "garbage" => Ok(FaultKind::Garbage),
-            other => Err(format!("unknown fault {other:?} (mute, garbage)")),
-        }
-    }
-}
-
-impl Default for CardOptions {
-    fn default() -> Self {
-        CardOptions {
-            pin: DEFAULT_PIN.into(),
-            collation_b: DEFAULT_COLLATION_B.into(),
-            now: Utc::now(),
-            remove_after_apdus: None,
-            extended_length: true,
-            max_extended_response: 0xFFFF,
-            auth_cert_override: None,
-            apdu_latency: Duration::ZERO,
-            sign_latency: Duration::ZERO,
-            serial: 0x1000,
-            fault: None,
-        }
-    }
-}
-
-/// APDUs the card received, secrets masked, shared so tests can read it after handing the card
-/// to a client.
-#[derive(Debug, Clone, Default)]
-pub struct ApduLog(Arc<Mutex<Vec<Vec<u8>>>>);
-
-impl ApduLog {
-    pub fn entries(&self) -> Vec<Vec<u8>> {
-        self.0.lock().map(|l| l.clone()).unwrap_or_default()
-    }
-
-    pub fn len(&self) -> usize {
-        self.0.lock().map(|l| l.len()).unwrap_or_default()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    pub fn clear(&self) {
-        if let Ok(mut l) = self.0.lock() {
-            l.clear();
-        }
-    }
-
-    /// DF names of every SELECT by name the card received.
-    pub fn selected_aids(&self) -> Vec<Vec<u8>> {
-        self.entries()
-            .into_iter()
-            .filter(|a| a.len() > 5 && a[1] == 0xA4 && a[2] == 0x04)
-            .map(|a| a[5..5 + (a[4] as usize).min(a.len() - 5)].to_vec())
-            .collect()
-    }
-
-    fn push(&self, apdu: &[u8]) {
-        let mut entry = apdu.to_vec();
-        // VERIFY data is a PIN or 照合番号B: the log keeps its length, never its value.
-        if entry.len() > 5 && entry[1] == 0x20 {
-            entry[5..].fill(b'*');
-        }
-        if let Ok(mut l) = self.0.lock() {
-            l.push(entry);
-        }
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum App {
@@ -556,51 +444,4 @@ fn with_filler(mut data: Vec<u8>, min_size: usize) -> Vec<u8> {
 
 fn sw(word: u16) -> Vec<u8> {
     word.to_be_bytes().to_vec()
-}
-
-/// A command APDU as the card parses it (ISO 7816-3 cases 1–4, short and extended).
-struct ParsedApdu<'a> {
-    cla: u8,
-    ins: u8,
-    p1: u8,
-    p2: u8,
-    data: &'a [u8],
-    le: Option<usize>,
-    extended: bool,
-}
-
-impl<'a> ParsedApdu<'a> {
-    fn parse(apdu: &'a [u8]) -> Option<Self> {
-        let (&[cla, ins, p1, p2], body) = (apdu.first_chunk::<4>()?, &apdu[4..]);
-        let short_le = |b: u8| if b == 0 { 256 } else { b as usize };
-        let ext_le = |hi: u8, lo: u8| match u16::from_be_bytes([hi, lo]) {
-            0 => 65_536,
-            n => n as usize,
-        };
-        let mk = |data, le, extended| Some(ParsedApdu { cla, ins, p1, p2, data, le, extended });
-        match body {
-            [] => mk(&[], None, false),
-            [le] => mk(&[], Some(short_le(*le)), false),
-            [0, hi, lo] => mk(&[], Some(ext_le(*hi, *lo)), true),
-            [0, hi, lo, rest @ ..] => {
-                let lc = u16::from_be_bytes([*hi, *lo]) as usize;
-                if lc == 0 {
-                    return None;
-                }
-                match rest.len().checked_sub(lc)? {
-                    0 => mk(rest, None, true),
-                    2 => mk(&rest[..lc], Some(ext_le(rest[lc], rest[lc + 1])), true),
-                    _ => None,
-                }
-            }
-            [lc, rest @ ..] => {
-                let lc = *lc as usize;
-                match rest.len().checked_sub(lc)? {
-                    0 => mk(rest, None, false),
-                    1 => mk(&rest[..lc], Some(short_le(rest[lc])), false),
-                    _ => None,
-                }
-            }
-        }
-    }
 }
