@@ -38,4 +38,19 @@ grep -q "myna-kiosk.service" <<<"$contents" || { echo "packaging: no systemd uni
 dpkg-deb -e "$deb" "$unit_dir/control"
 grep -qx "/etc/myna-kiosk/config.toml" "$unit_dir/control/conffiles" || { echo "packaging: config is not a conffile" >&2; exit 1; }
 grep -q "systemd-sysusers" "$unit_dir/control/postinst" || { echo "packaging: postinst does not create the user" >&2; exit 1; }
+
+# The kiosk's binary is built without the mock feature: no emulator, no test PKI, no vpcd
+# server. The fixture private keys (PEM text, compiled in with include_str!) and the virtual
+# card's source paths (in its panic locations) must be absent from the packaged binary, and
+# present in a mock build, which shows the check can see them.
+dpkg-deb -x "$deb" "$unit_dir/root"
+packaged="$unit_dir/root/usr/bin/myna-kiosk"
+marks=()
+for key in hal/virtual-card/fixtures/*.key.pem; do marks+=("$(sed -n 2p "$key")"); done
+marks+=("hal/virtual-card/src/")
+found_in() { local bin=$1 n=0 m; for m in "${marks[@]}"; do grep -qaF -- "$m" "$bin" && n=$((n + 1)); done; echo $n; }
+[ "$(found_in "$packaged")" -eq 0 ] || { echo "packaging: the packaged binary holds test keys or the virtual card" >&2; exit 1; }
+[ "$(found_in "$target/debug/myna-kiosk")" -eq ${#marks[@]} ] \
+  || { echo "packaging: the mock build lacks the marks the check looks for: the check is blind" >&2; exit 1; }
+echo "no test key and no virtual card in the packaged binary ($(du -h "$packaged" | cut -f1); ${#marks[@]} marks, all in the mock build)"
 echo "package ok: $deb ($(du -h "$deb" | cut -f1))"
