@@ -5,12 +5,17 @@
 
 use std::fmt;
 
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
 /// Largest `Le` a short APDU can ask for (`Le = 00` means 256).
 pub const SHORT_LE_MAX: usize = 256;
 /// Largest `Le` an extended APDU can ask for (`Le = 00 00` means 65536).
 pub const EXTENDED_LE_MAX: usize = 65_536;
 
 /// A command APDU. Build with [`Command::new`] and the `with_*` methods.
+///
+/// The data of a VERIFY is a PIN or collation number B: the buffer wipes itself on drop, clones
+/// included.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Command {
     pub cla: u8,
@@ -101,6 +106,27 @@ impl fmt::Debug for Command {
         d.field("le", &self.le).finish()
     }
 }
+
+/// Wipes the data bytes and the spare capacity in place. The length is kept: a wiped buffer reads
+/// as zeros, which a test can see without unsafe code.
+fn wipe_in_place(data: &mut Vec<u8>) {
+    data.as_mut_slice().zeroize();
+    data.spare_capacity_mut().zeroize();
+}
+
+impl Zeroize for Command {
+    fn zeroize(&mut self) {
+        wipe_in_place(&mut self.data);
+    }
+}
+
+impl Drop for Command {
+    fn drop(&mut self) {
+        self.zeroize();
+    }
+}
+
+impl ZeroizeOnDrop for Command {}
 
 pub const INS_SELECT: u8 = 0xA4;
 pub const INS_READ_BINARY: u8 = 0xB0;
@@ -203,6 +229,9 @@ impl fmt::Display for StatusWord {
 }
 
 /// A response APDU split into its data and status word.
+///
+/// The data can be a face photo: the buffer wipes itself on drop. Take it out with
+/// [`Response::into_data`], which keeps it in a wiping buffer.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Response {
     pub data: Vec<u8>,
@@ -219,7 +248,26 @@ impl Response {
         let sw1 = raw.pop()?;
         Some(Response { data: raw, status: StatusWord::from_bytes(sw1, sw2) })
     }
+
+    /// Moves the data out, still in a wiping buffer.
+    pub fn into_data(mut self) -> Zeroizing<Vec<u8>> {
+        Zeroizing::new(std::mem::take(&mut self.data))
+    }
 }
+
+impl Zeroize for Response {
+    fn zeroize(&mut self) {
+        wipe_in_place(&mut self.data);
+    }
+}
+
+impl Drop for Response {
+    fn drop(&mut self) {
+        self.zeroize();
+    }
+}
+
+impl ZeroizeOnDrop for Response {}
 
 impl fmt::Debug for Response {
     // Response data can be a signature or a photo: show its size, not its bytes.
@@ -285,6 +333,26 @@ mod tests {
         let shown = format!("{cmd:?}");
         assert!(!shown.contains("34373131"), "{shown}");
         assert!(shown.contains("redacted"));
+    }
+
+    #[test]
+    fn commands_and_responses_wipe_their_data() {
+        // Drop calls `zeroize`: the marker trait holds that promise, the rest checks the wipe.
+        fn wiped_on_drop<T: ZeroizeOnDrop>() {}
+        wiped_on_drop::<Command>();
+        wiped_on_drop::<Response>();
+
+        let mut cmd = Command::new(0, INS_VERIFY, 0, 0x80).with_data(*b"4711");
+        let retry = cmd.clone();
+        cmd.zeroize();
+        assert_eq!(cmd.data, [0; 4]);
+        // A clone (the 6Cxx retry) is a Command too, so it wipes itself when it drops.
+        assert_eq!(retry.data, *b"4711");
+
+        let mut r = Response::from_bytes(vec![0x6A, 0x50, 0x90, 0x00]).unwrap();
+        r.zeroize();
+        assert_eq!(r.data, [0; 2]);
+        assert_eq!(r.status, StatusWord::Ok);
     }
 
     #[test]

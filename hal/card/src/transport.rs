@@ -117,13 +117,14 @@ pub const MAX_CHAINED_RESPONSE: usize = 70_000;
 pub fn exchange<T: CardTransport + ?Sized>(transport: &mut T, cmd: &Command) -> Result<Response, TransportError> {
     let mut response = send(transport, cmd)?;
     if let StatusWord::WrongLe { exact } = response.status {
-        // The card told us how many bytes it has: ask again, once, for exactly that.
+        // The card told us how many bytes it has: ask again, once, for exactly that. The copy
+        // of a VERIFY's PIN is a `Command` too, so it wipes itself.
         let mut retry = cmd.clone();
         retry.le = Some(exact);
         response = send(transport, &retry)?;
     }
-    let mut data = std::mem::take(&mut response.data);
     let mut status = response.status;
+    let mut data = response.into_data();
     while let StatusWord::MoreData { available } = status {
         if data.len() + available > MAX_CHAINED_RESPONSE {
             return Err(TransportError::Malformed("response chain too long".into()));
@@ -133,10 +134,21 @@ pub fn exchange<T: CardTransport + ?Sized>(transport: &mut T, cmd: &Command) -> 
         if next.data.is_empty() && matches!(next.status, StatusWord::MoreData { .. }) {
             return Err(TransportError::Malformed("GET RESPONSE made no progress".into()));
         }
-        data.extend_from_slice(&next.data);
+        extend_wiping(&mut data, &next.data);
         status = next.status;
     }
-    Ok(Response { data, status })
+    Ok(Response { data: std::mem::take(&mut *data), status })
+}
+
+/// `extend_from_slice`, except that growing wipes the buffer left behind: a chained answer can
+/// be a face photo.
+fn extend_wiping(buf: &mut Zeroizing<Vec<u8>>, more: &[u8]) {
+    if buf.capacity() - buf.len() < more.len() {
+        let mut grown = Vec::with_capacity((buf.len() + more.len()).max(2 * buf.capacity()));
+        grown.extend_from_slice(buf);
+        *buf = Zeroizing::new(grown);
+    }
+    buf.extend_from_slice(more);
 }
 
 fn send<T: CardTransport + ?Sized>(transport: &mut T, cmd: &Command) -> Result<Response, TransportError> {

@@ -275,11 +275,12 @@ impl<T: CardTransport> JpkiClient<T> {
         }
         self.read_rest(&mut buf, total)?;
         buf.truncate(total);
-        Ok(buf)
+        // A certificate is public: it may leave the wiping buffer.
+        Ok(std::mem::take(&mut *buf))
     }
 
     /// The first READ BINARY at offset 0: extended if the reader may take it, else 256 bytes.
-    fn read_first_chunk(&mut self, max_len: usize) -> Result<Vec<u8>, JpkiError> {
+    fn read_first_chunk(&mut self, max_len: usize) -> Result<Zeroizing<Vec<u8>>, JpkiError> {
         if self.extended != Extended::Refused && self.transport.supports_extended_length() {
             match self.read_chunk(0, max_len.min(EXTENDED_LE_MAX), true) {
                 Ok(data) => {
@@ -315,7 +316,8 @@ impl<T: CardTransport> JpkiClient<T> {
         Ok(())
     }
 
-    fn read_chunk(&mut self, offset: usize, le: usize, extended: bool) -> Result<Vec<u8>, JpkiError> {
+    /// One READ BINARY. The chunk stays in a wiping buffer: it may be part of the card face.
+    fn read_chunk(&mut self, offset: usize, le: usize, extended: bool) -> Result<Zeroizing<Vec<u8>>, JpkiError> {
         // P1 bit 8 set would mean SFI addressing: offsets are 15-bit.
         if offset > 0x7FFF {
             return Err(JpkiError::TooLarge { claimed: offset, limit: 0x7FFF });
@@ -327,7 +329,7 @@ impl<T: CardTransport> JpkiClient<T> {
         }
         let r = self.run(&cmd)?;
         match r.status {
-            StatusWord::Ok | StatusWord::EndOfFile => Ok(r.data),
+            StatusWord::Ok | StatusWord::EndOfFile => Ok(r.into_data()),
             StatusWord::OffsetOutOfRange => Err(JpkiError::Truncated),
             sw => Err(JpkiError::Card(sw)),
         }
@@ -352,10 +354,8 @@ impl<T: CardTransport> JpkiClient<T> {
     pub fn verify_pin(&mut self, pin: &Pin) -> Result<(), JpkiError> {
         self.require_jpki()?;
         self.select_ef(ef::AUTH_PIN)?;
-        let cmd = Command::new(0x00, INS_VERIFY, 0x00, 0x80).with_data(pin.expose().to_vec());
-        let result = self.run(&cmd);
-        wipe(cmd);
-        match result?.status {
+        let verify = Command::new(0x00, INS_VERIFY, 0x00, 0x80).with_data(pin.expose().to_vec());
+        match self.run(&verify)?.status {
             StatusWord::Ok => Ok(()),
             StatusWord::WrongPin { tries_left } => Err(JpkiError::WrongPin { tries_left }),
             StatusWord::Blocked => Err(JpkiError::PinBlocked),
@@ -368,11 +368,12 @@ impl<T: CardTransport> JpkiClient<T> {
     pub fn sign_digest_info(&mut self, digest_info: &[u8]) -> Result<Vec<u8>, JpkiError> {
         self.require_jpki()?;
         self.select_ef(ef::AUTH_KEY)?;
-        let r = self.run(
+        let mut r = self.run(
             &Command::new(0x80, INS_JPKI_SIGN, 0x00, 0x80).with_data(digest_info.to_vec()).with_le(SHORT_LE_MAX),
         )?;
         match r.status {
-            StatusWord::Ok if !r.data.is_empty() => Ok(r.data),
+            // A signature is public: it may leave the wiping buffer.
+            StatusWord::Ok if !r.data.is_empty() => Ok(std::mem::take(&mut r.data)),
             StatusWord::Ok => Err(JpkiError::Card(StatusWord::Ok)),
             StatusWord::SecurityStatusNotSatisfied => Err(JpkiError::PinNotVerified),
             sw => Err(JpkiError::Card(sw)),
@@ -393,17 +394,15 @@ impl<T: CardTransport> JpkiClient<T> {
             return Err(JpkiError::NoCardFace);
         }
         self.select_ef(ef::FACE_COLLATION_B)?;
-        let cmd = Command::new(0x00, INS_VERIFY, 0x00, 0x80).with_data(collation_b.expose().to_vec());
-        let result = self.run(&cmd);
-        wipe(cmd);
-        match result?.status {
+        let verify = Command::new(0x00, INS_VERIFY, 0x00, 0x80).with_data(collation_b.expose().to_vec());
+        match self.run(&verify)?.status {
             StatusWord::Ok => {}
             StatusWord::WrongPin { tries_left } => return Err(JpkiError::WrongCollationB { tries_left }),
             StatusWord::Blocked => return Err(JpkiError::CollationBBlocked),
             sw => return Err(JpkiError::Card(sw)),
         }
         self.select_ef(ef::FACE_RECORD)?;
-        let mut record = Zeroizing::new(self.read_chunk(0, FACE_HEADER_LEN, false)?);
+        let mut record = self.read_chunk(0, FACE_HEADER_LEN, false)?;
         let total = face_record_len(&record)?;
         if total > MAX_FACE_RECORD_LEN {
             return Err(JpkiError::TooLarge { claimed: total, limit: MAX_FACE_RECORD_LEN });
@@ -416,11 +415,6 @@ impl<T: CardTransport> JpkiClient<T> {
         let photo = find_face_photo(&record)?;
         Ok(FacePhoto::new(photo.to_vec()))
     }
-}
-
-fn wipe(mut cmd: Command) {
-    use zeroize::Zeroize;
-    cmd.data.zeroize();
 }
 
 /// Counts APDUs for [`JpkiClient::apdu_count`] without the transport knowing.
