@@ -6,13 +6,13 @@ use myna_api::proto::{Notice, SessionResult, SessionView};
 use myna_card::secret::{CollationB, Pin};
 use tokio::sync::{broadcast, watch};
 
+use crate::catalogue::{self, notice_of};
 use crate::driver::{DriverHandle, Reply};
 use crate::journal::Journal;
 #[cfg(feature = "mock")]
 use crate::mock::reader::MockReader;
 use crate::pcsc_reader::ReaderHealth;
 use crate::recorder::Metrics;
-use crate::session::guidance::notice_of;
 use crate::session::{Command, Refusal};
 
 pub struct DaemonBackend {
@@ -69,11 +69,7 @@ impl Backend for DaemonBackend {
             Reply::Refused(r) => refused(refusal_status(&r), notice_of(&r)),
             Reply::Photo(photo) => CommandOutcome::Photo(PhotoBytes(photo.into_bytes())),
             Reply::PhotoRefused(n) => refused(422, n),
-            Reply::Gone => CommandOutcome::Unavailable(Notice {
-                code: "DAEMON_STOPPING".into(),
-                ja: "受付を停止しています。".into(),
-                en: "The kiosk is shutting down.".into(),
-            }),
+            Reply::Gone => CommandOutcome::Unavailable(catalogue::DAEMON_STOPPING.notice()),
         }
     }
 
@@ -142,11 +138,8 @@ impl Backend for DaemonBackend {
 
         use myna_virtual_card::{CardOptions, Profile, VirtualCard};
         let Some(reader) = &self.bench else { return Err(bench_off()) };
-        let profile = Profile::from_str(&card.profile).map_err(|e| Notice {
-            code: "UNKNOWN_PROFILE".into(),
-            ja: "不明なカードプロファイルです。".into(),
-            en: e.to_string(),
-        })?;
+        let profile =
+            Profile::from_str(&card.profile).map_err(|e| catalogue::UNKNOWN_PROFILE.notice_with(&e.to_string()))?;
         let mut options = CardOptions { remove_after_apdus: card.remove_after_apdus, ..CardOptions::default() };
         if let Some(pin) = card.pin {
             Pin::parse(&pin).map_err(|e| notice_of(&e))?;
@@ -170,10 +163,5 @@ impl Backend for DaemonBackend {
 }
 
 fn bench_off() -> Notice {
-    let m = myna_card::Message::new(
-        "BENCH_DISABLED",
-        "ベンチ機能は --mock のときだけ使えます。",
-        "The bench exists only with --mock.",
-    );
-    Notice { code: m.code.into(), ja: m.ja.into(), en: m.en.into() }
+    catalogue::BENCH_DISABLED.notice()
 }

@@ -6,7 +6,8 @@ use chrono::{DateTime, Utc};
 use myna_card::cert::{CertError, Certificate, Chain, TrustAnchors, Validity};
 use myna_card::jpki::{CardKind, CertSlot, JpkiClient, JpkiError};
 use myna_card::transport::CardTransport;
-use myna_card::{Coded, Message};
+
+use crate::catalogue::{self, Explained, Text};
 
 #[derive(Debug, Clone)]
 pub struct CardReport {
@@ -28,26 +29,20 @@ pub enum CheckError {
     NotUsable(&'static str),
 }
 
-impl Coded for CheckError {
-    fn message(&self) -> Message {
+impl CheckError {
+    pub fn code(&self) -> &'static str {
+        self.text().code
+    }
+}
+
+impl Explained for CheckError {
+    fn text(&self) -> &'static Text {
         match self {
-            CheckError::Card(e) => e.message(),
-            CheckError::Certificate(e) => e.message(),
-            CheckError::UnsupportedKind("juki") => Message::new(
-                "JUKI_CARD",
-                "住民基本台帳カードは保険証として使えません。マイナンバーカードをお使いください。",
-                "A 住基カード (Basic Resident Register card) cannot be used. Please use your My Number card.",
-            ),
-            CheckError::UnsupportedKind(_) => Message::new(
-                "NOT_MY_NUMBER_CARD",
-                "マイナンバーカードではないようです。マイナ保険証（マイナンバーカード）を置いてください。",
-                "This does not seem to be a My Number card. Please place your My Number card.",
-            ),
-            CheckError::NotUsable(_) => Message::new(
-                "CERT_EXPIRED",
-                "電子証明書の有効期限が切れています（猶予期間も過ぎています）。市区町村の窓口で更新するか、資格確認書を受付でお見せください。",
-                "The card's certificate has expired, beyond the grace period. Please renew it at your municipal office, or show your 資格確認書 at the desk.",
-            ),
+            CheckError::Card(e) => e.text(),
+            CheckError::Certificate(e) => e.text(),
+            CheckError::UnsupportedKind("juki") => &catalogue::JUKI_CARD,
+            CheckError::UnsupportedKind(_) => &catalogue::NOT_MY_NUMBER_CARD,
+            CheckError::NotUsable(_) => &catalogue::CERT_EXPIRED,
         }
     }
 }

@@ -15,6 +15,8 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use myna_api::proto::{Notice, Outcome, SessionResult};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
+use crate::catalogue;
+
 pub const FILE_NAME: &str = "journal.sqlite3";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,11 +60,7 @@ impl From<rusqlite::Error> for JournalError {
 
 impl JournalError {
     pub fn notice(&self) -> Notice {
-        Notice {
-            code: "JOURNAL_UNAVAILABLE".into(),
-            ja: "受付結果を記録できないため、現在この端末は使えません。受付にお申し出ください。".into(),
-            en: format!("This kiosk cannot record check-ins right now ({self}). Please go to the desk."),
-        }
+        catalogue::JOURNAL_UNAVAILABLE.notice_with(&self.to_string())
     }
 }
 
@@ -238,11 +236,7 @@ impl Journal {
                 auth: None,
                 consent: None,
                 guidance: vec![],
-                error: Some(Notice {
-                    code: "INTERRUPTED".into(),
-                    ja: "受付の途中で端末が停止しました。もう一度カードを置いてください。".into(),
-                    en: "The kiosk stopped during this check-in. Please place the card again.".into(),
-                }),
+                error: Some(catalogue::INTERRUPTED.notice()),
             };
             recorded.push(self.record(result, now)?);
         }

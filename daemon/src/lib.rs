@@ -8,6 +8,7 @@
 //!   the card thread it talks to; [`clock`]: the time it reads, injected.
 //! - [`journal`], [`recorder`]: results kept durably until reception acknowledges them.
 //! - [`api_backend`]: the daemon behind the HTTP API (`myna-api`).
+//! - [`catalogue`]: every code a patient or reception may see, with its Japanese and English.
 //! - [`config`]: the TOML file, by section.
 //! - [`run`]: wires it all for `myna-kiosk run`; [`cli`]: the other subcommands.
 //! - [`platform`]: systemd, process hardening, logging.
@@ -17,6 +18,7 @@
 pub mod api_backend;
 pub mod card_check;
 pub mod card_worker;
+pub mod catalogue;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -2,17 +2,17 @@
 
 use std::process::ExitCode;
 
-use myna_card::Coded;
 use myna_pcsc::{list_readers, ReaderSelector};
 
+use crate::catalogue::Explained;
 use crate::config::Config;
 
 pub fn main(config: &Config) -> ExitCode {
     let readers = match list_readers() {
         Ok(r) => r,
         Err(e) => {
-            let m = e.message();
-            eprintln!("{}: {} / {}", m.code, m.en, m.ja);
+            let t = e.text();
+            eprintln!("{}: {} / {}", t.code, t.en, t.ja);
             eprintln!("Is pcscd installed and running? (sudo systemctl start pcscd.socket)");
             return ExitCode::FAILURE;
         }

@@ -18,13 +18,13 @@ use chrono::{DateTime, Utc};
 use myna_api::proto::{ConsentAnswer, ConsentItem, Method, Notice, SessionResult};
 use myna_card::jpki::{JpkiError, PinStatus};
 use myna_card::secret::{CollationB, FacePhoto, Pin};
-use myna_card::{Coded, Message};
 use myna_indicator::Signal;
 
 pub use config::{SessionConfig, Timeouts};
 pub use state::Engine;
 
 use crate::card_check::{CardReport, CheckError};
+use crate::catalogue::{self, Explained, Text};
 
 /// The time, injected: monotonic for timeouts, wall clock only for stamps and certificate dates
 /// (the Pi has no RTC; its wall clock may jump when NTP syncs).
@@ -149,50 +149,18 @@ pub enum Refusal {
     StaffIdMissing,
 }
 
-impl Coded for Refusal {
-    fn message(&self) -> Message {
+impl Explained for Refusal {
+    fn text(&self) -> &'static Text {
         match self {
-            Refusal::NotWaiting(_) => Message::new(
-                "NOT_WAITING",
-                "現在この操作はできません。",
-                "The session is not waiting for this action now.",
-            ),
-            Refusal::MethodNotAllowed(_) => Message::new(
-                "METHOD_NOT_ALLOWED",
-                "この方法は選べません。表示されている方法からお選びください。",
-                "This method is not available. Please choose one of the methods shown.",
-            ),
-            Refusal::LastTryNotConfirmed => Message::new(
-                "LAST_TRY_NOT_CONFIRMED",
-                "残り1回です。間違えるとロックされることを確認してから入力してください。",
-                "One try left: confirm that a wrong PIN will lock the card before submitting.",
-            ),
-            Refusal::PhotoAlreadyGiven => Message::new(
-                "PHOTO_ALREADY_GIVEN",
-                "顔写真はこの受付ですでに渡しています。",
-                "The reference photo was already handed over in this session.",
-            ),
-            Refusal::PhotoFirst => Message::new(
-                "PHOTO_FIRST",
-                "先に顔写真を取得してください。",
-                "Request the reference photo before reporting a verdict.",
-            ),
-            Refusal::NotAsked(_) => Message::new(
-                "CONSENT_ITEM_NOT_ASKED",
-                "この項目はこの受付では確認していません。",
-                "This consent item is not asked in this session.",
-            ),
-            Refusal::AllNotOffered => Message::new(
-                "CONSENT_ALL_NOT_OFFERED",
-                "まとめて同意はこの医療機関では使えません。",
-                "Consent to all is not offered by this clinic.",
-            ),
-            Refusal::BadChallenge => {
-                Message::new("CHALLENGE_FORMAT", "チャレンジは16〜64バイトです。", "A challenge is 16 to 64 bytes.")
-            }
-            Refusal::StaffIdMissing => {
-                Message::new("STAFF_ID_REQUIRED", "職員IDが必要です。", "A staff identifier is required.")
-            }
+            Refusal::NotWaiting(_) => &catalogue::NOT_WAITING,
+            Refusal::MethodNotAllowed(_) => &catalogue::METHOD_NOT_ALLOWED,
+            Refusal::LastTryNotConfirmed => &catalogue::LAST_TRY_NOT_CONFIRMED,
+            Refusal::PhotoAlreadyGiven => &catalogue::PHOTO_ALREADY_GIVEN,
+            Refusal::PhotoFirst => &catalogue::PHOTO_FIRST,
+            Refusal::NotAsked(_) => &catalogue::CONSENT_ITEM_NOT_ASKED,
+            Refusal::AllNotOffered => &catalogue::CONSENT_ALL_NOT_OFFERED,
+            Refusal::BadChallenge => &catalogue::CHALLENGE_FORMAT,
+            Refusal::StaffIdMissing => &catalogue::STAFF_ID_REQUIRED,
         }
     }
 }

@@ -7,7 +7,7 @@ use rsa::{Pkcs1v15Sign, RsaPublicKey};
 use sha2::{Digest, Sha256};
 use x509_parser::prelude::*;
 
-use crate::message::{Coded, Message};
+use crate::code::Code;
 
 /// `sha256WithRSAEncryption`: what J-LIS issues and the only algorithm we accept.
 const SHA256_WITH_RSA: &str = "1.2.840.113549.1.1.11";
@@ -245,19 +245,11 @@ pub enum CertError {
     BadSignature,
 }
 
-impl Coded for CertError {
-    fn message(&self) -> Message {
+impl CertError {
+    pub fn code(&self) -> Code {
         match self {
-            CertError::Parse(_) | CertError::NotRsa | CertError::UnsupportedAlgorithm(_) => Message::new(
-                "CERT_UNREADABLE",
-                "カードの電子証明書を読み取れませんでした。受付にお申し出ください。",
-                "The certificate on the card could not be read. Please ask at the desk.",
-            ),
-            CertError::UntrustedIssuer(_) | CertError::BadSignature => Message::new(
-                "CERT_UNTRUSTED",
-                "カードの電子証明書を確認できませんでした。受付にお申し出ください。",
-                "The certificate on the card could not be verified. Please ask at the desk.",
-            ),
+            CertError::Parse(_) | CertError::NotRsa | CertError::UnsupportedAlgorithm(_) => Code::CertUnreadable,
+            CertError::UntrustedIssuer(_) | CertError::BadSignature => Code::CertUntrusted,
         }
     }
 }

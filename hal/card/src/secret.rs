@@ -1,4 +1,4 @@
-//! Secrets the kiosk handles for a moment: the PIN, 照合番号B and the face photo.
+//! Secrets the kiosk handles for a moment: the PIN, collation number B and the face photo.
 //!
 //! Each type keeps its bytes in a buffer that is zeroed on drop, prints as a redaction in
 //! `Debug`, has no `Display`, no `Serialize` and no `Clone`, so a secret cannot end up in a log,
@@ -8,9 +8,9 @@ use std::fmt;
 
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::message::{Coded, Message};
+use crate::code::Code;
 
-/// The 4-digit 利用者証明用 PIN.
+/// The 4-digit PIN of the user-authentication certificate.
 pub struct Pin(Zeroizing<[u8; 4]>);
 
 impl Pin {
@@ -36,8 +36,9 @@ impl fmt::Debug for Pin {
     }
 }
 
-/// 照合番号B: birth date (era YYMMDD), card expiry year (YYYY) and a 4-digit security code,
-/// 14 ASCII digits printed on the card face. It opens the card-face AP (10 tries).
+/// Collation number B (the card-face AP's password): birth date (era YYMMDD), card expiry year
+/// (YYYY) and a 4-digit security code, 14 ASCII digits printed on the card face. It opens the
+/// card-face AP (10 tries).
 pub struct CollationB(Zeroizing<[u8; 14]>);
 
 impl CollationB {
@@ -111,21 +112,15 @@ impl Drop for FacePhoto {
 pub enum SecretError {
     #[error("a PIN is exactly 4 digits")]
     PinFormat,
-    #[error("照合番号B is exactly 14 digits")]
+    #[error("collation number B is exactly 14 digits")]
     CollationFormat,
 }
 
-impl Coded for SecretError {
-    fn message(&self) -> Message {
+impl SecretError {
+    pub fn code(&self) -> Code {
         match self {
-            SecretError::PinFormat => {
-                Message::new("PIN_FORMAT", "暗証番号は数字4桁で入力してください。", "The PIN is exactly 4 digits.")
-            }
-            SecretError::CollationFormat => Message::new(
-                "COLLATION_B_FORMAT",
-                "照合番号Bは数字14桁（生年月日6桁・有効期限の西暦4桁・セキュリティコード4桁）です。",
-                "照合番号B is 14 digits: birth date (6), card expiry year (4) and security code (4).",
-            ),
+            SecretError::PinFormat => Code::PinFormat,
+            SecretError::CollationFormat => Code::CollationBFormat,
         }
     }
 }

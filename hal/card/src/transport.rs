@@ -7,7 +7,7 @@
 use zeroize::Zeroizing;
 
 use crate::apdu::{Command, Response, StatusWord, INS_GET_RESPONSE};
-use crate::message::{Coded, Message};
+use crate::code::Code;
 
 /// Moves one command APDU to the card and its response back. Nothing more.
 pub trait CardTransport {
@@ -73,35 +73,15 @@ pub enum TransportError {
     Other(String),
 }
 
-impl Coded for TransportError {
-    fn message(&self) -> Message {
+impl TransportError {
+    pub fn code(&self) -> Code {
         match self {
-            TransportError::CardRemoved => Message::new(
-                "CARD_REMOVED",
-                "カードが途中で離されました。もう一度カードを置いてください。",
-                "The card was removed too early. Please place your card again.",
-            ),
-            TransportError::NoCard => Message::new(
-                "NO_CARD",
-                "カードが置かれていません。",
-                "No card is on the reader.",
-            ),
-            TransportError::ReaderUnavailable | TransportError::NoService => Message::new(
-                "READER_UNAVAILABLE",
-                "カードリーダーが使えません。マイナンバーカードと資格情報のお知らせ（またはマイナポータルの資格情報画面）を受付でお見せください。",
-                "The card reader is unavailable. Please show your My Number card with the 資格情報のお知らせ (or the My Portal eligibility screen) at the desk.",
-            ),
-            TransportError::Timeout => Message::new(
-                "CARD_TIMEOUT",
-                "カードが応答しません。カードを置き直してください。",
-                "The card is not answering. Please place your card again.",
-            ),
+            TransportError::CardRemoved => Code::CardRemoved,
+            TransportError::NoCard => Code::NoCard,
+            TransportError::ReaderUnavailable | TransportError::NoService => Code::ReaderUnavailable,
+            TransportError::Timeout => Code::CardTimeout,
             TransportError::Unsupported(_) | TransportError::Malformed(_) | TransportError::Other(_) => {
-                Message::new(
-                    "CARD_UNREADABLE",
-                    "カードを読み取れませんでした。置き直してもだめな場合は受付にお申し出ください。",
-                    "The card could not be read. If placing it again does not help, please ask at the desk.",
-                )
+                Code::CardUnreadable
             }
         }
     }
