@@ -2,7 +2,8 @@
 //!
 //! It identifies the card, reads the user-authentication certificate and its CA, reads the PIN
 //! retry counter without spending a try, verifies the PIN, signs, and reads the face photo with
-//! 照合番号B. It never selects the 券面事項入力補助AP (the 個人番号): the kiosk has no business there.
+//! collation number B. It never selects the text-input helper AP (it holds the individual number,
+//! the "My Number" itself): the kiosk has no business there.
 
 mod error;
 mod tlv;
@@ -24,13 +25,14 @@ use tlv::{der_object_len, face_record_len};
 
 /// Application identifiers (DF names).
 pub mod aid {
-    /// 公的個人認証AP
+    /// The JPKI AP (public personal authentication).
     pub const JPKI: &[u8] = &[0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01];
-    /// 券面事項確認AP: the card face, with the photo.
+    /// The card-face confirmation AP: the card face, with the photo.
     pub const CARD_FACE: &[u8] = &[0xD3, 0x92, 0x10, 0x00, 0x31, 0x00, 0x01, 0x01, 0x04, 0x02];
-    /// 券面事項入力補助AP: holds the 個人番号. Named here only so tests can prove we never select it.
+    /// The text-input helper AP: holds the individual number. Named here only so tests can prove
+    /// we never select it.
     pub const TEXT_INPUT_HELPER: &[u8] = &[0xD3, 0x92, 0x10, 0x00, 0x31, 0x00, 0x01, 0x01, 0x04, 0x08];
-    /// 共通カードAP
+    /// The common card AP.
     pub const COMMON: &[u8] = &[0xD3, 0x92, 0x10, 0x00, 0x31, 0x00, 0x01, 0x01, 0x01, 0x00];
 }
 
@@ -46,7 +48,7 @@ pub mod ef {
     pub const SIGN_PASSWORD: u16 = 0x001B;
     pub const TOKEN_INFO: u16 = 0x0006;
     pub const CERT_AVAILABILITY: u16 = 0x0008;
-    /// In the card-face AP: 照合番号B.
+    /// In the card-face AP: collation number B (the AP's password).
     pub const FACE_COLLATION_B: u16 = 0x0012;
     /// In the card-face AP: the card-face record (`FF20` TLV holding DF21..DF2A).
     pub const FACE_RECORD: u16 = 0x0002;
@@ -71,7 +73,7 @@ pub enum CardKind {
     Android,
     /// `JPKIAPIOSTOKEN`: a smartphone certificate on iPhone.
     Iphone,
-    /// `JPKIAPICCTOKEN`: the old 住基カード, not a マイナ保険証.
+    /// `JPKIAPICCTOKEN`: the old Basic Resident Register card, not a health-insurance card.
     Juki,
     /// The JPKI AP answered but with a label we do not know.
     UnknownJpki(String),
@@ -106,7 +108,7 @@ impl CardKind {
         matches!(self, CardKind::Android | CardKind::Iphone)
     }
 
-    /// Whether this token can serve as a マイナ保険証 at all.
+    /// Whether this token can serve as a My Number health-insurance card at all.
     pub fn is_health_insurance_capable(&self) -> bool {
         matches!(self, CardKind::MyNumberCard | CardKind::Android | CardKind::Iphone)
     }
@@ -118,7 +120,7 @@ pub enum PinStatus {
     TriesLeft(u8),
     /// Locked: reset at the municipal office or a convenience-store kiosk.
     Blocked,
-    /// The card has no usable PIN (a face-only 顔認証マイナンバーカード).
+    /// The card has no usable PIN (a face-only My Number card).
     NotSet,
 }
 
@@ -387,7 +389,7 @@ impl<T: CardTransport> JpkiClient<T> {
         self.sign_digest_info(&digest_info)
     }
 
-    /// Opens the card-face AP with 照合番号B and returns only the face photo (DF27).
+    /// Opens the card-face AP with collation number B and returns only the face photo (DF27).
     /// The rest of the card-face record (name, address, birth date images) is wiped unread.
     pub fn read_face_photo(&mut self, collation_b: &CollationB) -> Result<FacePhoto, JpkiError> {
         if !self.select_ap(Selected::CardFace)? {
