@@ -70,13 +70,7 @@ pub fn check_card<T: CardTransport>(
 #[cfg(all(test, feature = "mock"))]
 mod tests {
     use super::*;
-    use myna_virtual_card::{test_pki, CardOptions, Profile, VirtualCard};
-
-    fn anchors() -> TrustAnchors {
-        let mut a = TrustAnchors::default();
-        a.add_pem(test_pki().auth_ca_pem().as_bytes()).unwrap();
-        a
-    }
+    use myna_virtual_card::{test_trust_anchors, CardOptions, Profile, VirtualCard};
 
     fn check(profile: Profile, anchors: &TrustAnchors) -> Result<CardReport, CheckError> {
         let now = Utc::now();
@@ -86,7 +80,7 @@ mod tests {
 
     #[test]
     fn each_profile_gets_its_outcome() {
-        let a = anchors();
+        let a = test_trust_anchors();
         assert_eq!(check(Profile::Valid, &a).unwrap().validity, Validity::Valid);
         assert_eq!(check(Profile::ExpiringSoon, &a).unwrap().validity, Validity::ExpiringSoon);
         assert_eq!(check(Profile::Grace, &a).unwrap().validity, Validity::Grace);

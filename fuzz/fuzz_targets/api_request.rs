@@ -29,7 +29,7 @@ use myna_api::router::{route, Api};
 use myna_kiosk::api_backend::DaemonBackend;
 use myna_kiosk::journal::Journal;
 use myna_kiosk::session::SessionConfig;
-use myna_kiosk_fuzz::test_anchors;
+use myna_virtual_card::test_trust_anchors;
 use tokio::sync::watch;
 
 const TOKEN: &str = "fuzz-token-with-every-role";
@@ -121,7 +121,7 @@ fn check_results_page(target: &str, body: &[u8]) {
 }
 
 fn api() -> (Arc<Api<DaemonBackend>>, watch::Sender<bool>) {
-    let backend = DaemonBackend::in_process(Journal::in_memory(), SessionConfig::default(), test_anchors(), true);
+    let backend = DaemonBackend::in_process(Journal::in_memory(), SessionConfig::default(), test_trust_anchors(), true);
     let mut tokens = Tokens::new();
     tokens.add(TOKEN.into(), vec![Role::Kiosk, Role::Reception, Role::Staff, Role::Face, Role::Bench]);
     let (stop, stop_rx) = watch::channel(false);

@@ -7,10 +7,11 @@ use libfuzzer_sys::fuzz_target;
 use myna_card::cert::{Certificate, TrustAnchors};
 use myna_card::jpki::JpkiClient;
 use myna_kiosk::card_check::check_card;
-use myna_kiosk_fuzz::{fixed_now, test_anchors, FileCard};
+use myna_kiosk_fuzz::{fixed_now, FileCard};
+use myna_virtual_card::test_trust_anchors;
 
 fuzz_target!(|data: &[u8]| {
-    let anchors = test_anchors();
+    let anchors = test_trust_anchors();
     let now = fixed_now();
 
     if let Ok(cert) = Certificate::from_der(data) {

@@ -15,13 +15,13 @@ use myna_card::secret::{CollationB, Pin};
 use myna_kiosk::card_worker::CardWorker;
 use myna_kiosk::session::{Action, CardOp, Command, Engine, Event, Now, SessionConfig};
 use myna_kiosk_fuzz::{
-    assert_not_shown, fixed_now, selects_text_input_helper, test_anchors, Script, ScriptedCard, FUZZ_COLLATION_B,
-    FUZZ_PIN,
+    assert_not_shown, fixed_now, selects_text_input_helper, Script, ScriptedCard, FUZZ_COLLATION_B, FUZZ_PIN,
 };
+use myna_virtual_card::test_trust_anchors;
 
 fuzz_target!(|data: &[u8]| {
     let script = Script::parse(data);
-    let anchors = test_anchors();
+    let anchors = test_trust_anchors();
     let now = fixed_now();
 
     // The daemon's path: one worker, the operations of a session in order, one card.
@@ -48,7 +48,7 @@ fuzz_target!(|data: &[u8]| {
     let now_at = Now { mono: Instant::now(), wall: now };
     let mut engine = Engine::new(SessionConfig::default());
     let engine_card = ScriptedCard::new(script.clone());
-    let mut worker = CardWorker::new(engine_card.clone(), test_anchors());
+    let mut worker = CardWorker::new(engine_card.clone(), test_trust_anchors());
     let pin_flow = data.first().is_some_and(|f| f & 2 == 0);
     let mut commands: VecDeque<Command> = if pin_flow {
         VecDeque::from([

@@ -6,7 +6,6 @@
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, TimeZone, Utc};
-use myna_card::cert::TrustAnchors;
 use myna_card::jpki::{aid, ef};
 use myna_card::transport::{CardTransport, TransportError};
 use myna_virtual_card::test_pki;
@@ -15,13 +14,6 @@ use myna_virtual_card::test_pki;
 /// certificates around it, so a seed walks the whole happy path.
 pub fn fixed_now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 1, 15, 3, 0, 0).single().expect("a fixed instant")
-}
-
-/// The trust anchors of the virtual card's test PKI (what the seeds chain to).
-pub fn test_anchors() -> TrustAnchors {
-    let mut anchors = TrustAnchors::default();
-    anchors.add_pem(test_pki().auth_ca_pem().as_bytes()).expect("the test CA parses");
-    anchors
 }
 
 /// The PIN and 照合番号B the targets submit. The seeds' cards accept them.

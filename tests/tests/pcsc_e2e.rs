@@ -4,13 +4,13 @@
 use std::sync::mpsc;
 use std::time::Duration;
 
-use myna_card::cert::{Certificate, TrustAnchors};
+use myna_card::cert::Certificate;
 use myna_card::jpki::{CardKind, CertSlot, JpkiClient, JpkiError, PinStatus};
 use myna_card::secret::Pin;
 use myna_card::transport::{PresenceEvent, TransportError};
 use myna_kiosk_tests::rig::{Rig, READER};
 use myna_pcsc::{PcscConnection, PresenceMonitor, ReaderSelector};
-use myna_virtual_card::{test_pki, CardOptions, Profile, VirtualCard};
+use myna_virtual_card::{test_trust_anchors, CardOptions, Profile, VirtualCard};
 
 fn connect() -> JpkiClient<PcscConnection> {
     JpkiClient::new(PcscConnection::open(READER).expect("exclusive connection to the vpcd reader"))
@@ -31,9 +31,7 @@ fn identify_read_both_certificates_pin_and_sign_through_pcscd() {
     let ca_der = client.read_certificate(CertSlot::UserAuthCa).unwrap();
     let cert = Certificate::from_der(&cert_der).unwrap();
     let ca = Certificate::from_der(&ca_der).unwrap();
-    let mut anchors = TrustAnchors::default();
-    anchors.add_pem(test_pki().auth_ca_pem().as_bytes()).unwrap();
-    anchors.verify(&cert).expect("the user cert chains to the test CA");
+    test_trust_anchors().verify(&cert).expect("the user cert chains to the test CA");
     assert!(ca.is_self_issued(), "EF 000B holds the CA certificate");
 
     assert_eq!(client.pin_status().unwrap(), PinStatus::TriesLeft(3));

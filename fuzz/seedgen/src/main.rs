@@ -10,12 +10,12 @@ use std::sync::{Arc, Mutex};
 
 use myna_card::secret::{CollationB, Pin};
 use myna_card::transport::{CardTransport, TransportError};
-use myna_virtual_card::{
-    card_face_record, pem_encode, test_pki, CardOptions, Profile, VirtualCard, TEST_PHOTO_JP2,
-};
 use myna_kiosk::card_worker::{CardWorker, Connector};
 use myna_kiosk::session::CardOp;
-use myna_kiosk_fuzz::{fixed_now, test_anchors, Recording, Script, FUZZ_COLLATION_B, FUZZ_PIN};
+use myna_kiosk_fuzz::{fixed_now, Recording, Script, FUZZ_COLLATION_B, FUZZ_PIN};
+use myna_virtual_card::{
+    card_face_record, pem_encode, test_pki, test_trust_anchors, CardOptions, Profile, VirtualCard, TEST_PHOTO_JP2,
+};
 
 fn write(root: &Path, target: &str, name: &str, bytes: &[u8]) {
     let dir = root.join(target);
@@ -55,7 +55,7 @@ fn session_answers(profile: Profile, extended: bool, face: bool) -> Vec<u8> {
     let answers = Arc::new(Mutex::new(vec![]));
     let card = Recording { inner: VirtualCard::with_options(profile, options), answers: answers.clone() };
     // Check, VERIFY + SIGN and the photo, as the worker performs a session.
-    let mut worker = CardWorker::new(SharedCard(Arc::new(Mutex::new(card))), test_anchors());
+    let mut worker = CardWorker::new(SharedCard(Arc::new(Mutex::new(card))), test_trust_anchors());
     let _ = worker.perform(CardOp::Check, fixed_now());
     if !face {
         let _ = worker.perform(

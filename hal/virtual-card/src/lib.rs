@@ -25,7 +25,7 @@ use zeroize::Zeroizing;
 pub use face::{card_face_record, TEST_PHOTO_JP2};
 pub use options::{ApduLog, CardOptions, Fault, FaultKind};
 use parse::ParsedApdu;
-pub use pki::{pem_encode, test_pki, TestPki, AUTH_POLICY_OID, TEST_AUTH_CA_DN, TEST_SIGN_CA_DN};
+pub use pki::{pem_encode, test_pki, test_trust_anchors, TestPki, AUTH_POLICY_OID, TEST_AUTH_CA_DN, TEST_SIGN_CA_DN};
 pub use profile::{Profile, UnknownProfile};
 pub use slot::{SlotConnection, VirtualSlot};
 

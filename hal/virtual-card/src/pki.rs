@@ -12,6 +12,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use der::asn1::UtcTime;
 use der::Encode;
+use myna_card::cert::{Certificate, TrustAnchors};
 use rsa::pkcs1v15::SigningKey;
 use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey};
 use rsa::{RsaPrivateKey, RsaPublicKey};
@@ -64,6 +65,12 @@ pub fn test_pki() -> &'static TestPki {
             sign_ca_der,
         }
     })
+}
+
+/// Trust anchors holding the test user-auth CA and nothing else: what every test that checks a
+/// virtual card's chain configures.
+pub fn test_trust_anchors() -> TrustAnchors {
+    TrustAnchors::new(vec![Certificate::from_der(&test_pki().auth_ca_der).expect("the test CA parses")])
 }
 
 impl TestPki {

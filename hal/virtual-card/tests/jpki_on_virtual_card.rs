@@ -7,7 +7,7 @@ use myna_card::cert::{Certificate, TrustAnchors, Validity};
 use myna_card::jpki::{aid, CardKind, CertSlot, JpkiClient, JpkiError, PinStatus};
 use myna_card::secret::{CollationB, Pin};
 use myna_card::transport::{CardTransport, TransportError};
-use myna_virtual_card::{test_pki, CardOptions, Profile, VirtualCard, DEFAULT_COLLATION_B, TEST_PHOTO_JP2};
+use myna_virtual_card::{test_trust_anchors, CardOptions, Profile, VirtualCard, DEFAULT_COLLATION_B, TEST_PHOTO_JP2};
 
 fn now() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-11-23T03:00:00Z").unwrap().with_timezone(&Utc)
@@ -21,12 +21,6 @@ fn card_with(profile: Profile, f: impl FnOnce(&mut CardOptions)) -> VirtualCard 
     let mut o = CardOptions { now: now(), ..CardOptions::default() };
     f(&mut o);
     VirtualCard::with_options(profile, o)
-}
-
-fn test_anchors() -> TrustAnchors {
-    let mut a = TrustAnchors::default();
-    a.add_pem(test_pki().auth_ca_pem().as_bytes()).unwrap();
-    a
 }
 
 fn pin(s: &str) -> Pin {
@@ -60,7 +54,7 @@ fn every_profile_identifies_and_classifies_as_its_name_says() {
         };
         assert_eq!(validity, expected_validity, "{profile}");
         // Its chain reaches the test CA, and never the real J-LIS anchors.
-        test_anchors().verify(&cert).unwrap_or_else(|e| panic!("{profile}: {e}"));
+        test_trust_anchors().verify(&cert).unwrap_or_else(|e| panic!("{profile}: {e}"));
         let mut jlis = TrustAnchors::default();
         jlis.add_pem(include_bytes!("../../../jpki-ca/auth_ca_2023.pem")).unwrap();
         assert!(jlis.verify(&cert).is_err(), "{profile}");
