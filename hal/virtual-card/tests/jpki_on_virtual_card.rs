@@ -298,7 +298,7 @@ fn the_normal_flow_never_selects_the_my_number_application() {
     whole_flow(&mut c).unwrap();
     let aids = log.selected_aids();
     assert!(aids.iter().any(|a| a == aid::JPKI) && aids.iter().any(|a| a == aid::CARD_FACE));
-    assert!(!aids.iter().any(|a| a == aid::TEXT_INPUT_HELPER), "selected the 入力補助AP");
+    assert!(!aids.iter().any(|a| a == aid::TEXT_INPUT_HELPER), "selected the text-input helper AP");
     // Positive control: the card does carry that application, so the check can fail.
     let mut raw = card(Profile::Valid);
     let mut select = vec![0x00, 0xA4, 0x04, 0x0C, 0x0A];
