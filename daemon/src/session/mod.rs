@@ -7,7 +7,6 @@
 //! [`Engine::view`].
 
 pub mod config;
-pub mod guidance;
 mod state;
 mod transitions;
 mod view;

@@ -8,10 +8,10 @@ use myna_card::jpki::{JpkiError, PinStatus};
 use myna_card::transport::TransportError;
 use myna_indicator::Signal;
 
-use super::guidance::{self, notice, notice_of};
 use super::state::{Engine, Phase, PhotoState, Session};
 use super::{Action, CardAnswer, CardFacts, CardOp, Command, Event, Now, Refusal};
 use crate::card_check::CheckError;
+use crate::catalogue::{self, notice_of};
 
 type Handled = Result<Vec<Action>, Refusal>;
 
@@ -36,7 +36,7 @@ impl Engine {
         let mut actions = Vec::new();
         if self.in_progress() {
             // A removal we never saw: close the old session honestly first.
-            actions.extend(self.finish(Outcome::CardRemoved, Some(notice(&guidance::CARD_REMOVED)), now));
+            actions.extend(self.finish(Outcome::CardRemoved, Some(catalogue::CARD_REMOVED.notice()), now));
         }
         if self.out_of_service.is_some() {
             self.become_idle();
@@ -61,7 +61,7 @@ impl Engine {
                 vec![Action::Signal(Signal::Idle), Action::Changed]
             }
             _ => {
-                let mut actions = self.finish(Outcome::CardRemoved, Some(notice(&guidance::CARD_REMOVED)), now);
+                let mut actions = self.finish(Outcome::CardRemoved, Some(catalogue::CARD_REMOVED.notice()), now);
                 // The card is gone: there is nobody to tell "take your card".
                 self.become_idle();
                 actions.push(Action::Changed);
@@ -98,8 +98,8 @@ impl Engine {
             Err(e) => return self.finish(Outcome::Failed, Some(notice_of(&e)), now),
         };
         match facts.report.validity {
-            Validity::ExpiringSoon => self.add_guidance(notice(&guidance::CERT_EXPIRING_SOON)),
-            Validity::Grace => self.add_guidance(notice(&guidance::CERT_GRACE)),
+            Validity::ExpiringSoon => self.add_guidance(catalogue::CERT_EXPIRING_SOON.notice()),
+            Validity::Grace => self.add_guidance(catalogue::CERT_GRACE.notice()),
             _ => {}
         }
         self.session.pin_tries = match facts.pin {
@@ -122,7 +122,7 @@ impl Engine {
         let methods = self.methods();
         match methods.as_slice() {
             [] => {
-                let error = self.session.guidance.last().cloned().unwrap_or_else(|| notice(&guidance::NO_METHOD));
+                let error = self.session.guidance.last().cloned().unwrap_or_else(|| catalogue::NO_AUTH_METHOD.notice());
                 self.finish(Outcome::Failed, Some(error), now)
             }
             [only] => self.enter_method(*only, now),
@@ -213,12 +213,12 @@ impl Engine {
                 }
                 self.session.face_failures += 1;
                 if self.session.face_failures < self.cfg.face_attempts {
-                    self.session.notices = vec![notice(&guidance::FACE_RETRY)];
+                    self.session.notices = vec![catalogue::FACE_RETRY.notice()];
                     Ok(vec![Action::Signal(Signal::WaitingForPatient), Action::Changed])
                 } else {
                     self.session.excluded.insert(Method::Face);
-                    self.session.notices = vec![notice(&guidance::FACE_FAILED)];
-                    self.add_guidance(notice(&guidance::FACE_FAILED));
+                    self.session.notices = vec![catalogue::FACE_FAILED.notice()];
+                    self.add_guidance(catalogue::FACE_FAILED.notice());
                     Ok(self.offer_methods(now))
                 }
             }
@@ -231,7 +231,7 @@ impl Engine {
                     self.session.auth = Some(AuthEvidence::Visual { staff_id });
                     Ok(self.start_consent(now))
                 } else {
-                    Ok(self.finish(Outcome::Failed, Some(notice(&guidance::VISUAL_REJECTED)), now))
+                    Ok(self.finish(Outcome::Failed, Some(catalogue::VISUAL_REJECTED.notice()), now))
                 }
             }
             (Command::Consent(answer), Phase::Consent { asked }) => self.consent(answer, &asked, now),
@@ -246,7 +246,7 @@ impl Engine {
                     f.report.certificate.verify_signature(&signed.challenge, &signed.signature).is_ok()
                 });
                 if !verified {
-                    return self.finish(Outcome::Failed, Some(notice(&guidance::SIGNATURE_INVALID)), now);
+                    return self.finish(Outcome::Failed, Some(catalogue::SIGNATURE_INVALID.notice()), now);
                 }
                 self.session.pin_tries = Some(3);
                 let b64 = base64::engine::general_purpose::STANDARD;
@@ -284,7 +284,7 @@ impl Engine {
                 vec![Action::PhotoReady(photo), Action::Changed]
             }
             Err(JpkiError::Transport(TransportError::CardRemoved)) => {
-                let mut a = vec![Action::PhotoRefused(notice(&guidance::CARD_REMOVED))];
+                let mut a = vec![Action::PhotoRefused(catalogue::CARD_REMOVED.notice())];
                 a.extend(self.card_removed(now));
                 a
             }
@@ -371,7 +371,7 @@ impl Engine {
                 let n = notice_of(&TransportError::Timeout);
                 self.finish(Outcome::TimedOut, Some(n), now)
             }
-            _ => self.finish(Outcome::TimedOut, Some(notice(&guidance::TIMED_OUT)), now),
+            _ => self.finish(Outcome::TimedOut, Some(catalogue::TIMED_OUT.notice()), now),
         }
     }
 
@@ -388,7 +388,7 @@ impl Engine {
         self.phase = Phase::Done { outcome };
         self.session.notices = result.error.iter().cloned().collect();
         if outcome == Outcome::Verified {
-            self.session.notices.push(notice(&guidance::TAKE_CARD));
+            self.session.notices.push(catalogue::CHECKED_IN.notice());
         }
         self.session.deadline = Some(now.mono + self.cfg.timeouts.take_card);
         vec![Action::Card(CardOp::Release), Action::Record(Box::new(result)), Action::Signal(signal), Action::Changed]
