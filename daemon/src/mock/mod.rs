@@ -7,6 +7,7 @@ pub mod tokens;
 
 use myna_api::backend::Health;
 use myna_card::cert::TrustAnchors;
+pub use myna_virtual_card::test_trust_anchors;
 
 use crate::api_backend::DaemonBackend;
 use crate::card_worker::CardWorker;
@@ -15,13 +16,6 @@ use crate::journal::Journal;
 use crate::recorder::Recorder;
 use crate::session::{Engine, SessionConfig};
 use reader::MockReader;
-
-/// The trust anchors `--mock` checks against: the virtual cards' test CA, and nothing else.
-pub fn test_anchors() -> Result<TrustAnchors, String> {
-    let mut anchors = TrustAnchors::default();
-    anchors.add_pem(myna_virtual_card::test_pki().auth_ca_pem().as_bytes()).map_err(|e| e.to_string())?;
-    Ok(anchors)
-}
 
 impl DaemonBackend {
     /// The whole daemon in process on the virtual reader, health "ok": the driver (spawned on
