@@ -14,6 +14,11 @@ SECS="${1:-20}"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$HERE"
 
+# libfuzzer-sys builds libFuzzer, which is C++.
+# shellcheck source=tests/apt.sh
+source ../tests/apt.sh
+apt_install g++
+
 CARGO_FUZZ_VERSION="0.13.2"
 # The machine has only the stable toolchain: cargo-fuzz passes -Z flags (and -Zsanitizer when
 # a sanitizer is on), which stable rustc accepts with RUSTC_BOOTSTRAP.
