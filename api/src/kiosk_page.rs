@@ -18,8 +18,9 @@ use http::{Request, Response, StatusCode};
 use serde::Serialize;
 
 use crate::backend::{Backend, Role};
-use crate::router::{full, json, problem, Api, ApiBody};
-use crate::server::Peer;
+use crate::peer::Peer;
+use crate::response::{full, json, problem, ApiBody};
+use crate::state::Api;
 
 /// What every `/kiosk` answer carries: nothing may load from, or be sent to, another origin.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; connect-src 'self'; script-src 'self'; \

@@ -1,173 +1,30 @@
 //! The router: plain async handlers over domain types, errors become problem+json responses.
 //! Generic over the request body type so tests call it without a socket.
 
-use std::collections::VecDeque;
-use std::convert::Infallible;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use base64::Engine as _;
 use bytes::Bytes;
 use http::header::{HeaderValue, AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE};
 use http::{Method as HttpMethod, Request, Response, StatusCode};
-use http_body_util::combinators::BoxBody;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Body;
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use tokio::sync::watch;
-use zeroize::Zeroize;
 
-use crate::auth::{AuthError, Tokens};
+use crate::auth::AuthError;
 use crate::backend::{ApiCommand, Backend, BenchCard, CommandOutcome, Role, Secret};
-use crate::problem::{Problem, CONTENT_TYPE as PROBLEM};
-use crate::proto::{ConsentAnswer, Method, Notice};
+use crate::body::{read_json, ChallengeReq, Empty, FaceRefReq, MethodReq, PinReq, VerdictReq, VisualReq};
+use crate::proto::ConsentAnswer;
+use crate::response::{bad_request, full, json, not_found, notice_problem, problem};
 use crate::sse;
-
-pub type ApiBody = BoxBody<Bytes, Infallible>;
-
-/// Request bodies larger than this are refused with 413.
-pub const MAX_BODY: usize = 64 * 1024;
-/// PIN submissions allowed per window before 429.
-const PIN_BURST: usize = 5;
-const PIN_WINDOW: Duration = Duration::from_secs(30);
-/// Wrong or missing tokens allowed from one address on the LAN per window; then 429 without
-/// looking at the token, so guessing is slowed to a crawl (a real token has 128 bits anyway).
-const AUTH_FAILURES: u32 = 10;
-const AUTH_WINDOW: Duration = Duration::from_secs(60);
-/// Peers remembered at most (a flood of source addresses cannot grow memory without bound).
-const AUTH_PEERS: usize = 4096;
-/// A body must arrive within this: a client trickling it byte by byte cannot hold a connection.
-pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
+use crate::state::peer_key;
+// Where the daemon, the tests and the fuzzer have always found them.
+pub use crate::body::{BODY_READ_TIMEOUT, MAX_BODY};
+pub use crate::response::ApiBody;
+pub use crate::state::Api;
 
 /// The checked-in OpenAPI document, served as is.
 pub const OPENAPI: &str = include_str!("../openapi.json");
-
-pub struct Api<B: Backend> {
-    pub backend: Arc<B>,
-    // Replaced as a whole when the configuration is reloaded.
-    tokens: std::sync::RwLock<Tokens>,
-    /// PIN submissions of the current session (its id) in the window.
-    pin_times: Mutex<(Option<String>, VecDeque<Instant>)>,
-    /// Per peer: when its window started and the failed authentications in it.
-    auth_failures: Mutex<std::collections::HashMap<PeerKey, (Instant, u32)>>,
-    shutdown: watch::Receiver<bool>,
-}
-
-/// Whom failed authentications are counted against: an address on the LAN.
-type PeerKey = std::net::IpAddr;
-
-/// `None` for this machine (loopback, the Unix socket): the kiosk's own screen must never be
-/// locked out by a bug of its own, and whoever runs code on the kiosk is past this gate anyway.
-/// The server always says who the peer is; the router called without one (in-process, tests)
-/// is not counted either.
-fn peer_key<Req>(req: &Request<Req>) -> Option<PeerKey> {
-    match req.extensions().get::<crate::server::Peer>() {
-        Some(p @ crate::server::Peer::Tcp(addr)) if !p.is_local() => Some(addr.ip()),
-        _ => None,
-    }
-}
-
-impl<B: Backend> Api<B> {
-    pub fn new(backend: Arc<B>, tokens: Tokens, shutdown: watch::Receiver<bool>) -> Self {
-        Api {
-            backend,
-            tokens: std::sync::RwLock::new(tokens),
-            pin_times: Mutex::new((None, VecDeque::new())),
-            auth_failures: Mutex::new(std::collections::HashMap::new()),
-            shutdown,
-        }
-    }
-
-    /// New tokens from a reloaded configuration; requests already authorized are unaffected.
-    pub fn set_tokens(&self, tokens: Tokens) {
-        *self.tokens.write().unwrap_or_else(|p| p.into_inner()) = tokens;
-    }
-
-    pub(crate) fn tokens(&self) -> std::sync::RwLockReadGuard<'_, Tokens> {
-        self.tokens.read().unwrap_or_else(|p| p.into_inner())
-    }
-
-    pub(crate) fn shutdown_signal(&self) -> watch::Receiver<bool> {
-        self.shutdown.clone()
-    }
-
-    /// How long `peer` must wait before its token is looked at again (`None`: go ahead).
-    fn auth_blocked(&self, peer: PeerKey, now: Instant) -> Option<Duration> {
-        let failures = self.auth_failures.lock().unwrap_or_else(|p| p.into_inner());
-        let (start, count) = *failures.get(&peer)?;
-        let left = AUTH_WINDOW.checked_sub(now.duration_since(start))?;
-        (count >= AUTH_FAILURES).then_some(left)
-    }
-
-    fn auth_failed(&self, peer: PeerKey, now: Instant) {
-        let mut failures = self.auth_failures.lock().unwrap_or_else(|p| p.into_inner());
-        if failures.len() >= AUTH_PEERS && !failures.contains_key(&peer) {
-            failures.retain(|_, (start, _)| now.duration_since(*start) < AUTH_WINDOW);
-            if failures.len() >= AUTH_PEERS {
-                // Still full of live entries: a flood from many addresses. Start over rather
-                // than grow; each address still gets only AUTH_FAILURES guesses per window.
-                failures.clear();
-            }
-        }
-        let entry = failures.entry(peer).or_insert((now, 0));
-        if now.duration_since(entry.0) >= AUTH_WINDOW {
-            *entry = (now, 0);
-        }
-        entry.1 += 1;
-    }
-
-    /// Counts a PIN submission in `session`; false when the kiosk floods them. Per session:
-    /// the next patient never waits for the one before.
-    fn pin_allowed(&self, session: Option<&str>, now: Instant) -> bool {
-        let mut guard = self.pin_times.lock().unwrap_or_else(|p| p.into_inner());
-        let (current, times) = &mut *guard;
-        if current.as_deref() != session {
-            *current = session.map(str::to_string);
-            times.clear();
-        }
-        while times.front().is_some_and(|t| now.duration_since(*t) > PIN_WINDOW) {
-            times.pop_front();
-        }
-        if times.len() >= PIN_BURST {
-            return false;
-        }
-        times.push_back(now);
-        true
-    }
-}
-
-pub fn full(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) -> Response<ApiBody> {
-    let mut r = Response::new(Full::new(body.into()).boxed());
-    *r.status_mut() = status;
-    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
-    r.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
-}
-
-pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Response<ApiBody> {
-    match serde_json::to_vec(value) {
-        Ok(body) => full(status, "application/json", body),
-        Err(_) => problem(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "内部エラーです。", "Internal error."),
-    }
-}
-
-pub fn problem(status: StatusCode, code: &str, ja: &str, en: &str) -> Response<ApiBody> {
-    let p = Problem::new(status.as_u16(), code, ja, en);
-    full(status, PROBLEM, p.to_json())
-}
-
-fn notice_problem(status: StatusCode, n: &Notice) -> Response<ApiBody> {
-    problem(status, &n.code, &n.ja, &n.en)
-}
-
-fn not_found() -> Response<ApiBody> {
-    problem(StatusCode::NOT_FOUND, "NOT_FOUND", "見つかりません。", "Not found.")
-}
-
-fn bad_request(code: &str, ja: &str, en: &str) -> Response<ApiBody> {
-    problem(StatusCode::BAD_REQUEST, code, ja, en)
-}
 
 /// Which roles may use a route; `None` means anyone.
 fn roles_for(method: &HttpMethod, path: &[&str]) -> Option<&'static [Role]> {
@@ -247,7 +104,7 @@ where
         return r;
     }
     let auth = req.headers().get(AUTHORIZATION).map(|v| v.as_bytes());
-    let authorized = api.tokens.read().unwrap_or_else(|p| p.into_inner()).authorize(auth, allowed);
+    let authorized = api.tokens().authorize(auth, allowed);
     match authorized {
         Ok(()) => {}
         Err(AuthError::Unauthenticated) => {
@@ -378,126 +235,6 @@ pub struct ResultsPage {
     /// Pass as `after` to get the next page.
     pub next_after: u64,
 }
-
-/// Reads a JSON body: 415 for another content type, 413 past [`MAX_BODY`], 400 for bad JSON.
-/// The raw bytes are wiped after parsing (they may hold a PIN). Errors never echo the input.
-async fn read_json<T, Req>(req: Request<Req>) -> Result<T, Response<ApiBody>>
-where
-    T: DeserializeOwned,
-    Req: Body<Data = Bytes>,
-    Req::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    let is_json = req
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/json"))
-        .unwrap_or(false);
-    if !is_json {
-        return Err(problem(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "UNSUPPORTED_MEDIA_TYPE",
-            "Content-Type: application/json で送ってください。",
-            "Send the body as Content-Type: application/json.",
-        ));
-    }
-    let mut body = std::pin::pin!(Limited::new(req.into_body(), MAX_BODY));
-    let mut buf = Vec::new();
-    let deadline = tokio::time::Instant::now() + BODY_READ_TIMEOUT;
-    loop {
-        let frame = match tokio::time::timeout_at(deadline, body.frame()).await {
-            Ok(Some(frame)) => frame,
-            Ok(None) => break,
-            Err(_) => {
-                buf.zeroize();
-                return Err(problem(
-                    StatusCode::REQUEST_TIMEOUT,
-                    "BODY_TIMEOUT",
-                    "リクエストの受信が時間内に終わりませんでした。",
-                    "The request body did not arrive in time.",
-                ));
-            }
-        };
-        match frame {
-            Ok(f) => {
-                if let Ok(data) = f.into_data() {
-                    buf.extend_from_slice(&data);
-                }
-            }
-            Err(e) => {
-                buf.zeroize();
-                let too_large = e.downcast_ref::<http_body_util::LengthLimitError>().is_some();
-                return Err(if too_large {
-                    problem(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "BODY_TOO_LARGE",
-                        "リクエストが大きすぎます（64KiBまで）。",
-                        "The request body is larger than 64 KiB.",
-                    )
-                } else {
-                    bad_request(
-                        "BODY_UNREADABLE",
-                        "リクエストを読み取れませんでした。",
-                        "The request body could not be read.",
-                    )
-                });
-            }
-        }
-    }
-    let parsed = serde_json::from_slice::<T>(&buf);
-    buf.zeroize();
-    parsed.map_err(|e| {
-        // Only the position: serde's message may quote the value, and the value may be a PIN.
-        let en = format!("The body is not valid JSON for this request (line {}, column {}).", e.line(), e.column());
-        let ja = format!("リクエストの形式が正しくありません（{}行 {}列）。", e.line(), e.column());
-        problem(StatusCode::BAD_REQUEST, "BAD_REQUEST_BODY", &ja, &en)
-    })
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct MethodReq {
-    method: Method,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PinReq {
-    pin: String,
-    #[serde(default)]
-    confirm_last_try: bool,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FaceRefReq {
-    collation_b: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct VerdictReq {
-    matched: bool,
-    score: Option<f64>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct VisualReq {
-    confirmed: bool,
-    staff_id: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ChallengeReq {
-    /// Base64 (standard alphabet), 16 to 64 bytes once decoded.
-    challenge: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Empty {}
 
 async fn session_command<B, Req>(api: &Api<B>, action: &[&str], req: Request<Req>) -> Response<ApiBody>
 where
