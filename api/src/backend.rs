@@ -58,6 +58,8 @@ impl fmt::Debug for Secret {
 }
 
 /// A command for the session, as the API received it.
+/// Values come as the client sent them (the challenge in base64): the daemon owns the rules for
+/// PINs, 照合番号B, staff ids and challenges, and refuses a malformed one.
 #[derive(Debug)]
 pub enum ApiCommand {
     Method(Method),
@@ -67,7 +69,7 @@ pub enum ApiCommand {
     Visual { confirmed: bool, staff_id: String },
     Consent(ConsentAnswer),
     Cancel,
-    Challenge(Vec<u8>),
+    Challenge(String),
 }
 
 /// The photo bytes for the face module; wiped when the response body is dropped.

@@ -132,7 +132,7 @@ pub(crate) struct VisualReq {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ChallengeReq {
-    /// Base64 (standard alphabet), 16 to 64 bytes once decoded.
+    /// Base64; the daemon decodes and checks it.
     pub(crate) challenge: String,
 }
 

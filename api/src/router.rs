@@ -3,7 +3,6 @@
 
 use std::time::Instant;
 
-use base64::Engine as _;
 use bytes::Bytes;
 use http::header::{HeaderValue, AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE};
 use http::{Method as HttpMethod, Request, Response, StatusCode};
@@ -262,16 +261,7 @@ where
                 );
             }
             let b = body!(PinReq);
-            let pin = Secret::new(b.pin);
-            let p = pin.expose().as_bytes();
-            if p.len() != 4 || !p.iter().all(u8::is_ascii_digit) {
-                return bad_request(
-                    "PIN_FORMAT",
-                    "暗証番号は数字4桁で入力してください。",
-                    "The PIN is exactly 4 digits.",
-                );
-            }
-            ApiCommand::Pin { pin, confirm_last_try: b.confirm_last_try }
+            ApiCommand::Pin { pin: Secret::new(b.pin), confirm_last_try: b.confirm_last_try }
         }
         ["face", "reference"] => ApiCommand::FaceReference { collation_b: Secret::new(body!(FaceRefReq).collation_b) },
         ["face", "verdict"] => {
@@ -283,15 +273,7 @@ where
         }
         ["visual"] => {
             let b = body!(VisualReq);
-            let id = b.staff_id.trim();
-            if id.is_empty() || id.len() > 64 || id.chars().any(char::is_control) {
-                return bad_request(
-                    "STAFF_ID_FORMAT",
-                    "職員IDは1〜64文字で指定してください。",
-                    "staff_id is 1 to 64 printable characters.",
-                );
-            }
-            ApiCommand::Visual { confirmed: b.confirmed, staff_id: id.to_string() }
+            ApiCommand::Visual { confirmed: b.confirmed, staff_id: b.staff_id }
         }
         ["consent"] => ApiCommand::Consent(body!(ConsentAnswer)),
         ["cancel"] => {
@@ -301,19 +283,7 @@ where
             }
             ApiCommand::Cancel
         }
-        ["challenge"] => {
-            let b = body!(ChallengeReq);
-            match base64::engine::general_purpose::STANDARD.decode(b.challenge.trim()) {
-                Ok(bytes) if (16..=64).contains(&bytes.len()) => ApiCommand::Challenge(bytes),
-                _ => {
-                    return bad_request(
-                        "CHALLENGE_FORMAT",
-                        "チャレンジは16〜64バイトをBase64で指定してください。",
-                        "challenge is 16 to 64 bytes, base64 encoded.",
-                    )
-                }
-            }
-        }
+        ["challenge"] => ApiCommand::Challenge(body!(ChallengeReq).challenge),
         _ => return not_found(),
     };
     match api.backend.command(cmd).await {

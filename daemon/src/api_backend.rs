@@ -1,9 +1,13 @@
-//! The daemon behind the HTTP API: maps API commands onto session commands, serves results
-//! from the store, health, metrics, and (with `--mock`) the bench's virtual cards.
+//! The daemon behind the HTTP API: checks the values the API passes on as sent and maps API
+//! commands onto session commands, serves results from the store, health, metrics, and (with
+//! `--mock`) the bench's virtual cards.
 
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
 use myna_api::backend::{ApiCommand, Backend, BenchCard, CommandOutcome, Health, PhotoBytes};
 use myna_api::proto::{Notice, SessionResult, SessionView};
 use myna_card::secret::{CollationB, Pin};
+use myna_card::Message;
 use tokio::sync::{broadcast, watch};
 
 use crate::driver::{DriverHandle, Reply};
@@ -12,7 +16,7 @@ use crate::journal::Journal;
 use crate::mock::reader::MockReader;
 use crate::pcsc_reader::ReaderHealth;
 use crate::recorder::Metrics;
-use crate::session::guidance::notice_of;
+use crate::session::guidance::{notice, notice_of};
 use crate::session::{Command, Refusal};
 
 pub struct DaemonBackend {
@@ -32,6 +36,26 @@ fn refusal_status(r: &Refusal) -> u16 {
         Refusal::BadChallenge | Refusal::StaffIdMissing => 400,
         _ => 409,
     }
+}
+
+/// What the API has always answered for a malformed staff id or challenge. The session's own
+/// refusals for them say less (`STAFF_ID_REQUIRED`, a shorter text) and stay off the wire.
+const STAFF_ID_FORMAT: Message = Message::new(
+    "STAFF_ID_FORMAT",
+    "職員IDは1〜64文字で指定してください。",
+    "staff_id is 1 to 64 printable characters.",
+);
+const CHALLENGE_FORMAT: Message = Message::new(
+    "CHALLENGE_FORMAT",
+    "チャレンジは16〜64バイトをBase64で指定してください。",
+    "challenge is 16 to 64 bytes, base64 encoded.",
+);
+
+/// A staff id as staff tools send it: trimmed, 1 to 64 bytes, nothing unprintable.
+fn staff_id(raw: &str) -> Option<String> {
+    let id = raw.trim();
+    let ok = !id.is_empty() && id.len() <= 64 && !id.chars().any(char::is_control);
+    ok.then(|| id.to_string())
 }
 
 fn refused(status: u16, notice: Notice) -> CommandOutcome {
@@ -59,13 +83,21 @@ impl Backend for DaemonBackend {
                 Err(e) => return refused(400, notice_of(&e)),
             },
             ApiCommand::FaceVerdict { matched, score } => Command::FaceVerdict { matched, score },
-            ApiCommand::Visual { confirmed, staff_id } => Command::Visual { confirmed, staff_id },
+            ApiCommand::Visual { confirmed, staff_id: raw } => match staff_id(&raw) {
+                Some(staff_id) => Command::Visual { confirmed, staff_id },
+                None => return refused(400, notice(&STAFF_ID_FORMAT)),
+            },
             ApiCommand::Consent(answer) => Command::Consent(answer),
             ApiCommand::Cancel => Command::Cancel,
-            ApiCommand::Challenge(nonce) => Command::Challenge(nonce),
+            // The session checks the length.
+            ApiCommand::Challenge(text) => match STANDARD.decode(text.trim()) {
+                Ok(nonce) => Command::Challenge(nonce),
+                Err(_) => return refused(400, notice(&CHALLENGE_FORMAT)),
+            },
         };
         match self.handle.send(command).await {
             Reply::Accepted => CommandOutcome::Accepted,
+            Reply::Refused(Refusal::BadChallenge) => refused(400, notice(&CHALLENGE_FORMAT)),
             Reply::Refused(r) => refused(refusal_status(&r), notice_of(&r)),
             Reply::Photo(photo) => CommandOutcome::Photo(PhotoBytes(photo.into_bytes())),
             Reply::PhotoRefused(n) => refused(422, n),
@@ -170,7 +202,7 @@ impl Backend for DaemonBackend {
 }
 
 fn bench_off() -> Notice {
-    let m = myna_card::Message::new(
+    let m = Message::new(
         "BENCH_DISABLED",
         "ベンチ機能は --mock のときだけ使えます。",
         "The bench exists only with --mock.",
