@@ -13,11 +13,12 @@
 
 use std::net::{IpAddr, Ipv6Addr};
 
-use http::header::{HeaderValue, HOST};
+use http::header::{HeaderValue, ALLOW, HOST};
 use http::{Request, Response, StatusCode};
 use serde::Serialize;
 
 use crate::backend::{Backend, Role};
+use crate::error::ApiError;
 use crate::peer::Peer;
 use crate::response::{full, json, problem, ApiBody};
 use crate::state::Api;
@@ -108,15 +109,10 @@ pub(crate) fn serve<B: Backend, Req>(api: &Api<B>, req: &Request<Req>, path: &[&
     let rest = path[1..].join("/");
     let known = rest == "token" || FILES.iter().any(|(p, _, _)| *p == rest);
     let r = if !known {
-        problem(StatusCode::NOT_FOUND, "NOT_FOUND", "見つかりません。", "Not found.")
+        problem(ApiError::NotFound)
     } else if req.method() != http::Method::GET {
-        let mut r = problem(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "METHOD_NOT_ALLOWED",
-            "この方法では使えません。",
-            "Method not allowed.",
-        );
-        r.headers_mut().insert("allow", HeaderValue::from_static("GET"));
+        let mut r = problem(ApiError::MethodNotAllowed);
+        r.headers_mut().insert(ALLOW, HeaderValue::from_static("GET"));
         r
     } else if rest == "token" {
         if from_this_machine(req) {
@@ -124,12 +120,7 @@ pub(crate) fn serve<B: Backend, Req>(api: &Api<B>, req: &Request<Req>, path: &[&
             let bench = if api.backend.bench_enabled() { tokens.first_with_role(Role::Bench) } else { None };
             json(StatusCode::OK, &ScreenTokens { kiosk: tokens.first_with_role(Role::Kiosk), bench })
         } else {
-            problem(
-                StatusCode::FORBIDDEN,
-                "KIOSK_SCREEN_LOCAL_ONLY",
-                "この画面はキオスク本体（ループバックまたはUnixソケット）からのみ利用できます。",
-                "The kiosk token is given only to the kiosk's own screen (loopback or the Unix socket).",
-            )
+            problem(ApiError::KioskScreenLocalOnly)
         }
     } else {
         let (_, content_type, body) = FILES.iter().find(|(p, _, _)| *p == rest).copied().unwrap_or(FILES[0]);

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod backend;
 mod body;
+pub mod error;
 pub mod kiosk_page;
 mod peer;
 pub mod problem;

@@ -4,19 +4,17 @@
 use std::time::Instant;
 
 use bytes::Bytes;
-use http::header::{HeaderValue, AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE};
+use http::header::CONTENT_TYPE;
 use http::{Method as HttpMethod, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full};
 use hyper::body::Body;
 use serde::{Deserialize, Serialize};
 
-use crate::auth::AuthError;
 use crate::backend::{ApiCommand, Backend, BenchCard, CommandOutcome, Role, Secret};
 use crate::body::{read_json, ChallengeReq, Empty, FaceRefReq, MethodReq, PinReq, VerdictReq, VisualReq};
+use crate::error::ApiError;
 use crate::proto::ConsentAnswer;
-use crate::response::{bad_request, full, json, not_found, notice_problem, problem};
+use crate::response::{full, json, photo, problem};
 use crate::sse;
-use crate::state::peer_key;
 // Where the daemon, the tests and the fuzzer have always found them.
 pub use crate::body::{BODY_READ_TIMEOUT, MAX_BODY};
 pub use crate::response::ApiBody;
@@ -65,71 +63,34 @@ where
     Req: Body<Data = Bytes> + Send,
     Req::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let path_str = req.uri().path().to_string();
-    let segments: Vec<&str> = path_str.trim_matches('/').split('/').collect();
-    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     if segments.first() == Some(&"kiosk") {
         // The reference kiosk screen: static pages, and the kiosk token for this machine only.
         return crate::kiosk_page::serve(api, &req, &segments);
     }
-    let Some(allowed) = roles_for(&method, &segments) else {
-        return public(api, &method, &segments);
+    dispatch(api, req, &segments).await.unwrap_or_else(problem)
+}
+
+async fn dispatch<B, Req>(api: &Api<B>, req: Request<Req>, segments: &[&str]) -> Result<Response<ApiBody>, ApiError>
+where
+    B: Backend,
+    Req: Body<Data = Bytes> + Send,
+    Req::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let method = req.method().clone();
+    let Some(allowed) = roles_for(&method, segments) else {
+        return public(api, &method, segments);
     };
     if allowed.is_empty() {
-        if known_path(&segments) {
-            return problem(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "METHOD_NOT_ALLOWED",
-                "この方法では使えません。",
-                "Method not allowed.",
-            );
-        }
-        return not_found();
+        return Err(if known_path(segments) { ApiError::MethodNotAllowed } else { ApiError::NotFound });
     }
     if segments.first() == Some(&"v1") && segments.get(1) == Some(&"bench") && !api.backend.bench_enabled() {
-        return not_found();
+        return Err(ApiError::NotFound);
     }
-    let peer = peer_key(&req);
-    if let Some(wait) = peer.and_then(|p| api.auth_blocked(p, Instant::now())) {
-        let mut r = problem(
-            StatusCode::TOO_MANY_REQUESTS,
-            "TOO_MANY_AUTH_FAILURES",
-            "認証の失敗が続いたため、しばらくお待ちください。",
-            "Too many failed authentications from this address: wait, then use a valid token.",
-        );
-        if let Ok(v) = HeaderValue::from_str(&(wait.as_secs() + 1).to_string()) {
-            r.headers_mut().insert("retry-after", v);
-        }
-        return r;
-    }
-    let auth = req.headers().get(AUTHORIZATION).map(|v| v.as_bytes());
-    let authorized = api.tokens().authorize(auth, allowed);
-    match authorized {
-        Ok(()) => {}
-        Err(AuthError::Unauthenticated) => {
-            if let Some(p) = peer {
-                api.auth_failed(p, Instant::now());
-            }
-            let mut r = problem(
-                StatusCode::UNAUTHORIZED,
-                "UNAUTHORIZED",
-                "認証が必要です。正しいトークンを指定してください。",
-                "A valid bearer token is required.",
-            );
-            r.headers_mut().insert("www-authenticate", HeaderValue::from_static("Bearer"));
-            return r;
-        }
-        Err(AuthError::Forbidden) => {
-            return problem(
-                StatusCode::FORBIDDEN,
-                "FORBIDDEN",
-                "このトークンではこの操作はできません。",
-                "This token's roles do not allow this action.",
-            );
-        }
-    }
+    api.authorize(&req, allowed)?;
     let query = req.uri().query().unwrap_or("").to_string();
-    match (method.as_str(), segments.as_slice()) {
+    Ok(match (method.as_str(), segments) {
         ("GET", ["v1", "session"]) => json(StatusCode::OK, &api.backend.session()),
         ("GET", ["v1", "events"]) => {
             let last_id = req
@@ -141,59 +102,47 @@ where
             let after = match last_id.map(|s| s.trim().parse::<u64>()) {
                 None => None,
                 Some(Ok(n)) => Some(n),
-                Some(Err(_)) => {
-                    return bad_request(
-                        "BAD_EVENT_ID",
-                        "Last-Event-ID は数値です。",
-                        "Last-Event-ID must be a result sequence number.",
-                    )
-                }
+                Some(Err(_)) => return Err(ApiError::BadEventId),
             };
             sse::events(api, after)
         }
-        ("GET", ["v1", "results"]) => results(api, &query),
-        ("GET", ["v1", "results", id]) => match api.backend.result(id) {
-            Ok(Some(r)) => json(StatusCode::OK, &r),
-            Ok(None) => not_found(),
-            Err(n) => notice_problem(StatusCode::SERVICE_UNAVAILABLE, &n),
-        },
-        ("POST", ["v1", "results", id, "ack"]) => match api.backend.ack(id) {
-            Ok(true) => json(StatusCode::OK, &serde_json::json!({ "acknowledged": id })),
-            Ok(false) => not_found(),
-            Err(n) => notice_problem(StatusCode::SERVICE_UNAVAILABLE, &n),
-        },
+        ("GET", ["v1", "results"]) => results(api, &query)?,
+        ("GET", ["v1", "results", id]) => {
+            let r = api.backend.result(id).map_err(ApiError::Unavailable)?.ok_or(ApiError::NotFound)?;
+            json(StatusCode::OK, &r)
+        }
+        ("POST", ["v1", "results", id, "ack"]) => {
+            if !api.backend.ack(id).map_err(ApiError::Unavailable)? {
+                return Err(ApiError::NotFound);
+            }
+            json(StatusCode::OK, &serde_json::json!({ "acknowledged": id }))
+        }
         ("GET", ["metrics"]) => full(StatusCode::OK, "text/plain; version=0.0.4", api.backend.metrics()),
         ("POST", ["v1", "bench", "card"]) => {
-            let card: BenchCard = match read_json(req).await {
-                Ok(c) => c,
-                Err(r) => return r,
-            };
-            match api.backend.bench_tap(card).await {
-                Ok(()) => json(StatusCode::OK, &api.backend.session()),
-                Err(n) => notice_problem(StatusCode::BAD_REQUEST, &n),
-            }
+            let card: BenchCard = read_json(req).await?;
+            api.backend.bench_tap(card).await.map_err(|n| ApiError::Refused(StatusCode::BAD_REQUEST, n))?;
+            json(StatusCode::OK, &api.backend.session())
         }
         ("DELETE", ["v1", "bench", "card"]) => {
-            if api.backend.bench_remove().await {
-                json(StatusCode::OK, &api.backend.session())
-            } else {
-                problem(StatusCode::CONFLICT, "NO_CARD", "カードが置かれていません。", "No card is on the reader.")
+            if !api.backend.bench_remove().await {
+                return Err(ApiError::NoCard);
             }
+            json(StatusCode::OK, &api.backend.session())
         }
-        ("POST", ["v1", "session", action @ ..]) => session_command(api, action, req).await,
-        _ => not_found(),
-    }
+        ("POST", ["v1", "session", action @ ..]) => session_command(api, action, req).await?,
+        _ => return Err(ApiError::NotFound),
+    })
 }
 
-fn public<B: Backend>(api: &Api<B>, method: &HttpMethod, path: &[&str]) -> Response<ApiBody> {
+fn public<B: Backend>(api: &Api<B>, method: &HttpMethod, path: &[&str]) -> Result<Response<ApiBody>, ApiError> {
     match (method.as_str(), path) {
         ("GET", ["v1", "health"]) => {
             let h = api.backend.health();
             let status = if h.status == "unavailable" { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::OK };
-            json(status, &h)
+            Ok(json(status, &h))
         }
-        ("GET", ["v1", "openapi.json"]) => full(StatusCode::OK, "application/json", OPENAPI),
-        _ => not_found(),
+        ("GET", ["v1", "openapi.json"]) => Ok(full(StatusCode::OK, "application/json", OPENAPI)),
+        _ => Err(ApiError::NotFound),
     }
 }
 
@@ -201,7 +150,7 @@ fn query_param(query: &str, name: &str) -> Option<String> {
     query.split('&').filter_map(|kv| kv.split_once('=')).find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
 }
 
-fn results<B: Backend>(api: &Api<B>, query: &str) -> Response<ApiBody> {
+fn results<B: Backend>(api: &Api<B>, query: &str) -> Result<Response<ApiBody>, ApiError> {
     let mut after = 0u64;
     let mut limit = 100usize;
     for kv in query.split('&').filter(|s| !s.is_empty()) {
@@ -212,20 +161,12 @@ fn results<B: Backend>(api: &Api<B>, query: &str) -> Response<ApiBody> {
             _ => false,
         };
         if !ok {
-            return bad_request(
-                "BAD_QUERY",
-                "after は0以上の整数、limit は1〜1000の整数で指定してください。",
-                "Use after=<non-negative integer> and limit=<1..1000>.",
-            );
+            return Err(ApiError::BadQuery);
         }
     }
-    match api.backend.results_after(after, limit) {
-        Ok(results) => {
-            let next_after = results.last().map_or(after, |r| r.seq);
-            json(StatusCode::OK, &ResultsPage { results, next_after })
-        }
-        Err(n) => notice_problem(StatusCode::SERVICE_UNAVAILABLE, &n),
-    }
+    let results = api.backend.results_after(after, limit).map_err(ApiError::Unavailable)?;
+    let next_after = results.last().map_or(after, |r| r.seq);
+    Ok(json(StatusCode::OK, &ResultsPage { results, next_after }))
 }
 
 #[derive(Serialize, Deserialize)]
@@ -235,68 +176,56 @@ pub struct ResultsPage {
     pub next_after: u64,
 }
 
-async fn session_command<B, Req>(api: &Api<B>, action: &[&str], req: Request<Req>) -> Response<ApiBody>
+async fn session_command<B, Req>(
+    api: &Api<B>,
+    action: &[&str],
+    req: Request<Req>,
+) -> Result<Response<ApiBody>, ApiError>
 where
     B: Backend,
     Req: Body<Data = Bytes>,
     Req::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    macro_rules! body {
-        ($t:ty) => {
-            match read_json::<$t, Req>(req).await {
-                Ok(v) => v,
-                Err(r) => return r,
-            }
-        };
-    }
     let cmd = match action {
-        ["method"] => ApiCommand::Method(body!(MethodReq).method),
+        ["method"] => ApiCommand::Method(read_json::<MethodReq, _>(req).await?.method),
         ["pin"] => {
             if !api.pin_allowed(api.backend.session().id.as_deref(), Instant::now()) {
-                return problem(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "PIN_RATE_LIMITED",
-                    "暗証番号の送信が多すぎます。しばらく待ってください。",
-                    "Too many PIN submissions; wait a moment.",
-                );
+                return Err(ApiError::PinRateLimited);
             }
-            let b = body!(PinReq);
+            let b: PinReq = read_json(req).await?;
             ApiCommand::Pin { pin: Secret::new(b.pin), confirm_last_try: b.confirm_last_try }
         }
-        ["face", "reference"] => ApiCommand::FaceReference { collation_b: Secret::new(body!(FaceRefReq).collation_b) },
+        ["face", "reference"] => {
+            ApiCommand::FaceReference { collation_b: Secret::new(read_json::<FaceRefReq, _>(req).await?.collation_b) }
+        }
         ["face", "verdict"] => {
-            let b = body!(VerdictReq);
+            let b: VerdictReq = read_json(req).await?;
             if b.score.is_some_and(|s| !s.is_finite() || !(0.0..=1.0).contains(&s)) {
-                return bad_request("SCORE_RANGE", "score は0〜1です。", "score is between 0 and 1.");
+                return Err(ApiError::ScoreRange);
             }
             ApiCommand::FaceVerdict { matched: b.matched, score: b.score }
         }
         ["visual"] => {
-            let b = body!(VisualReq);
+            let b: VisualReq = read_json(req).await?;
             ApiCommand::Visual { confirmed: b.confirmed, staff_id: b.staff_id }
         }
-        ["consent"] => ApiCommand::Consent(body!(ConsentAnswer)),
+        ["consent"] => ApiCommand::Consent(read_json::<ConsentAnswer, _>(req).await?),
         ["cancel"] => {
             // An empty body or `{}` are both fine for cancel.
             if req.headers().contains_key(CONTENT_TYPE) {
-                let _: Empty = body!(Empty);
+                let _: Empty = read_json(req).await?;
             }
             ApiCommand::Cancel
         }
-        ["challenge"] => ApiCommand::Challenge(body!(ChallengeReq).challenge),
-        _ => return not_found(),
+        ["challenge"] => ApiCommand::Challenge(read_json::<ChallengeReq, _>(req).await?.challenge),
+        _ => return Err(ApiError::NotFound),
     };
     match api.backend.command(cmd).await {
-        CommandOutcome::Accepted => json(StatusCode::OK, &api.backend.session()),
-        CommandOutcome::Photo(photo) => {
-            let mut r = Response::new(Full::new(Bytes::from_owner(photo)).boxed());
-            r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("image/jp2"));
-            r.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            r
-        }
+        CommandOutcome::Accepted => Ok(json(StatusCode::OK, &api.backend.session())),
+        CommandOutcome::Photo(p) => Ok(photo(p)),
         CommandOutcome::Refused { status, notice } => {
-            notice_problem(StatusCode::from_u16(status).unwrap_or(StatusCode::CONFLICT), &notice)
+            Err(ApiError::Refused(StatusCode::from_u16(status).unwrap_or(StatusCode::CONFLICT), notice))
         }
-        CommandOutcome::Unavailable(n) => notice_problem(StatusCode::SERVICE_UNAVAILABLE, &n),
+        CommandOutcome::Unavailable(n) => Err(ApiError::Unavailable(n)),
     }
 }

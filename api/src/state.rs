@@ -6,11 +6,13 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 use std::time::{Duration, Instant};
 
+use http::header::AUTHORIZATION;
 use http::Request;
 use tokio::sync::watch;
 
-use crate::auth::Tokens;
-use crate::backend::Backend;
+use crate::auth::{AuthError, Tokens};
+use crate::backend::{Backend, Role};
+use crate::error::ApiError;
 use crate::peer::Peer;
 
 /// PIN submissions allowed per window before 429.
@@ -35,13 +37,13 @@ pub struct Api<B: Backend> {
 }
 
 /// Whom failed authentications are counted against: an address on the LAN.
-pub(crate) type PeerKey = IpAddr;
+type PeerKey = IpAddr;
 
 /// `None` for this machine (loopback, the Unix socket): the kiosk's own screen must never be
 /// locked out by a bug of its own, and whoever runs code on the kiosk is past this gate anyway.
 /// The server always says who the peer is; the router called without one (in-process, tests)
 /// is not counted either.
-pub(crate) fn peer_key<Req>(req: &Request<Req>) -> Option<PeerKey> {
+fn peer_key<Req>(req: &Request<Req>) -> Option<PeerKey> {
     match req.extensions().get::<Peer>() {
         Some(p @ Peer::Tcp(addr)) if !p.is_local() => Some(addr.ip()),
         _ => None,
@@ -72,15 +74,36 @@ impl<B: Backend> Api<B> {
         self.shutdown.clone()
     }
 
+    /// The gate of every route with roles: an address that guessed too often waits, then the
+    /// token must carry one of `allowed`. Only a wrong or missing token counts as a guess.
+    pub(crate) fn authorize<Req>(&self, req: &Request<Req>, allowed: &[Role]) -> Result<(), ApiError> {
+        let peer = peer_key(req);
+        if let Some(retry_after) = peer.and_then(|p| self.auth_blocked(p, Instant::now())) {
+            return Err(ApiError::TooManyAuthFailures { retry_after });
+        }
+        let auth = req.headers().get(AUTHORIZATION).map(|v| v.as_bytes());
+        let authorized = self.tokens().authorize(auth, allowed);
+        match authorized {
+            Ok(()) => Ok(()),
+            Err(AuthError::Unauthenticated) => {
+                if let Some(p) = peer {
+                    self.auth_failed(p, Instant::now());
+                }
+                Err(ApiError::Unauthorized)
+            }
+            Err(AuthError::Forbidden) => Err(ApiError::Forbidden),
+        }
+    }
+
     /// How long `peer` must wait before its token is looked at again (`None`: go ahead).
-    pub(crate) fn auth_blocked(&self, peer: PeerKey, now: Instant) -> Option<Duration> {
+    fn auth_blocked(&self, peer: PeerKey, now: Instant) -> Option<Duration> {
         let failures = self.auth_failures.lock().unwrap_or_else(|p| p.into_inner());
         let (start, count) = *failures.get(&peer)?;
         let left = AUTH_WINDOW.checked_sub(now.duration_since(start))?;
         (count >= AUTH_FAILURES).then_some(left)
     }
 
-    pub(crate) fn auth_failed(&self, peer: PeerKey, now: Instant) {
+    fn auth_failed(&self, peer: PeerKey, now: Instant) {
         let mut failures = self.auth_failures.lock().unwrap_or_else(|p| p.into_inner());
         if failures.len() >= AUTH_PEERS && !failures.contains_key(&peer) {
             failures.retain(|_, (start, _)| now.duration_since(*start) < AUTH_WINDOW);
