@@ -1,5 +1,5 @@
 //! Request bodies: JSON only, bounded in size and time, wiped after parsing (they may hold a
-//! PIN), and the shapes each route accepts.
+//! PIN), and the shape each session command accepts.
 
 use std::time::Duration;
 
@@ -12,8 +12,9 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use zeroize::Zeroize;
 
+use crate::backend::{ApiCommand, Secret};
 use crate::error::ApiError;
-use crate::proto::Method;
+use crate::proto::{Method, SessionAction};
 
 /// Request bodies larger than this are refused with 413.
 pub const MAX_BODY: usize = 64 * 1024;
@@ -68,47 +69,86 @@ where
     parsed.map_err(|e| ApiError::BadRequestBody { line: e.line(), column: e.column() })
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct MethodReq {
-    pub(crate) method: Method,
+/// The command a `POST /v1/session/<action>` body asks for. Only the JSON shape is checked
+/// here (and a face score's range); the daemon checks the values it owns.
+pub(crate) async fn command<Req>(action: SessionAction, req: Request<Req>) -> Result<ApiCommand, ApiError>
+where
+    Req: Body<Data = Bytes>,
+    Req::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    Ok(match action {
+        SessionAction::Method => ApiCommand::Method(read_json::<MethodReq, _>(req).await?.method),
+        SessionAction::Pin => {
+            let b: PinReq = read_json(req).await?;
+            ApiCommand::Pin { pin: Secret::new(b.pin), confirm_last_try: b.confirm_last_try }
+        }
+        SessionAction::FaceReference => {
+            ApiCommand::FaceReference { collation_b: Secret::new(read_json::<FaceRefReq, _>(req).await?.collation_b) }
+        }
+        SessionAction::FaceVerdict => {
+            let b: VerdictReq = read_json(req).await?;
+            if b.score.is_some_and(|s| !s.is_finite() || !(0.0..=1.0).contains(&s)) {
+                return Err(ApiError::ScoreRange);
+            }
+            ApiCommand::FaceVerdict { matched: b.matched, score: b.score }
+        }
+        SessionAction::Visual => {
+            let b: VisualReq = read_json(req).await?;
+            ApiCommand::Visual { confirmed: b.confirmed, staff_id: b.staff_id }
+        }
+        SessionAction::Consent => ApiCommand::Consent(read_json(req).await?),
+        SessionAction::Cancel => {
+            // An empty body or `{}` are both fine for cancel.
+            if req.headers().contains_key(CONTENT_TYPE) {
+                let _: Empty = read_json(req).await?;
+            }
+            ApiCommand::Cancel
+        }
+        SessionAction::Challenge => ApiCommand::Challenge(read_json::<ChallengeReq, _>(req).await?.challenge),
+    })
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct PinReq {
-    pub(crate) pin: String,
+struct MethodReq {
+    method: Method,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PinReq {
+    pin: String,
     #[serde(default)]
-    pub(crate) confirm_last_try: bool,
+    confirm_last_try: bool,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct FaceRefReq {
-    pub(crate) collation_b: String,
+struct FaceRefReq {
+    collation_b: String,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct VerdictReq {
-    pub(crate) matched: bool,
-    pub(crate) score: Option<f64>,
+struct VerdictReq {
+    matched: bool,
+    score: Option<f64>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct VisualReq {
-    pub(crate) confirmed: bool,
-    pub(crate) staff_id: String,
+struct VisualReq {
+    confirmed: bool,
+    staff_id: String,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct ChallengeReq {
+struct ChallengeReq {
     /// Base64; the daemon decodes and checks it.
-    pub(crate) challenge: String,
+    challenge: String,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct Empty {}
+struct Empty {}

@@ -11,6 +11,7 @@ pub mod problem;
 pub mod proto;
 mod response;
 pub mod router;
+pub mod routes;
 pub mod server;
 mod sse;
 mod state;

@@ -8,6 +8,28 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+/// Gives a fieldless wire enum `ALL`, `as_str` (its serde name) and `== "name"`, so code and
+/// tests compare with the wire name without a list of their own. Tested against serde below.
+macro_rules! wire_names {
+    ($t:ident { $($v:ident => $s:literal),+ $(,)? }) => {
+        impl $t {
+            pub const ALL: &'static [$t] = &[$($t::$v),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($t::$v => $s),+
+                }
+            }
+        }
+
+        impl PartialEq<&str> for $t {
+            fn eq(&self, name: &&str) -> bool {
+                self.as_str() == *name
+            }
+        }
+    };
+}
+
 /// How the patient proves they hold the card.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -155,6 +177,33 @@ pub enum Prompt {
     },
 }
 
+/// A `POST /v1/session/<action>` command; `allowed_actions` lists those that fit now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionAction {
+    Method,
+    Pin,
+    #[serde(rename = "face/reference")]
+    FaceReference,
+    #[serde(rename = "face/verdict")]
+    FaceVerdict,
+    Visual,
+    Consent,
+    Cancel,
+    Challenge,
+}
+
+wire_names!(SessionAction {
+    Method => "method",
+    Pin => "pin",
+    FaceReference => "face/reference",
+    FaceVerdict => "face/verdict",
+    Visual => "visual",
+    Consent => "consent",
+    Cancel => "cancel",
+    Challenge => "challenge",
+});
+
 /// The current session as `GET /v1/session` returns it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SessionView {
@@ -237,10 +286,36 @@ pub struct SessionResult {
     pub error: Option<Notice>,
 }
 
+/// `GET /v1/results`: one page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResultsPage {
+    pub results: Vec<SessionResult>,
+    /// Pass as `after` to get the next page.
+    pub next_after: u64,
+}
+
 /// `POST /v1/session/consent`: per item, or everything at once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum ConsentAnswer {
     All { all: bool },
     Items(BTreeMap<ConsentItem, bool>),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serde_name<T: Serialize>(v: T) -> String {
+        serde_json::to_value(v).unwrap().as_str().unwrap().to_string()
+    }
+
+    #[test]
+    fn wire_names_are_the_serde_names() {
+        for &a in SessionAction::ALL {
+            assert_eq!(a.as_str(), serde_name(a));
+            assert_eq!(a, a.as_str());
+        }
+        assert_ne!(SessionAction::Pin, "cancel");
+    }
 }
