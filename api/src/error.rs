@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use http::StatusCode;
 
+use crate::backend::RefusalKind;
 use crate::problem::Problem;
 use crate::proto::Notice;
 
@@ -37,7 +38,7 @@ pub enum ApiError {
     KioskScreenLocalOnly,
     Internal,
     /// The daemon said no, in its own words.
-    Refused(StatusCode, Notice),
+    Refused(RefusalKind, Notice),
     /// The daemon cannot serve this now (journal down, shutting down).
     Unavailable(Notice),
 }
@@ -136,9 +137,18 @@ impl ApiError {
                 "The kiosk token is given only to the kiosk's own screen (loopback or the Unix socket).",
             ),
             Internal => fixed(S::INTERNAL_SERVER_ERROR, "INTERNAL", "内部エラーです。", "Internal error."),
-            Refused(status, n) => (*status, &n.code, n.ja.as_str().into(), n.en.as_str().into()),
+            Refused(kind, n) => (refusal_status(*kind), &n.code, n.ja.as_str().into(), n.en.as_str().into()),
             Unavailable(n) => (S::SERVICE_UNAVAILABLE, &n.code, n.ja.as_str().into(), n.en.as_str().into()),
         }
+    }
+}
+
+fn refusal_status(kind: RefusalKind) -> StatusCode {
+    match kind {
+        RefusalKind::Invalid => StatusCode::BAD_REQUEST,
+        RefusalKind::WrongState => StatusCode::CONFLICT,
+        // Well-formed and in time, but the card could not do it.
+        RefusalKind::PhotoUnavailable => StatusCode::UNPROCESSABLE_ENTITY,
     }
 }
 

@@ -140,7 +140,7 @@ mod tests {
 
     use super::*;
     use crate::auth::Tokens;
-    use crate::backend::{ApiCommand, BenchCard, CommandOutcome, Health};
+    use crate::backend::{ApiCommand, BenchCard, CommandOutcome, Health, HealthStatus};
     use crate::proto::{Notice, Prompt, SessionResult, SessionView};
     use crate::router::route;
 
@@ -191,7 +191,7 @@ mod tests {
         fn health(&self) -> Health {
             let s = String::from;
             Health {
-                status: s("ok"),
+                status: HealthStatus::Ok,
                 version: s("test"),
                 reader: s("ok"),
                 indicators: s("off"),

@@ -7,7 +7,7 @@ use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use hyper::body::Body;
 
-use crate::backend::{Backend, BenchCard, CommandOutcome};
+use crate::backend::{Backend, BenchCard, CommandOutcome, HealthStatus, RefusalKind};
 use crate::body::{self, read_json};
 use crate::error::ApiError;
 use crate::proto::SessionAction;
@@ -54,7 +54,10 @@ where
     Ok(match route {
         Route::Health => {
             let h = api.backend.health();
-            let status = if h.status == "unavailable" { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::OK };
+            let status = match h.status {
+                HealthStatus::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+                HealthStatus::Ok | HealthStatus::Degraded => StatusCode::OK,
+            };
             json(status, &h)
         }
         Route::OpenApi => full(StatusCode::OK, "application/json", OPENAPI),
@@ -74,7 +77,7 @@ where
         Route::Metrics => full(StatusCode::OK, "text/plain; version=0.0.4", api.backend.metrics()),
         Route::BenchTap => {
             let card: BenchCard = read_json(req).await?;
-            api.backend.bench_tap(card).await.map_err(|n| ApiError::Refused(StatusCode::BAD_REQUEST, n))?;
+            api.backend.bench_tap(card).await.map_err(|n| ApiError::Refused(RefusalKind::Invalid, n))?;
             json(StatusCode::OK, &api.backend.session())
         }
         Route::BenchRemove => {
@@ -90,9 +93,7 @@ where
             match api.backend.command(body::command(action, req).await?).await {
                 CommandOutcome::Accepted => json(StatusCode::OK, &api.backend.session()),
                 CommandOutcome::Photo(p) => photo(p),
-                CommandOutcome::Refused { status, notice } => {
-                    return Err(ApiError::Refused(StatusCode::from_u16(status).unwrap_or(StatusCode::CONFLICT), notice))
-                }
+                CommandOutcome::Refused { kind, notice } => return Err(ApiError::Refused(kind, notice)),
                 CommandOutcome::Unavailable(n) => return Err(ApiError::Unavailable(n)),
             }
         }

@@ -4,7 +4,9 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use myna_api::backend::{ApiCommand, Backend, BenchCard, CommandOutcome, Health, PhotoBytes};
+use myna_api::backend::{
+    ApiCommand, Backend, BenchCard, CommandOutcome, Health, HealthStatus, PhotoBytes, RefusalKind,
+};
 use myna_api::proto::{Notice, SessionResult, SessionView};
 use myna_card::secret::{CollationB, Pin};
 use myna_card::Message;
@@ -31,10 +33,10 @@ pub struct DaemonBackend {
     pub reader: Option<ReaderHealth>,
 }
 
-fn refusal_status(r: &Refusal) -> u16 {
+fn refusal_kind(r: &Refusal) -> RefusalKind {
     match r {
-        Refusal::BadChallenge | Refusal::StaffIdMissing => 400,
-        _ => 409,
+        Refusal::BadChallenge | Refusal::StaffIdMissing => RefusalKind::Invalid,
+        _ => RefusalKind::WrongState,
     }
 }
 
@@ -58,8 +60,8 @@ fn staff_id(raw: &str) -> Option<String> {
     ok.then(|| id.to_string())
 }
 
-fn refused(status: u16, notice: Notice) -> CommandOutcome {
-    CommandOutcome::Refused { status, notice }
+fn refused(kind: RefusalKind, notice: Notice) -> CommandOutcome {
+    CommandOutcome::Refused { kind, notice }
 }
 
 impl Backend for DaemonBackend {
@@ -76,31 +78,31 @@ impl Backend for DaemonBackend {
             ApiCommand::Method(m) => Command::ChooseMethod(m),
             ApiCommand::Pin { pin, confirm_last_try } => match Pin::parse(pin.expose()) {
                 Ok(pin) => Command::SubmitPin { pin, confirm_last_try },
-                Err(e) => return refused(400, notice_of(&e)),
+                Err(e) => return refused(RefusalKind::Invalid, notice_of(&e)),
             },
             ApiCommand::FaceReference { collation_b } => match CollationB::parse(collation_b.expose()) {
                 Ok(collation_b) => Command::FaceReference { collation_b },
-                Err(e) => return refused(400, notice_of(&e)),
+                Err(e) => return refused(RefusalKind::Invalid, notice_of(&e)),
             },
             ApiCommand::FaceVerdict { matched, score } => Command::FaceVerdict { matched, score },
             ApiCommand::Visual { confirmed, staff_id: raw } => match staff_id(&raw) {
                 Some(staff_id) => Command::Visual { confirmed, staff_id },
-                None => return refused(400, notice(&STAFF_ID_FORMAT)),
+                None => return refused(RefusalKind::Invalid, notice(&STAFF_ID_FORMAT)),
             },
             ApiCommand::Consent(answer) => Command::Consent(answer),
             ApiCommand::Cancel => Command::Cancel,
             // The session checks the length.
             ApiCommand::Challenge(text) => match STANDARD.decode(text.trim()) {
                 Ok(nonce) => Command::Challenge(nonce),
-                Err(_) => return refused(400, notice(&CHALLENGE_FORMAT)),
+                Err(_) => return refused(RefusalKind::Invalid, notice(&CHALLENGE_FORMAT)),
             },
         };
         match self.handle.send(command).await {
             Reply::Accepted => CommandOutcome::Accepted,
-            Reply::Refused(Refusal::BadChallenge) => refused(400, notice(&CHALLENGE_FORMAT)),
-            Reply::Refused(r) => refused(refusal_status(&r), notice_of(&r)),
+            Reply::Refused(Refusal::BadChallenge) => refused(RefusalKind::Invalid, notice(&CHALLENGE_FORMAT)),
+            Reply::Refused(r) => refused(refusal_kind(&r), notice_of(&r)),
             Reply::Photo(photo) => CommandOutcome::Photo(PhotoBytes(photo.into_bytes())),
-            Reply::PhotoRefused(n) => refused(422, n),
+            Reply::PhotoRefused(n) => refused(RefusalKind::PhotoUnavailable, n),
             Reply::Gone => CommandOutcome::Unavailable(Notice {
                 code: "DAEMON_STOPPING".into(),
                 ja: "受付を停止しています。".into(),
@@ -133,13 +135,13 @@ impl Backend for DaemonBackend {
                 Err(problem) => {
                     // No reader, no check-in: reception must send patients to the desk.
                     h.reader = format!("unavailable: {problem}");
-                    h.status = "unavailable".into();
+                    h.status = HealthStatus::Unavailable;
                 }
             }
         }
         if let Some(p) = self.journal.problem() {
             h.journal = format!("error: {p}");
-            h.status = "unavailable".into();
+            h.status = HealthStatus::Unavailable;
         }
         h
     }
