@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, watch};
 use zeroize::Zeroizing;
 
-use crate::proto::{ConsentAnswer, Method, Notice, SessionResult, SessionView};
+use crate::proto::{wire_names, ConsentAnswer, Method, Notice, SessionResult, SessionView};
 
 /// Who may call what. A token carries one or more roles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -58,6 +58,8 @@ impl fmt::Debug for Secret {
 }
 
 /// A command for the session, as the API received it.
+/// Values come as the client sent them (the challenge in base64): the daemon owns the rules for
+/// PINs, 照合番号B, staff ids and challenges, and refuses a malformed one.
 #[derive(Debug)]
 pub enum ApiCommand {
     Method(Method),
@@ -67,7 +69,7 @@ pub enum ApiCommand {
     Visual { confirmed: bool, staff_id: String },
     Consent(ConsentAnswer),
     Cancel,
-    Challenge(Vec<u8>),
+    Challenge(String),
 }
 
 /// The photo bytes for the face module; wiped when the response body is dropped.
@@ -89,20 +91,41 @@ impl fmt::Debug for PhotoBytes {
 pub enum CommandOutcome {
     Accepted,
     Photo(PhotoBytes),
-    /// Refused with an HTTP status (400 bad value, 409 not waiting for it, 502 card error).
+    /// Refused: nothing happened; `notice` says why in the daemon's words.
     Refused {
-        status: u16,
+        kind: RefusalKind,
         notice: Notice,
     },
     /// The daemon cannot take commands now.
     Unavailable(Notice),
 }
 
+/// Why a command was refused; the API alone decides what HTTP status that is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefusalKind {
+    /// A malformed value: PIN, 照合番号B, staff id, challenge.
+    Invalid,
+    /// The session is not waiting for this command now.
+    WrongState,
+    /// The card could not give the face photo (wrong 照合番号B, card gone); ask again.
+    PhotoUnavailable,
+}
+
+/// `ok` when every part works; `degraded` when the kiosk works with a part missing
+/// (indicators); `unavailable` when it cannot check patients in (no reader, no journal).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HealthStatus {
+    Ok,
+    Degraded,
+    Unavailable,
+}
+
+wire_names!(HealthStatus { Ok => "ok", Degraded => "degraded", Unavailable => "unavailable" });
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Health {
-    /// `ok` when every part works; `degraded` when the kiosk works with a part missing
-    /// (indicators); `unavailable` when it cannot check patients in (no reader, no journal).
-    pub status: String,
+    pub status: HealthStatus,
     pub version: String,
     pub reader: String,
     pub indicators: String,

@@ -13,13 +13,15 @@
 
 use std::net::{IpAddr, Ipv6Addr};
 
-use http::header::{HeaderValue, HOST};
+use http::header::{HeaderValue, ALLOW, HOST};
 use http::{Request, Response, StatusCode};
 use serde::Serialize;
 
 use crate::backend::{Backend, Role};
-use crate::router::{full, json, problem, Api, ApiBody};
-use crate::server::Peer;
+use crate::error::ApiError;
+use crate::peer::Peer;
+use crate::response::{full, json, problem, ApiBody};
+use crate::state::Api;
 
 /// What every `/kiosk` answer carries: nothing may load from, or be sent to, another origin.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; connect-src 'self'; script-src 'self'; \
@@ -107,15 +109,10 @@ pub(crate) fn serve<B: Backend, Req>(api: &Api<B>, req: &Request<Req>, path: &[&
     let rest = path[1..].join("/");
     let known = rest == "token" || FILES.iter().any(|(p, _, _)| *p == rest);
     let r = if !known {
-        problem(StatusCode::NOT_FOUND, "NOT_FOUND", "見つかりません。", "Not found.")
+        problem(ApiError::NotFound)
     } else if req.method() != http::Method::GET {
-        let mut r = problem(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "METHOD_NOT_ALLOWED",
-            "この方法では使えません。",
-            "Method not allowed.",
-        );
-        r.headers_mut().insert("allow", HeaderValue::from_static("GET"));
+        let mut r = problem(ApiError::MethodNotAllowed);
+        r.headers_mut().insert(ALLOW, HeaderValue::from_static("GET"));
         r
     } else if rest == "token" {
         if from_this_machine(req) {
@@ -123,12 +120,7 @@ pub(crate) fn serve<B: Backend, Req>(api: &Api<B>, req: &Request<Req>, path: &[&
             let bench = if api.backend.bench_enabled() { tokens.first_with_role(Role::Bench) } else { None };
             json(StatusCode::OK, &ScreenTokens { kiosk: tokens.first_with_role(Role::Kiosk), bench })
         } else {
-            problem(
-                StatusCode::FORBIDDEN,
-                "KIOSK_SCREEN_LOCAL_ONLY",
-                "この画面はキオスク本体（ループバックまたはUnixソケット）からのみ利用できます。",
-                "The kiosk token is given only to the kiosk's own screen (loopback or the Unix socket).",
-            )
+            problem(ApiError::KioskScreenLocalOnly)
         }
     } else {
         let (_, content_type, body) = FILES.iter().find(|(p, _, _)| *p == rest).copied().unwrap_or(FILES[0]);
@@ -139,216 +131,7 @@ pub(crate) fn serve<B: Backend, Req>(api: &Api<B>, req: &Request<Req>, path: &[&
 
 #[cfg(test)]
 mod tests {
-    use std::net::SocketAddr;
-    use std::sync::Arc;
-
-    use bytes::Bytes;
-    use http_body_util::{BodyExt, Empty};
-    use tokio::sync::{broadcast, watch};
-
     use super::*;
-    use crate::auth::Tokens;
-    use crate::backend::{ApiCommand, BenchCard, CommandOutcome, Health};
-    use crate::proto::{Notice, Prompt, SessionResult, SessionView};
-    use crate::router::route;
-
-    /// Only what `/kiosk` needs: whether the bench exists. Everything else is never called.
-    struct Idle {
-        view: watch::Sender<SessionView>,
-        results: broadcast::Sender<SessionResult>,
-        bench: bool,
-    }
-
-    impl Idle {
-        fn new(bench: bool) -> Self {
-            let view = SessionView {
-                id: None,
-                prompt: Prompt::PlaceCard,
-                allowed_actions: vec![],
-                pin_tries_left: None,
-                deadline_ms: None,
-                notices: vec![],
-                card: None,
-            };
-            Idle { view: watch::channel(view).0, results: broadcast::channel(1).0, bench }
-        }
-    }
-
-    impl Backend for Idle {
-        fn session(&self) -> SessionView {
-            self.view.borrow().clone()
-        }
-        fn watch_session(&self) -> watch::Receiver<SessionView> {
-            self.view.subscribe()
-        }
-        async fn command(&self, _cmd: ApiCommand) -> CommandOutcome {
-            CommandOutcome::Accepted
-        }
-        fn results_after(&self, _after: u64, _limit: usize) -> Result<Vec<SessionResult>, Notice> {
-            Ok(vec![])
-        }
-        fn result(&self, _id: &str) -> Result<Option<SessionResult>, Notice> {
-            Ok(None)
-        }
-        fn ack(&self, _id: &str) -> Result<bool, Notice> {
-            Ok(false)
-        }
-        fn subscribe_results(&self) -> broadcast::Receiver<SessionResult> {
-            self.results.subscribe()
-        }
-        fn health(&self) -> Health {
-            let s = String::from;
-            Health {
-                status: s("ok"),
-                version: s("test"),
-                reader: s("ok"),
-                indicators: s("off"),
-                journal: s("ok"),
-                mock: true,
-            }
-        }
-        fn metrics(&self) -> String {
-            String::new()
-        }
-        fn bench_enabled(&self) -> bool {
-            self.bench
-        }
-        async fn bench_tap(&self, _card: BenchCard) -> Result<(), Notice> {
-            Ok(())
-        }
-        async fn bench_remove(&self) -> bool {
-            false
-        }
-    }
-
-    const KIOSK: &str = "kiosk-token-for-the-screen";
-    const BENCH: &str = "bench-token-for-the-screen";
-
-    fn api(bench: bool) -> (Api<Idle>, watch::Sender<bool>) {
-        let mut tokens = Tokens::new();
-        tokens.add("reception-token".into(), vec![Role::Reception]);
-        tokens.add(KIOSK.into(), vec![Role::Kiosk]);
-        tokens.add(BENCH.into(), vec![Role::Bench]);
-        let (stop, stop_rx) = watch::channel(false);
-        (Api::new(Arc::new(Idle::new(bench)), tokens, stop_rx), stop)
-    }
-
-    fn tcp(addr: &str) -> Option<Peer> {
-        Some(Peer::Tcp(addr.parse::<SocketAddr>().unwrap()))
-    }
-
-    /// Calls the router as the server would, with `peer` in the request's extensions.
-    async fn call(
-        api: &Api<Idle>,
-        method: &str,
-        path: &str,
-        host: &str,
-        peer: Option<Peer>,
-    ) -> (StatusCode, http::HeaderMap, serde_json::Value) {
-        let mut req =
-            Request::builder().method(method).uri(path).header(HOST, host).body(Empty::<Bytes>::new()).unwrap();
-        if let Some(peer) = peer {
-            req.extensions_mut().insert(peer);
-        }
-        let r = route(api, req).await;
-        let (parts, body) = r.into_parts();
-        let bytes = body.collect().await.unwrap().to_bytes();
-        let value = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
-        (parts.status, parts.headers, value)
-    }
-
-    #[tokio::test]
-    async fn the_token_goes_to_loopback_only() {
-        let (api, _stop) = api(true);
-        let lan = tcp("192.168.1.20:50000");
-        let (status, _, body) = call(&api, "GET", "/kiosk/token", "192.168.1.10:8787", lan).await;
-        assert_eq!(status, StatusCode::FORBIDDEN);
-        assert_eq!(body["code"], "KIOSK_SCREEN_LOCAL_ONLY");
-        assert!(!body.to_string().contains(KIOSK));
-        // A LAN peer that claims a loopback Host is still the LAN.
-        let (status, _, _) = call(&api, "GET", "/kiosk/token", "127.0.0.1:8787", lan).await;
-        assert_eq!(status, StatusCode::FORBIDDEN);
-        // No peer known (an acceptor that cannot tell): never local.
-        let (status, _, _) = call(&api, "GET", "/kiosk/token", "127.0.0.1:8787", None).await;
-        assert_eq!(status, StatusCode::FORBIDDEN);
-
-        for (peer, host) in
-            [("127.0.0.1:50000", "127.0.0.1:8787"), ("127.0.0.1:1", "localhost:8787"), ("[::1]:2", "[::1]:8787")]
-        {
-            let (status, _, body) = call(&api, "GET", "/kiosk/token", host, tcp(peer)).await;
-            assert_eq!(status, StatusCode::OK, "{peer} {host}");
-            assert_eq!(body["kiosk"], KIOSK);
-            assert_eq!(body["bench"], BENCH);
-        }
-        let (status, _, body) = call(&api, "GET", "/kiosk/token", "kiosk", Some(Peer::Unix)).await;
-        assert_eq!(status, StatusCode::OK);
-        assert_eq!(body["kiosk"], KIOSK);
-    }
-
-    #[tokio::test]
-    async fn a_rebound_host_name_gets_nothing() {
-        // DNS rebinding: a page from evil.example whose name now points at 127.0.0.1.
-        let (api, _stop) = api(true);
-        let (status, _, body) = call(&api, "GET", "/kiosk/token", "evil.example", tcp("127.0.0.1:50000")).await;
-        assert_eq!(status, StatusCode::FORBIDDEN);
-        assert_eq!(body["code"], "KIOSK_SCREEN_LOCAL_ONLY");
-        let (status, _, _) = call(&api, "GET", "/kiosk/token", "evil.example:8787", tcp("127.0.0.1:50000")).await;
-        assert_eq!(status, StatusCode::FORBIDDEN);
-    }
-
-    #[tokio::test]
-    async fn a_cross_site_fetch_gets_nothing() {
-        let (api, _stop) = api(true);
-        let mut req = Request::get("/kiosk/token").header(HOST, "127.0.0.1:8787");
-        req = req.header("sec-fetch-site", "cross-site");
-        let mut req = req.body(Empty::<Bytes>::new()).unwrap();
-        req.extensions_mut().insert(Peer::Tcp("127.0.0.1:5".parse().unwrap()));
-        assert_eq!(route(&api, req).await.status(), StatusCode::FORBIDDEN);
-    }
-
-    #[tokio::test]
-    async fn no_bench_token_without_the_bench() {
-        let (api, _stop) = api(false);
-        let (status, _, body) = call(&api, "GET", "/kiosk/token", "127.0.0.1:8787", tcp("127.0.0.1:5")).await;
-        assert_eq!(status, StatusCode::OK);
-        assert_eq!(body["kiosk"], KIOSK);
-        assert!(body["bench"].is_null());
-    }
-
-    #[tokio::test]
-    async fn every_answer_carries_the_csp() {
-        let (api, _stop) = api(true);
-        let lan = tcp("192.168.1.20:50000");
-        let cases = [
-            ("GET", "/kiosk", StatusCode::OK, Some("text/html; charset=utf-8")),
-            ("GET", "/kiosk/", StatusCode::OK, Some("text/html; charset=utf-8")),
-            ("GET", "/kiosk/staff", StatusCode::OK, Some("text/html; charset=utf-8")),
-            ("GET", "/kiosk/common.js", StatusCode::OK, Some("text/javascript; charset=utf-8")),
-            ("GET", "/kiosk/kiosk.js", StatusCode::OK, Some("text/javascript; charset=utf-8")),
-            ("GET", "/kiosk/staff.js", StatusCode::OK, Some("text/javascript; charset=utf-8")),
-            ("GET", "/kiosk/style.css", StatusCode::OK, Some("text/css; charset=utf-8")),
-            ("GET", "/kiosk/token", StatusCode::FORBIDDEN, None),
-            ("GET", "/kiosk/nope.js", StatusCode::NOT_FOUND, None),
-            ("GET", "/kiosk/../v1/health", StatusCode::NOT_FOUND, None),
-            ("GET", "/kiosk/staff/x", StatusCode::NOT_FOUND, None),
-            ("POST", "/kiosk", StatusCode::METHOD_NOT_ALLOWED, None),
-            ("POST", "/kiosk/token", StatusCode::METHOD_NOT_ALLOWED, None),
-            ("DELETE", "/kiosk/style.css", StatusCode::METHOD_NOT_ALLOWED, None),
-        ];
-        for (method, path, want, content_type) in cases {
-            let (status, headers, _) = call(&api, method, path, "192.168.1.10:8787", lan).await;
-            assert_eq!(status, want, "{method} {path}");
-            assert_eq!(headers["content-security-policy"], CONTENT_SECURITY_POLICY, "{method} {path}");
-            assert_eq!(headers["x-content-type-options"], "nosniff");
-            assert_eq!(headers["x-frame-options"], "DENY");
-            if let Some(ct) = content_type {
-                assert_eq!(headers["content-type"], ct, "{path}");
-            }
-            if want == StatusCode::METHOD_NOT_ALLOWED {
-                assert_eq!(headers["allow"], "GET");
-            }
-        }
-    }
 
     #[test]
     fn the_pages_load_nothing_from_elsewhere() {

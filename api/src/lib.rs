@@ -3,9 +3,15 @@
 
 pub mod auth;
 pub mod backend;
+mod body;
+pub mod error;
 pub mod kiosk_page;
+mod peer;
 pub mod problem;
 pub mod proto;
+mod response;
 pub mod router;
+pub mod routes;
 pub mod server;
 mod sse;
+mod state;

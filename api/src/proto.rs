@@ -8,6 +8,29 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+/// Gives a fieldless wire enum `ALL`, `as_str` (its serde name) and `== "name"`, so code and
+/// tests compare with the wire name without a list of their own. Tested against serde below.
+macro_rules! wire_names {
+    ($t:ident { $($v:ident => $s:literal),+ $(,)? }) => {
+        impl $t {
+            pub const ALL: &'static [$t] = &[$($t::$v),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($t::$v => $s),+
+                }
+            }
+        }
+
+        impl PartialEq<&str> for $t {
+            fn eq(&self, name: &&str) -> bool {
+                self.as_str() == *name
+            }
+        }
+    };
+}
+pub(crate) use wire_names;
+
 /// How the patient proves they hold the card.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -105,6 +128,15 @@ pub enum Outcome {
     Interrupted,
 }
 
+wire_names!(Outcome {
+    Verified => "verified",
+    Failed => "failed",
+    Cancelled => "cancelled",
+    CardRemoved => "card_removed",
+    TimedOut => "timed_out",
+    Interrupted => "interrupted",
+});
+
 /// A message for a person: stable code, Japanese and English text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Notice {
@@ -155,6 +187,33 @@ pub enum Prompt {
     },
 }
 
+/// A `POST /v1/session/<action>` command; `allowed_actions` lists those that fit now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionAction {
+    Method,
+    Pin,
+    #[serde(rename = "face/reference")]
+    FaceReference,
+    #[serde(rename = "face/verdict")]
+    FaceVerdict,
+    Visual,
+    Consent,
+    Cancel,
+    Challenge,
+}
+
+wire_names!(SessionAction {
+    Method => "method",
+    Pin => "pin",
+    FaceReference => "face/reference",
+    FaceVerdict => "face/verdict",
+    Visual => "visual",
+    Consent => "consent",
+    Cancel => "cancel",
+    Challenge => "challenge",
+});
+
 /// The current session as `GET /v1/session` returns it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SessionView {
@@ -162,7 +221,7 @@ pub struct SessionView {
     pub id: Option<String>,
     pub prompt: Prompt,
     /// The `POST /v1/session/...` actions that fit now, e.g. `["pin","cancel"]`.
-    pub allowed_actions: Vec<String>,
+    pub allowed_actions: Vec<SessionAction>,
     pub pin_tries_left: Option<u8>,
     /// Milliseconds until the current step times out.
     pub deadline_ms: Option<u64>,
@@ -173,10 +232,56 @@ pub struct SessionView {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CardInfo {
-    /// `my_number_card`, `android`, `iphone`, `juki`, `not_jpki`, `unknown_jpki`.
-    pub kind: String,
+    pub kind: CardKind,
     pub certificate: Option<CertificateInfo>,
 }
+
+/// What the JPKI application says the card is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CardKind {
+    MyNumberCard,
+    /// A smartphone certificate (スマホ用電子証明書).
+    Android,
+    Iphone,
+    /// The old 住基カード: not a マイナ保険証.
+    Juki,
+    NotJpki,
+    /// A JPKI token with a label we do not know.
+    UnknownJpki,
+}
+
+wire_names!(CardKind {
+    MyNumberCard => "my_number_card",
+    Android => "android",
+    Iphone => "iphone",
+    Juki => "juki",
+    NotJpki => "not_jpki",
+    UnknownJpki => "unknown_jpki",
+});
+
+/// Where the certificate stands on the validity calendar (JST).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CertStatus {
+    Valid,
+    /// Renew soon: the kiosk shows a notice.
+    ExpiringSoon,
+    /// Expired but in the grace period: eligibility only, no medical-history consent.
+    Grace,
+    Expired,
+    /// Never in a view (such a card is refused before one is shown); named so the daemon's
+    /// mapping is total.
+    NotYetValid,
+}
+
+wire_names!(CertStatus {
+    Valid => "valid",
+    ExpiringSoon => "expiring_soon",
+    Grace => "grace",
+    Expired => "expired",
+    NotYetValid => "not_yet_valid",
+});
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CertificateInfo {
@@ -188,8 +293,7 @@ pub struct CertificateInfo {
     pub issuer: String,
     pub not_before: String,
     pub not_after: String,
-    /// `valid`, `expiring_soon`, `grace` or `expired`.
-    pub status: String,
+    pub status: CertStatus,
     /// Subjects from the certificate's issuer to the trust anchor.
     pub chain: Vec<String>,
 }
@@ -237,10 +341,47 @@ pub struct SessionResult {
     pub error: Option<Notice>,
 }
 
-/// `POST /v1/session/consent`: per item, or everything at once.
+/// `GET /v1/results`: one page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResultsPage {
+    pub results: Vec<SessionResult>,
+    /// Pass as `after` to get the next page.
+    pub next_after: u64,
+}
+
+/// `POST /v1/session/consent`: per item, or everything at once. The bodies carry no tag, so
+/// serde tells them apart by shape: a body with a boolean `all` is `All`, whatever else it holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum ConsentAnswer {
+    /// `{"all": true}`: まとめて同意 (or `false`: decline every item).
     All { all: bool },
+    /// `{"medication": true, "limit_amount": false}`: an answer per item asked.
     Items(BTreeMap<ConsentItem, bool>),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serde_name<T: Serialize>(v: T) -> String {
+        serde_json::to_value(v).unwrap().as_str().unwrap().to_string()
+    }
+
+    fn check<T: Copy + Serialize + PartialEq<&'static str> + std::fmt::Debug>(all: &[T], name: fn(T) -> &'static str) {
+        for &v in all {
+            assert_eq!(name(v), serde_name(v));
+            assert_eq!(v, name(v));
+        }
+    }
+
+    #[test]
+    fn wire_names_are_the_serde_names() {
+        check(SessionAction::ALL, SessionAction::as_str);
+        check(Outcome::ALL, Outcome::as_str);
+        check(CardKind::ALL, CardKind::as_str);
+        check(CertStatus::ALL, CertStatus::as_str);
+        check(crate::backend::HealthStatus::ALL, crate::backend::HealthStatus::as_str);
+        assert_ne!(SessionAction::Pin, "cancel");
+    }
 }

@@ -1,206 +1,25 @@
 //! The router: plain async handlers over domain types, errors become problem+json responses.
 //! Generic over the request body type so tests call it without a socket.
 
-use std::collections::VecDeque;
-use std::convert::Infallible;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use base64::Engine as _;
 use bytes::Bytes;
-use http::header::{HeaderValue, AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE};
-use http::{Method as HttpMethod, Request, Response, StatusCode};
-use http_body_util::combinators::BoxBody;
-use http_body_util::{BodyExt, Full, Limited};
+use http::{Request, Response, StatusCode};
 use hyper::body::Body;
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
-use tokio::sync::watch;
-use zeroize::Zeroize;
 
-use crate::auth::{AuthError, Tokens};
-use crate::backend::{ApiCommand, Backend, BenchCard, CommandOutcome, Role, Secret};
-use crate::problem::{Problem, CONTENT_TYPE as PROBLEM};
-use crate::proto::{ConsentAnswer, Method, Notice};
+use crate::backend::{Backend, BenchCard, CommandOutcome, HealthStatus, RefusalKind};
+use crate::body::{self, read_json};
+use crate::error::ApiError;
+use crate::proto::SessionAction;
+use crate::response::{full, json, photo, problem};
+use crate::routes::Route;
 use crate::sse;
-
-pub type ApiBody = BoxBody<Bytes, Infallible>;
-
-/// Request bodies larger than this are refused with 413.
-pub const MAX_BODY: usize = 64 * 1024;
-/// PIN submissions allowed per window before 429.
-const PIN_BURST: usize = 5;
-const PIN_WINDOW: Duration = Duration::from_secs(30);
-/// Wrong or missing tokens allowed from one address on the LAN per window; then 429 without
-/// looking at the token, so guessing is slowed to a crawl (a real token has 128 bits anyway).
-const AUTH_FAILURES: u32 = 10;
-const AUTH_WINDOW: Duration = Duration::from_secs(60);
-/// Peers remembered at most (a flood of source addresses cannot grow memory without bound).
-const AUTH_PEERS: usize = 4096;
-/// A body must arrive within this: a client trickling it byte by byte cannot hold a connection.
-pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// The checked-in OpenAPI document, served as is.
-pub const OPENAPI: &str = include_str!("../openapi.json");
-
-pub struct Api<B: Backend> {
-    pub backend: Arc<B>,
-    // Replaced as a whole when the configuration is reloaded.
-    tokens: std::sync::RwLock<Tokens>,
-    /// PIN submissions of the current session (its id) in the window.
-    pin_times: Mutex<(Option<String>, VecDeque<Instant>)>,
-    /// Per peer: when its window started and the failed authentications in it.
-    auth_failures: Mutex<std::collections::HashMap<PeerKey, (Instant, u32)>>,
-    shutdown: watch::Receiver<bool>,
-}
-
-/// Whom failed authentications are counted against: an address on the LAN.
-type PeerKey = std::net::IpAddr;
-
-/// `None` for this machine (loopback, the Unix socket): the kiosk's own screen must never be
-/// locked out by a bug of its own, and whoever runs code on the kiosk is past this gate anyway.
-/// The server always says who the peer is; the router called without one (in-process, tests)
-/// is not counted either.
-fn peer_key<Req>(req: &Request<Req>) -> Option<PeerKey> {
-    match req.extensions().get::<crate::server::Peer>() {
-        Some(p @ crate::server::Peer::Tcp(addr)) if !p.is_local() => Some(addr.ip()),
-        _ => None,
-    }
-}
-
-impl<B: Backend> Api<B> {
-    pub fn new(backend: Arc<B>, tokens: Tokens, shutdown: watch::Receiver<bool>) -> Self {
-        Api {
-            backend,
-            tokens: std::sync::RwLock::new(tokens),
-            pin_times: Mutex::new((None, VecDeque::new())),
-            auth_failures: Mutex::new(std::collections::HashMap::new()),
-            shutdown,
-        }
-    }
-
-    /// New tokens from a reloaded configuration; requests already authorized are unaffected.
-    pub fn set_tokens(&self, tokens: Tokens) {
-        *self.tokens.write().unwrap_or_else(|p| p.into_inner()) = tokens;
-    }
-
-    pub(crate) fn tokens(&self) -> std::sync::RwLockReadGuard<'_, Tokens> {
-        self.tokens.read().unwrap_or_else(|p| p.into_inner())
-    }
-
-    pub(crate) fn shutdown_signal(&self) -> watch::Receiver<bool> {
-        self.shutdown.clone()
-    }
-
-    /// How long `peer` must wait before its token is looked at again (`None`: go ahead).
-    fn auth_blocked(&self, peer: PeerKey, now: Instant) -> Option<Duration> {
-        let failures = self.auth_failures.lock().unwrap_or_else(|p| p.into_inner());
-        let (start, count) = *failures.get(&peer)?;
-        let left = AUTH_WINDOW.checked_sub(now.duration_since(start))?;
-        (count >= AUTH_FAILURES).then_some(left)
-    }
-
-    fn auth_failed(&self, peer: PeerKey, now: Instant) {
-        let mut failures = self.auth_failures.lock().unwrap_or_else(|p| p.into_inner());
-        if failures.len() >= AUTH_PEERS && !failures.contains_key(&peer) {
-            failures.retain(|_, (start, _)| now.duration_since(*start) < AUTH_WINDOW);
-            if failures.len() >= AUTH_PEERS {
-                // Still full of live entries: a flood from many addresses. Start over rather
-                // than grow; each address still gets only AUTH_FAILURES guesses per window.
-                failures.clear();
-            }
-        }
-        let entry = failures.entry(peer).or_insert((now, 0));
-        if now.duration_since(entry.0) >= AUTH_WINDOW {
-            *entry = (now, 0);
-        }
-        entry.1 += 1;
-    }
-
-    /// Counts a PIN submission in `session`; false when the kiosk floods them. Per session:
-    /// the next patient never waits for the one before.
-    fn pin_allowed(&self, session: Option<&str>, now: Instant) -> bool {
-        let mut guard = self.pin_times.lock().unwrap_or_else(|p| p.into_inner());
-        let (current, times) = &mut *guard;
-        if current.as_deref() != session {
-            *current = session.map(str::to_string);
-            times.clear();
-        }
-        while times.front().is_some_and(|t| now.duration_since(*t) > PIN_WINDOW) {
-            times.pop_front();
-        }
-        if times.len() >= PIN_BURST {
-            return false;
-        }
-        times.push_back(now);
-        true
-    }
-}
-
-pub fn full(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) -> Response<ApiBody> {
-    let mut r = Response::new(Full::new(body.into()).boxed());
-    *r.status_mut() = status;
-    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
-    r.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
-}
-
-pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Response<ApiBody> {
-    match serde_json::to_vec(value) {
-        Ok(body) => full(status, "application/json", body),
-        Err(_) => problem(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "内部エラーです。", "Internal error."),
-    }
-}
-
-pub fn problem(status: StatusCode, code: &str, ja: &str, en: &str) -> Response<ApiBody> {
-    let p = Problem::new(status.as_u16(), code, ja, en);
-    full(status, PROBLEM, p.to_json())
-}
-
-fn notice_problem(status: StatusCode, n: &Notice) -> Response<ApiBody> {
-    problem(status, &n.code, &n.ja, &n.en)
-}
-
-fn not_found() -> Response<ApiBody> {
-    problem(StatusCode::NOT_FOUND, "NOT_FOUND", "見つかりません。", "Not found.")
-}
-
-fn bad_request(code: &str, ja: &str, en: &str) -> Response<ApiBody> {
-    problem(StatusCode::BAD_REQUEST, code, ja, en)
-}
-
-/// Which roles may use a route; `None` means anyone.
-fn roles_for(method: &HttpMethod, path: &[&str]) -> Option<&'static [Role]> {
-    use Role::*;
-    match (method.as_str(), path) {
-        ("GET", ["v1", "health"]) | ("GET", ["v1", "openapi.json"]) => None,
-        ("GET", ["v1", "session"]) | ("GET", ["v1", "events"]) => Some(&[Kiosk, Reception, Staff]),
-        ("POST", ["v1", "session", "method" | "pin" | "consent"]) => Some(&[Kiosk]),
-        ("POST", ["v1", "session", "face", "reference" | "verdict"]) => Some(&[Face]),
-        ("POST", ["v1", "session", "visual"]) => Some(&[Staff]),
-        ("POST", ["v1", "session", "cancel"]) => Some(&[Kiosk, Staff]),
-        ("POST", ["v1", "session", "challenge"]) => Some(&[Reception]),
-        ("GET", ["v1", "results"]) | ("GET", ["v1", "results", _]) | ("POST", ["v1", "results", _, "ack"]) => {
-            Some(&[Reception])
-        }
-        ("POST" | "DELETE", ["v1", "bench", "card"]) => Some(&[Bench]),
-        ("GET", ["metrics"]) => Some(&[Reception, Staff]),
-        _ => Some(&[]),
-    }
-}
-
-fn known_path(path: &[&str]) -> bool {
-    matches!(
-        path,
-        ["v1", "health" | "openapi.json" | "session" | "events" | "results"]
-            | ["v1", "session", "method" | "pin" | "consent" | "visual" | "cancel" | "challenge"]
-            | ["v1", "session", "face", "reference" | "verdict"]
-            | ["v1", "results", _]
-            | ["v1", "results", _, "ack"]
-            | ["v1", "bench", "card"]
-            | ["metrics"]
-    )
-}
+// Where the daemon, the tests and the fuzzer have always found them.
+pub use crate::body::{BODY_READ_TIMEOUT, MAX_BODY};
+pub use crate::proto::ResultsPage;
+pub use crate::response::ApiBody;
+pub use crate::routes::OPENAPI;
+pub use crate::state::Api;
 
 /// Handles one request. Never panics on any input.
 pub async fn route<B, Req>(api: &Api<B>, req: Request<Req>) -> Response<ApiBody>
@@ -209,143 +28,90 @@ where
     Req: Body<Data = Bytes> + Send,
     Req::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let path_str = req.uri().path().to_string();
-    let segments: Vec<&str> = path_str.trim_matches('/').split('/').collect();
-    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     if segments.first() == Some(&"kiosk") {
         // The reference kiosk screen: static pages, and the kiosk token for this machine only.
         return crate::kiosk_page::serve(api, &req, &segments);
     }
-    let Some(allowed) = roles_for(&method, &segments) else {
-        return public(api, &method, &segments);
-    };
-    if allowed.is_empty() {
-        if known_path(&segments) {
-            return problem(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "METHOD_NOT_ALLOWED",
-                "この方法では使えません。",
-                "Method not allowed.",
-            );
-        }
-        return not_found();
-    }
-    if segments.first() == Some(&"v1") && segments.get(1) == Some(&"bench") && !api.backend.bench_enabled() {
-        return not_found();
-    }
-    let peer = peer_key(&req);
-    if let Some(wait) = peer.and_then(|p| api.auth_blocked(p, Instant::now())) {
-        let mut r = problem(
-            StatusCode::TOO_MANY_REQUESTS,
-            "TOO_MANY_AUTH_FAILURES",
-            "認証の失敗が続いたため、しばらくお待ちください。",
-            "Too many failed authentications from this address: wait, then use a valid token.",
-        );
-        if let Ok(v) = HeaderValue::from_str(&(wait.as_secs() + 1).to_string()) {
-            r.headers_mut().insert("retry-after", v);
-        }
-        return r;
-    }
-    let auth = req.headers().get(AUTHORIZATION).map(|v| v.as_bytes());
-    let authorized = api.tokens.read().unwrap_or_else(|p| p.into_inner()).authorize(auth, allowed);
-    match authorized {
-        Ok(()) => {}
-        Err(AuthError::Unauthenticated) => {
-            if let Some(p) = peer {
-                api.auth_failed(p, Instant::now());
-            }
-            let mut r = problem(
-                StatusCode::UNAUTHORIZED,
-                "UNAUTHORIZED",
-                "認証が必要です。正しいトークンを指定してください。",
-                "A valid bearer token is required.",
-            );
-            r.headers_mut().insert("www-authenticate", HeaderValue::from_static("Bearer"));
-            return r;
-        }
-        Err(AuthError::Forbidden) => {
-            return problem(
-                StatusCode::FORBIDDEN,
-                "FORBIDDEN",
-                "このトークンではこの操作はできません。",
-                "This token's roles do not allow this action.",
-            );
-        }
-    }
-    let query = req.uri().query().unwrap_or("").to_string();
-    match (method.as_str(), segments.as_slice()) {
-        ("GET", ["v1", "session"]) => json(StatusCode::OK, &api.backend.session()),
-        ("GET", ["v1", "events"]) => {
-            let last_id = req
-                .headers()
-                .get("last-event-id")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-                .or_else(|| query_param(&query, "after"));
-            let after = match last_id.map(|s| s.trim().parse::<u64>()) {
-                None => None,
-                Some(Ok(n)) => Some(n),
-                Some(Err(_)) => {
-                    return bad_request(
-                        "BAD_EVENT_ID",
-                        "Last-Event-ID は数値です。",
-                        "Last-Event-ID must be a result sequence number.",
-                    )
-                }
-            };
-            sse::events(api, after)
-        }
-        ("GET", ["v1", "results"]) => results(api, &query),
-        ("GET", ["v1", "results", id]) => match api.backend.result(id) {
-            Ok(Some(r)) => json(StatusCode::OK, &r),
-            Ok(None) => not_found(),
-            Err(n) => notice_problem(StatusCode::SERVICE_UNAVAILABLE, &n),
-        },
-        ("POST", ["v1", "results", id, "ack"]) => match api.backend.ack(id) {
-            Ok(true) => json(StatusCode::OK, &serde_json::json!({ "acknowledged": id })),
-            Ok(false) => not_found(),
-            Err(n) => notice_problem(StatusCode::SERVICE_UNAVAILABLE, &n),
-        },
-        ("GET", ["metrics"]) => full(StatusCode::OK, "text/plain; version=0.0.4", api.backend.metrics()),
-        ("POST", ["v1", "bench", "card"]) => {
-            let card: BenchCard = match read_json(req).await {
-                Ok(c) => c,
-                Err(r) => return r,
-            };
-            match api.backend.bench_tap(card).await {
-                Ok(()) => json(StatusCode::OK, &api.backend.session()),
-                Err(n) => notice_problem(StatusCode::BAD_REQUEST, &n),
-            }
-        }
-        ("DELETE", ["v1", "bench", "card"]) => {
-            if api.backend.bench_remove().await {
-                json(StatusCode::OK, &api.backend.session())
-            } else {
-                problem(StatusCode::CONFLICT, "NO_CARD", "カードが置かれていません。", "No card is on the reader.")
-            }
-        }
-        ("POST", ["v1", "session", action @ ..]) => session_command(api, action, req).await,
-        _ => not_found(),
-    }
+    dispatch(api, req, &segments).await.unwrap_or_else(problem)
 }
 
-fn public<B: Backend>(api: &Api<B>, method: &HttpMethod, path: &[&str]) -> Response<ApiBody> {
-    match (method.as_str(), path) {
-        ("GET", ["v1", "health"]) => {
+async fn dispatch<B, Req>(api: &Api<B>, req: Request<Req>, path: &[&str]) -> Result<Response<ApiBody>, ApiError>
+where
+    B: Backend,
+    Req: Body<Data = Bytes> + Send,
+    Req::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let (route, id) = Route::parse(req.method(), path)?;
+    if let Some(allowed) = route.roles() {
+        if route.is_bench() && !api.backend.bench_enabled() {
+            return Err(ApiError::NotFound);
+        }
+        api.authorize(&req, allowed)?;
+    }
+    let id = id.unwrap_or_default();
+    Ok(match route {
+        Route::Health => {
             let h = api.backend.health();
-            let status = if h.status == "unavailable" { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::OK };
+            let status = match h.status {
+                HealthStatus::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+                HealthStatus::Ok | HealthStatus::Degraded => StatusCode::OK,
+            };
             json(status, &h)
         }
-        ("GET", ["v1", "openapi.json"]) => full(StatusCode::OK, "application/json", OPENAPI),
-        _ => not_found(),
-    }
+        Route::OpenApi => full(StatusCode::OK, "application/json", OPENAPI),
+        Route::Session => json(StatusCode::OK, &api.backend.session()),
+        Route::Events => sse::events(api, last_event_id(&req)?),
+        Route::Results => results(api, req.uri().query().unwrap_or(""))?,
+        Route::ResultById => {
+            let r = api.backend.result(id).map_err(ApiError::Unavailable)?.ok_or(ApiError::NotFound)?;
+            json(StatusCode::OK, &r)
+        }
+        Route::AckResult => {
+            if !api.backend.ack(id).map_err(ApiError::Unavailable)? {
+                return Err(ApiError::NotFound);
+            }
+            json(StatusCode::OK, &serde_json::json!({ "acknowledged": id }))
+        }
+        Route::Metrics => full(StatusCode::OK, "text/plain; version=0.0.4", api.backend.metrics()),
+        Route::BenchTap => {
+            let card: BenchCard = read_json(req).await?;
+            api.backend.bench_tap(card).await.map_err(|n| ApiError::Refused(RefusalKind::Invalid, n))?;
+            json(StatusCode::OK, &api.backend.session())
+        }
+        Route::BenchRemove => {
+            if !api.backend.bench_remove().await {
+                return Err(ApiError::NoCard);
+            }
+            json(StatusCode::OK, &api.backend.session())
+        }
+        Route::Command(action) => {
+            if action == SessionAction::Pin && !api.pin_allowed(api.backend.session().id.as_deref(), Instant::now()) {
+                return Err(ApiError::PinRateLimited);
+            }
+            match api.backend.command(body::command(action, req).await?).await {
+                CommandOutcome::Accepted => json(StatusCode::OK, &api.backend.session()),
+                CommandOutcome::Photo(p) => photo(p),
+                CommandOutcome::Refused { kind, notice } => return Err(ApiError::Refused(kind, notice)),
+                CommandOutcome::Unavailable(n) => return Err(ApiError::Unavailable(n)),
+            }
+        }
+    })
+}
+
+/// Where an event stream resumes: `Last-Event-ID`, or `?after=` for clients that cannot set it.
+fn last_event_id<Req>(req: &Request<Req>) -> Result<Option<u64>, ApiError> {
+    let header = req.headers().get("last-event-id").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let last_id = header.or_else(|| query_param(req.uri().query().unwrap_or(""), "after"));
+    last_id.map(|s| s.trim().parse::<u64>().map_err(|_| ApiError::BadEventId)).transpose()
 }
 
 fn query_param(query: &str, name: &str) -> Option<String> {
     query.split('&').filter_map(|kv| kv.split_once('=')).find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
 }
 
-fn results<B: Backend>(api: &Api<B>, query: &str) -> Response<ApiBody> {
+fn results<B: Backend>(api: &Api<B>, query: &str) -> Result<Response<ApiBody>, ApiError> {
     let mut after = 0u64;
     let mut limit = 100usize;
     for kv in query.split('&').filter(|s| !s.is_empty()) {
@@ -356,240 +122,10 @@ fn results<B: Backend>(api: &Api<B>, query: &str) -> Response<ApiBody> {
             _ => false,
         };
         if !ok {
-            return bad_request(
-                "BAD_QUERY",
-                "after は0以上の整数、limit は1〜1000の整数で指定してください。",
-                "Use after=<non-negative integer> and limit=<1..1000>.",
-            );
+            return Err(ApiError::BadQuery);
         }
     }
-    match api.backend.results_after(after, limit) {
-        Ok(results) => {
-            let next_after = results.last().map_or(after, |r| r.seq);
-            json(StatusCode::OK, &ResultsPage { results, next_after })
-        }
-        Err(n) => notice_problem(StatusCode::SERVICE_UNAVAILABLE, &n),
-    }
-}
-
-#[derive(Serialize, Deserialize)]
-pub struct ResultsPage {
-    pub results: Vec<crate::proto::SessionResult>,
-    /// Pass as `after` to get the next page.
-    pub next_after: u64,
-}
-
-/// Reads a JSON body: 415 for another content type, 413 past [`MAX_BODY`], 400 for bad JSON.
-/// The raw bytes are wiped after parsing (they may hold a PIN). Errors never echo the input.
-async fn read_json<T, Req>(req: Request<Req>) -> Result<T, Response<ApiBody>>
-where
-    T: DeserializeOwned,
-    Req: Body<Data = Bytes>,
-    Req::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    let is_json = req
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/json"))
-        .unwrap_or(false);
-    if !is_json {
-        return Err(problem(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "UNSUPPORTED_MEDIA_TYPE",
-            "Content-Type: application/json で送ってください。",
-            "Send the body as Content-Type: application/json.",
-        ));
-    }
-    let mut body = std::pin::pin!(Limited::new(req.into_body(), MAX_BODY));
-    let mut buf = Vec::new();
-    let deadline = tokio::time::Instant::now() + BODY_READ_TIMEOUT;
-    loop {
-        let frame = match tokio::time::timeout_at(deadline, body.frame()).await {
-            Ok(Some(frame)) => frame,
-            Ok(None) => break,
-            Err(_) => {
-                buf.zeroize();
-                return Err(problem(
-                    StatusCode::REQUEST_TIMEOUT,
-                    "BODY_TIMEOUT",
-                    "リクエストの受信が時間内に終わりませんでした。",
-                    "The request body did not arrive in time.",
-                ));
-            }
-        };
-        match frame {
-            Ok(f) => {
-                if let Ok(data) = f.into_data() {
-                    buf.extend_from_slice(&data);
-                }
-            }
-            Err(e) => {
-                buf.zeroize();
-                let too_large = e.downcast_ref::<http_body_util::LengthLimitError>().is_some();
-                return Err(if too_large {
-                    problem(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "BODY_TOO_LARGE",
-                        "リクエストが大きすぎます（64KiBまで）。",
-                        "The request body is larger than 64 KiB.",
-                    )
-                } else {
-                    bad_request(
-                        "BODY_UNREADABLE",
-                        "リクエストを読み取れませんでした。",
-                        "The request body could not be read.",
-                    )
-                });
-            }
-        }
-    }
-    let parsed = serde_json::from_slice::<T>(&buf);
-    buf.zeroize();
-    parsed.map_err(|e| {
-        // Only the position: serde's message may quote the value, and the value may be a PIN.
-        let en = format!("The body is not valid JSON for this request (line {}, column {}).", e.line(), e.column());
-        let ja = format!("リクエストの形式が正しくありません（{}行 {}列）。", e.line(), e.column());
-        problem(StatusCode::BAD_REQUEST, "BAD_REQUEST_BODY", &ja, &en)
-    })
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct MethodReq {
-    method: Method,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PinReq {
-    pin: String,
-    #[serde(default)]
-    confirm_last_try: bool,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FaceRefReq {
-    collation_b: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct VerdictReq {
-    matched: bool,
-    score: Option<f64>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct VisualReq {
-    confirmed: bool,
-    staff_id: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ChallengeReq {
-    /// Base64 (standard alphabet), 16 to 64 bytes once decoded.
-    challenge: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Empty {}
-
-async fn session_command<B, Req>(api: &Api<B>, action: &[&str], req: Request<Req>) -> Response<ApiBody>
-where
-    B: Backend,
-    Req: Body<Data = Bytes>,
-    Req::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    macro_rules! body {
-        ($t:ty) => {
-            match read_json::<$t, Req>(req).await {
-                Ok(v) => v,
-                Err(r) => return r,
-            }
-        };
-    }
-    let cmd = match action {
-        ["method"] => ApiCommand::Method(body!(MethodReq).method),
-        ["pin"] => {
-            if !api.pin_allowed(api.backend.session().id.as_deref(), Instant::now()) {
-                return problem(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "PIN_RATE_LIMITED",
-                    "暗証番号の送信が多すぎます。しばらく待ってください。",
-                    "Too many PIN submissions; wait a moment.",
-                );
-            }
-            let b = body!(PinReq);
-            let pin = Secret::new(b.pin);
-            let p = pin.expose().as_bytes();
-            if p.len() != 4 || !p.iter().all(u8::is_ascii_digit) {
-                return bad_request(
-                    "PIN_FORMAT",
-                    "暗証番号は数字4桁で入力してください。",
-                    "The PIN is exactly 4 digits.",
-                );
-            }
-            ApiCommand::Pin { pin, confirm_last_try: b.confirm_last_try }
-        }
-        ["face", "reference"] => ApiCommand::FaceReference { collation_b: Secret::new(body!(FaceRefReq).collation_b) },
-        ["face", "verdict"] => {
-            let b = body!(VerdictReq);
-            if b.score.is_some_and(|s| !s.is_finite() || !(0.0..=1.0).contains(&s)) {
-                return bad_request("SCORE_RANGE", "score は0〜1です。", "score is between 0 and 1.");
-            }
-            ApiCommand::FaceVerdict { matched: b.matched, score: b.score }
-        }
-        ["visual"] => {
-            let b = body!(VisualReq);
-            let id = b.staff_id.trim();
-            if id.is_empty() || id.len() > 64 || id.chars().any(char::is_control) {
-                return bad_request(
-                    "STAFF_ID_FORMAT",
-                    "職員IDは1〜64文字で指定してください。",
-                    "staff_id is 1 to 64 printable characters.",
-                );
-            }
-            ApiCommand::Visual { confirmed: b.confirmed, staff_id: id.to_string() }
-        }
-        ["consent"] => ApiCommand::Consent(body!(ConsentAnswer)),
-        ["cancel"] => {
-            // An empty body or `{}` are both fine for cancel.
-            if req.headers().contains_key(CONTENT_TYPE) {
-                let _: Empty = body!(Empty);
-            }
-            ApiCommand::Cancel
-        }
-        ["challenge"] => {
-            let b = body!(ChallengeReq);
-            match base64::engine::general_purpose::STANDARD.decode(b.challenge.trim()) {
-                Ok(bytes) if (16..=64).contains(&bytes.len()) => ApiCommand::Challenge(bytes),
-                _ => {
-                    return bad_request(
-                        "CHALLENGE_FORMAT",
-                        "チャレンジは16〜64バイトをBase64で指定してください。",
-                        "challenge is 16 to 64 bytes, base64 encoded.",
-                    )
-                }
-            }
-        }
-        _ => return not_found(),
-    };
-    match api.backend.command(cmd).await {
-        CommandOutcome::Accepted => json(StatusCode::OK, &api.backend.session()),
-        CommandOutcome::Photo(photo) => {
-            let mut r = Response::new(Full::new(Bytes::from_owner(photo)).boxed());
-            r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("image/jp2"));
-            r.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            r
-        }
-        CommandOutcome::Refused { status, notice } => {
-            notice_problem(StatusCode::from_u16(status).unwrap_or(StatusCode::CONFLICT), &notice)
-        }
-        CommandOutcome::Unavailable(n) => notice_problem(StatusCode::SERVICE_UNAVAILABLE, &n),
-    }
+    let results = api.backend.results_after(after, limit).map_err(ApiError::Unavailable)?;
+    let next_after = results.last().map_or(after, |r| r.seq);
+    Ok(json(StatusCode::OK, &ResultsPage { results, next_after }))
 }

@@ -17,7 +17,10 @@ use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 
 use crate::backend::Backend;
-use crate::router::{route, Api};
+// [`serve`] inserts it into every request's extensions; callers have always found it here.
+pub use crate::peer::Peer;
+use crate::router::route;
+use crate::state::Api;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -39,28 +42,6 @@ impl Default for Limits {
             max_local_connections: 256,
             header_read_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(5),
-        }
-    }
-}
-
-/// Who is on the other end of a connection. [`serve`] inserts it into every request's
-/// extensions, so a route can tell the kiosk's own screen (loopback, Unix socket) from the LAN.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Peer {
-    Tcp(std::net::SocketAddr),
-    /// A local process on the Unix socket.
-    Unix,
-}
-
-impl Peer {
-    /// Loopback (127.0.0.0/8, ::1, or ::ffff:127.x) or the Unix socket: this machine.
-    pub fn is_local(&self) -> bool {
-        match self {
-            Peer::Tcp(a) => match a.ip() {
-                std::net::IpAddr::V4(ip) => ip.is_loopback(),
-                std::net::IpAddr::V6(ip) => ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
-            },
-            Peer::Unix => true,
         }
     }
 }

@@ -19,7 +19,8 @@ use tokio_stream::StreamExt;
 
 use crate::backend::Backend;
 use crate::proto::{SessionResult, SessionView};
-use crate::router::{Api, ApiBody};
+use crate::response::ApiBody;
+use crate::state::Api;
 
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 /// Results replayed per catch-up page.

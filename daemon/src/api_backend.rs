@@ -1,7 +1,12 @@
-//! The daemon behind the HTTP API: maps API commands onto session commands, serves results
-//! from the store, health, metrics, and (with `--mock`) the bench's virtual cards.
+//! The daemon behind the HTTP API: checks the values the API passes on as sent and maps API
+//! commands onto session commands, serves results from the store, health, metrics, and (with
+//! `--mock`) the bench's virtual cards.
 
-use myna_api::backend::{ApiCommand, Backend, BenchCard, CommandOutcome, Health, PhotoBytes};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use myna_api::backend::{
+    ApiCommand, Backend, BenchCard, CommandOutcome, Health, HealthStatus, PhotoBytes, RefusalKind,
+};
 use myna_api::proto::{Notice, SessionResult, SessionView};
 use myna_card::secret::{CollationB, Pin};
 use tokio::sync::{broadcast, watch};
@@ -27,15 +32,22 @@ pub struct DaemonBackend {
     pub reader: Option<ReaderHealth>,
 }
 
-fn refusal_status(r: &Refusal) -> u16 {
+fn refusal_kind(r: &Refusal) -> RefusalKind {
     match r {
-        Refusal::BadChallenge | Refusal::StaffIdMissing => 400,
-        _ => 409,
+        Refusal::BadChallenge | Refusal::StaffIdMissing => RefusalKind::Invalid,
+        _ => RefusalKind::WrongState,
     }
 }
 
-fn refused(status: u16, notice: Notice) -> CommandOutcome {
-    CommandOutcome::Refused { status, notice }
+/// A staff id as staff tools send it: trimmed, 1 to 64 bytes, nothing unprintable.
+fn staff_id(raw: &str) -> Option<String> {
+    let id = raw.trim();
+    let ok = !id.is_empty() && id.len() <= 64 && !id.chars().any(char::is_control);
+    ok.then(|| id.to_string())
+}
+
+fn refused(kind: RefusalKind, notice: Notice) -> CommandOutcome {
+    CommandOutcome::Refused { kind, notice }
 }
 
 impl Backend for DaemonBackend {
@@ -52,23 +64,30 @@ impl Backend for DaemonBackend {
             ApiCommand::Method(m) => Command::ChooseMethod(m),
             ApiCommand::Pin { pin, confirm_last_try } => match Pin::parse(pin.expose()) {
                 Ok(pin) => Command::SubmitPin { pin, confirm_last_try },
-                Err(e) => return refused(400, notice_of(&e)),
+                Err(e) => return refused(RefusalKind::Invalid, notice_of(&e)),
             },
             ApiCommand::FaceReference { collation_b } => match CollationB::parse(collation_b.expose()) {
                 Ok(collation_b) => Command::FaceReference { collation_b },
-                Err(e) => return refused(400, notice_of(&e)),
+                Err(e) => return refused(RefusalKind::Invalid, notice_of(&e)),
             },
             ApiCommand::FaceVerdict { matched, score } => Command::FaceVerdict { matched, score },
-            ApiCommand::Visual { confirmed, staff_id } => Command::Visual { confirmed, staff_id },
+            ApiCommand::Visual { confirmed, staff_id: raw } => match staff_id(&raw) {
+                Some(staff_id) => Command::Visual { confirmed, staff_id },
+                None => return refused(RefusalKind::Invalid, catalogue::STAFF_ID_FORMAT.notice()),
+            },
             ApiCommand::Consent(answer) => Command::Consent(answer),
             ApiCommand::Cancel => Command::Cancel,
-            ApiCommand::Challenge(nonce) => Command::Challenge(nonce),
+            // The session checks the length.
+            ApiCommand::Challenge(text) => match STANDARD.decode(text.trim()) {
+                Ok(nonce) => Command::Challenge(nonce),
+                Err(_) => return refused(RefusalKind::Invalid, catalogue::CHALLENGE_FORMAT.notice()),
+            },
         };
         match self.handle.send(command).await {
             Reply::Accepted => CommandOutcome::Accepted,
-            Reply::Refused(r) => refused(refusal_status(&r), notice_of(&r)),
+            Reply::Refused(r) => refused(refusal_kind(&r), notice_of(&r)),
             Reply::Photo(photo) => CommandOutcome::Photo(PhotoBytes(photo.into_bytes())),
-            Reply::PhotoRefused(n) => refused(422, n),
+            Reply::PhotoRefused(n) => refused(RefusalKind::PhotoUnavailable, n),
             Reply::Gone => CommandOutcome::Unavailable(catalogue::DAEMON_STOPPING.notice()),
         }
     }
@@ -97,13 +116,13 @@ impl Backend for DaemonBackend {
                 Err(problem) => {
                     // No reader, no check-in: reception must send patients to the desk.
                     h.reader = format!("unavailable: {problem}");
-                    h.status = "unavailable".into();
+                    h.status = HealthStatus::Unavailable;
                 }
             }
         }
         if let Some(p) = self.journal.problem() {
             h.journal = format!("error: {p}");
-            h.status = "unavailable".into();
+            h.status = HealthStatus::Unavailable;
         }
         h
     }

@@ -165,6 +165,10 @@ catalogue! {
     STAFF_ID_REQUIRED:
         "職員IDが必要です。",
         "A staff identifier is required.";
+    // What the API answers for a malformed staff id (the session's own refusal says less).
+    STAFF_ID_FORMAT:
+        "職員IDは1〜64文字で指定してください。",
+        "staff_id is 1 to 64 printable characters.";
 
     // The daemon and its journal.
     DAEMON_STOPPING:

@@ -9,26 +9,6 @@ use myna_api::proto::{Notice, Outcome, SessionResult};
 use crate::driver::ResultSink;
 use crate::journal::Journal;
 
-pub fn outcome_name(o: Outcome) -> &'static str {
-    match o {
-        Outcome::Verified => "verified",
-        Outcome::Failed => "failed",
-        Outcome::Cancelled => "cancelled",
-        Outcome::CardRemoved => "card_removed",
-        Outcome::TimedOut => "timed_out",
-        Outcome::Interrupted => "interrupted",
-    }
-}
-
-const OUTCOMES: [Outcome; 6] = [
-    Outcome::Verified,
-    Outcome::Failed,
-    Outcome::Cancelled,
-    Outcome::CardRemoved,
-    Outcome::TimedOut,
-    Outcome::Interrupted,
-];
-
 #[derive(Default)]
 struct Counters {
     by_outcome: BTreeMap<&'static str, u64>,
@@ -47,7 +27,7 @@ impl Metrics {
 
     pub fn count(&self, r: &SessionResult) {
         let mut c = self.lock();
-        *c.by_outcome.entry(outcome_name(r.outcome)).or_default() += 1;
+        *c.by_outcome.entry(r.outcome.as_str()).or_default() += 1;
         let started = DateTime::parse_from_rfc3339(&r.started_at);
         let finished = DateTime::parse_from_rfc3339(&r.finished_at);
         if let (Ok(s), Ok(f)) = (started, finished) {
@@ -64,8 +44,8 @@ impl Metrics {
         let mut out = String::new();
         out.push_str("# HELP myna_sessions_total Finished check-in sessions by outcome.\n");
         out.push_str("# TYPE myna_sessions_total counter\n");
-        for o in OUTCOMES {
-            let name = outcome_name(o);
+        for o in Outcome::ALL {
+            let name = o.as_str();
             let n = c.by_outcome.get(name).copied().unwrap_or(0);
             out.push_str(&format!("myna_sessions_total{{outcome=\"{name}\"}} {n}\n"));
         }

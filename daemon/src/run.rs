@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use myna_api::auth::Tokens;
-use myna_api::backend::Health;
+use myna_api::backend::{Health, HealthStatus};
 use myna_api::router::Api;
 use myna_api::server::{self, Limits};
 use myna_card::cert::TrustAnchors;
@@ -246,7 +246,8 @@ pub async fn run(opts: RunOptions) -> Result<(), RunError> {
     let (reader, presence) = Reader::start(&opts)?;
     // With --mock the mock backend; otherwise as configured (no GPIO: one warning, degraded).
     let signals = crate::indicators::build(&cfg.indicators, opts.mock);
-    let (indicators_health, indicators_off) = (signals.health(), signals.off_switch());
+    let (indicators_health, indicators_degraded, indicators_off) =
+        (signals.health(), signals.is_degraded(), signals.off_switch());
     let engine = Engine::new(cfg.session_config());
     let (mut driver, handle) = match &reader {
         #[cfg(feature = "mock")]
@@ -266,7 +267,7 @@ pub async fn run(opts: RunOptions) -> Result<(), RunError> {
     let driver = tokio::spawn(driver.run());
 
     let health = Health {
-        status: if indicators_health.starts_with("degraded") { "degraded" } else { "ok" }.into(),
+        status: if indicators_degraded { HealthStatus::Degraded } else { HealthStatus::Ok },
         version: VERSION.into(),
         reader: if opts.mock { "ok (virtual)" } else { "looking for a card reader" }.into(),
         indicators: indicators_health,

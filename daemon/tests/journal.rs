@@ -212,7 +212,7 @@ async fn the_kiosk_refuses_sessions_it_cannot_record() {
 
 #[tokio::test]
 async fn health_reports_an_unusable_journal() {
-    use myna_api::backend::{Backend, Health};
+    use myna_api::backend::{Backend, Health, HealthStatus};
     use myna_kiosk::api_backend::DaemonBackend;
     let d = dir("health");
     std::fs::create_dir_all(&d).unwrap();
@@ -236,7 +236,7 @@ async fn health_reports_an_unusable_journal() {
         metrics: recorder.metrics.clone(),
         bench: None,
         health: Health {
-            status: ok("ok"),
+            status: HealthStatus::Ok,
             version: ok("t"),
             reader: ok("ok"),
             indicators: ok("ok"),

@@ -5,7 +5,7 @@ pub mod autopilot;
 pub mod reader;
 pub mod tokens;
 
-use myna_api::backend::Health;
+use myna_api::backend::{Health, HealthStatus};
 use myna_card::cert::TrustAnchors;
 pub use myna_virtual_card::test_trust_anchors;
 
@@ -33,7 +33,7 @@ impl DaemonBackend {
         let (driver, handle) = Driver::new(Engine::new(config), worker, presence, recorder.clone(), |_s| {});
         tokio::spawn(driver.run());
         let health = Health {
-            status: "ok".into(),
+            status: HealthStatus::Ok,
             version: "in-process".into(),
             reader: "ok (virtual)".into(),
             indicators: "ok (mock)".into(),

@@ -5,7 +5,12 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
-use myna_api::proto::{CardInfo, CertificateInfo, ConsentRecord, Notice, Outcome, Prompt, SessionResult, SessionView};
+use myna_api::proto::{
+    self, CardInfo, CertStatus, CertificateInfo, ConsentRecord, Notice, Outcome, Prompt, SessionAction, SessionResult,
+    SessionView,
+};
+use myna_card::cert::Validity;
+use myna_card::jpki::CardKind;
 
 use super::state::{Engine, Phase, PhotoState};
 use super::CardFacts;
@@ -67,22 +72,23 @@ impl Engine {
             }
             Phase::Done { outcome } => Prompt::TakeCard { outcome: *outcome },
         };
-        let mut allowed: Vec<&str> = match &self.phase {
+        use SessionAction as A;
+        let mut allowed = match &self.phase {
             Phase::Idle | Phase::Stale | Phase::Done { .. } => vec![],
-            Phase::Reading | Phase::Verifying => vec!["cancel"],
-            Phase::ChooseMethod => vec!["method", "cancel"],
-            Phase::EnterPin => vec!["pin", "cancel"],
-            Phase::Face { photo: PhotoState::NotGiven } => vec!["face/reference", "cancel"],
-            Phase::Face { photo: PhotoState::Reading { .. } } => vec!["cancel"],
-            Phase::Face { photo: PhotoState::Given } => vec!["face/verdict", "cancel"],
-            Phase::Staff => vec!["visual", "cancel"],
-            Phase::Consent { .. } => vec!["consent", "cancel"],
+            Phase::Reading | Phase::Verifying => vec![A::Cancel],
+            Phase::ChooseMethod => vec![A::Method, A::Cancel],
+            Phase::EnterPin => vec![A::Pin, A::Cancel],
+            Phase::Face { photo: PhotoState::NotGiven } => vec![A::FaceReference, A::Cancel],
+            Phase::Face { photo: PhotoState::Reading { .. } } => vec![A::Cancel],
+            Phase::Face { photo: PhotoState::Given } => vec![A::FaceVerdict, A::Cancel],
+            Phase::Staff => vec![A::Visual, A::Cancel],
+            Phase::Consent { .. } => vec![A::Consent, A::Cancel],
         };
-        allowed.push("challenge");
+        allowed.push(A::Challenge);
         SessionView {
             id: self.session_id().map(str::to_string),
             prompt,
-            allowed_actions: allowed.into_iter().map(str::to_string).collect(),
+            allowed_actions: allowed,
             pin_tries_left: s.pin_tries,
             deadline_ms: s.deadline.map(|d| d.saturating_duration_since(now).as_millis() as u64),
             notices: match (&self.out_of_service, &self.phase) {
@@ -110,7 +116,7 @@ fn card_info(f: &CardFacts) -> CardInfo {
         chain.push(f.report.chain.anchor_subject.clone());
     }
     CardInfo {
-        kind: f.report.kind.as_str().to_string(),
+        kind: wire_kind(&f.report.kind),
         certificate: Some(CertificateInfo {
             der: base64::engine::general_purpose::STANDARD.encode(&c.der),
             serial: c.serial.clone(),
@@ -118,8 +124,30 @@ fn card_info(f: &CardFacts) -> CardInfo {
             issuer: c.issuer.clone(),
             not_before: stamp(c.not_before),
             not_after: stamp(c.not_after),
-            status: f.report.validity.as_str().to_string(),
+            status: wire_status(f.report.validity),
             chain,
         }),
+    }
+}
+
+fn wire_kind(kind: &CardKind) -> proto::CardKind {
+    use proto::CardKind as W;
+    match kind {
+        CardKind::MyNumberCard => W::MyNumberCard,
+        CardKind::Android => W::Android,
+        CardKind::Iphone => W::Iphone,
+        CardKind::Juki => W::Juki,
+        CardKind::UnknownJpki(_) => W::UnknownJpki,
+        CardKind::NotJpki => W::NotJpki,
+    }
+}
+
+fn wire_status(v: Validity) -> CertStatus {
+    match v {
+        Validity::Valid => CertStatus::Valid,
+        Validity::ExpiringSoon => CertStatus::ExpiringSoon,
+        Validity::Grace => CertStatus::Grace,
+        Validity::Expired => CertStatus::Expired,
+        Validity::NotYetValid => CertStatus::NotYetValid,
     }
 }
