@@ -50,6 +50,25 @@ fn refused(kind: RefusalKind, notice: Notice) -> CommandOutcome {
     CommandOutcome::Refused { kind, notice }
 }
 
+/// Health as the daemon starts: the reader described as given, the journal ok, degraded
+/// only when the indicators are. The live parts are filled in by [`Backend::health`].
+pub fn starting_health(
+    version: &str,
+    reader: &str,
+    indicators: String,
+    indicators_degraded: bool,
+    mock: bool,
+) -> Health {
+    Health {
+        status: if indicators_degraded { HealthStatus::Degraded } else { HealthStatus::Ok },
+        version: version.into(),
+        reader: reader.into(),
+        indicators,
+        journal: "ok".into(),
+        mock,
+    }
+}
+
 #[cfg(feature = "mock")]
 impl DaemonBackend {
     /// The whole daemon in process on the virtual reader, health "ok": the driver (spawned on
@@ -71,14 +90,7 @@ impl DaemonBackend {
         let worker = CardWorker::new(reader.slot(), anchors);
         let (driver, handle) = Driver::new(Engine::new(config), worker, presence, recorder.clone(), |_s| {});
         tokio::spawn(driver.run());
-        let health = Health {
-            status: HealthStatus::Ok,
-            version: "in-process".into(),
-            reader: "ok (virtual)".into(),
-            indicators: "ok (mock)".into(),
-            journal: "ok".into(),
-            mock: bench,
-        };
+        let health = starting_health("in-process", "ok (virtual)", "ok (mock)".into(), false, bench);
         std::sync::Arc::new(DaemonBackend {
             handle,
             journal: recorder.journal.clone(),

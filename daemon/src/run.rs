@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use myna_api::auth::Tokens;
-use myna_api::backend::{Health, HealthStatus};
 use myna_api::router::Api;
 use myna_api::server::{self, Limits};
 use myna_card::cert::TrustAnchors;
@@ -14,7 +13,7 @@ use myna_card::transport::PresenceEvent;
 use myna_pcsc::ReaderSelector;
 use tokio::sync::{mpsc, watch};
 
-use crate::api_backend::DaemonBackend;
+use crate::api_backend::{starting_health, DaemonBackend};
 use crate::card_worker::CardWorker;
 use crate::config::{self, Config};
 use crate::driver::Driver;
@@ -266,14 +265,8 @@ pub async fn run(opts: RunOptions) -> Result<(), RunError> {
     }
     let driver = tokio::spawn(driver.run());
 
-    let health = Health {
-        status: if indicators_degraded { HealthStatus::Degraded } else { HealthStatus::Ok },
-        version: VERSION.into(),
-        reader: if opts.mock { "ok (virtual)" } else { "looking for a card reader" }.into(),
-        indicators: indicators_health,
-        journal: "ok".into(),
-        mock: opts.mock,
-    };
+    let reader_state = if opts.mock { "ok (virtual)" } else { "looking for a card reader" };
+    let health = starting_health(VERSION, reader_state, indicators_health, indicators_degraded, opts.mock);
     let backend = Arc::new(DaemonBackend {
         handle: handle.clone(),
         journal: journal.clone(),
