@@ -1,20 +1,21 @@
 //! The async driver: commands through the handle, the photo handed to the face module once,
 //! refusals, results with their seq, removal, and a card operation that never blocks the API.
 
+mod support;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use myna_api::proto::{Method, Outcome, Prompt};
-use myna_card::cert::TrustAnchors;
 use myna_card::secret::{CollationB, Pin};
-use myna_kiosk::card_worker::CardWorker;
 use myna_kiosk::clock::ManualClock;
-use myna_kiosk::driver::{Driver, DriverHandle, Reply};
+use myna_kiosk::driver::{DriverHandle, Reply};
 use myna_kiosk::journal::Journal;
 use myna_kiosk::mock::reader::MockReader;
 use myna_kiosk::recorder::Recorder;
-use myna_kiosk::session::{Command, Engine, Refusal, SessionConfig};
-use myna_virtual_card::{test_pki, CardOptions, Profile, VirtualCard, DEFAULT_COLLATION_B, TEST_PHOTO_JP2};
+use myna_kiosk::session::{Command, Refusal, SessionConfig};
+use myna_virtual_card::{CardOptions, Profile, VirtualCard, DEFAULT_COLLATION_B, TEST_PHOTO_JP2};
+use support::driver::{mock_driver, wait_view};
 
 fn start() -> (DriverHandle, MockReader) {
     start_on(None)
@@ -22,17 +23,7 @@ fn start() -> (DriverHandle, MockReader) {
 
 /// The driver on the system clock, or on `clock` (which moves only when the test says).
 fn start_on(clock: Option<ManualClock>) -> (DriverHandle, MockReader) {
-    let mut anchors = TrustAnchors::default();
-    anchors.add_pem(test_pki().auth_ca_pem().as_bytes()).unwrap();
-    let (reader, presence) = MockReader::new();
-    let worker = CardWorker::new(reader.slot(), anchors);
-    let (driver, handle) = Driver::new(
-        Engine::new(SessionConfig::default()),
-        worker,
-        presence,
-        Recorder::new(Journal::in_memory()),
-        |_s: myna_indicator::Signal| {},
-    );
+    let (driver, handle, reader) = mock_driver(Recorder::new(Journal::in_memory()), |_s: myna_indicator::Signal| {});
     let driver = match clock {
         Some(clock) => driver.with_clock(Arc::new(clock)),
         None => driver,
@@ -42,19 +33,7 @@ fn start_on(clock: Option<ManualClock>) -> (DriverHandle, MockReader) {
 }
 
 async fn wait_for(handle: &DriverHandle, pred: impl Fn(&Prompt) -> bool) -> Prompt {
-    let mut views = handle.watch_view();
-    let last = views.borrow().prompt.clone();
-    tokio::time::timeout(Duration::from_secs(10), async {
-        loop {
-            let p = views.borrow_and_update().prompt.clone();
-            if pred(&p) {
-                return p;
-            }
-            views.changed().await.unwrap();
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("prompt not reached in time; started at {last:?}, now {:?}", handle.view()))
+    wait_view(handle, "prompt", |v| pred(&v.prompt)).await.prompt
 }
 
 #[tokio::test]

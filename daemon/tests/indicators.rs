@@ -3,23 +3,23 @@
 //! from the configuration (mock, none, GPIO off a Pi → degraded), switching them off on
 //! shutdown, and `myna-kiosk indicators test`.
 
+mod support;
+
 use std::process::Command;
 use std::time::Duration;
 
 use myna_api::proto::{Method, Outcome};
-use myna_card::cert::TrustAnchors;
 use myna_indicator::mock::{MockRecord, What};
 use myna_indicator::{Led, Signal};
-use myna_kiosk::card_worker::CardWorker;
 use myna_kiosk::config::{Config, IndicatorBackend};
-use myna_kiosk::driver::{Driver, DriverHandle};
+use myna_kiosk::driver::DriverHandle;
 use myna_kiosk::indicators::{self, Indicators};
 use myna_kiosk::journal::Journal;
 use myna_kiosk::mock::autopilot::{self, Preference};
 use myna_kiosk::mock::reader::MockReader;
 use myna_kiosk::recorder::Recorder;
-use myna_kiosk::session::{Engine, SessionConfig};
-use myna_virtual_card::{test_pki, Profile, VirtualCard};
+use myna_virtual_card::{Profile, VirtualCard};
+use support::driver::mock_driver;
 
 /// Generous: only a broken driver or player waits this long.
 const WAIT: Duration = Duration::from_secs(30);
@@ -32,17 +32,7 @@ fn mock_indicators() -> (Indicators, MockRecord) {
 }
 
 fn start(indicators: Indicators) -> (DriverHandle, MockReader, tokio::task::JoinHandle<()>) {
-    let mut anchors = TrustAnchors::default();
-    anchors.add_pem(test_pki().auth_ca_pem().as_bytes()).unwrap();
-    let (reader, presence) = MockReader::new();
-    let worker = CardWorker::new(reader.slot(), anchors);
-    let (driver, handle) = Driver::new(
-        Engine::new(SessionConfig::default()),
-        worker,
-        presence,
-        Recorder::new(Journal::in_memory()),
-        indicators,
-    );
+    let (driver, handle, reader) = mock_driver(Recorder::new(Journal::in_memory()), indicators);
     let task = tokio::spawn(driver.run());
     (handle, reader, task)
 }

@@ -2,19 +2,17 @@
 //! retention with injected time, and the failures a kiosk must survive (full, read-only,
 //! corrupt) without verifying patients it cannot record.
 
+mod support;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use myna_api::proto::{AuthEvidence, Outcome, Prompt, SessionResult};
-use myna_card::cert::TrustAnchors;
-use myna_kiosk::card_worker::CardWorker;
-use myna_kiosk::driver::Driver;
 use myna_kiosk::journal::{Journal, JournalError, Retention, FILE_NAME};
-use myna_kiosk::mock::reader::MockReader;
 use myna_kiosk::recorder::Recorder;
-use myna_kiosk::session::{Engine, SessionConfig};
-use myna_virtual_card::{test_pki, Profile, VirtualCard};
+use myna_virtual_card::{Profile, VirtualCard};
+use support::driver::{mock_driver, wait_view};
 
 fn dir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("myna-journal-{name}-{}", std::process::id()));
@@ -164,33 +162,13 @@ fn a_corrupt_or_read_only_store_is_reported_not_fatal() {
 async fn the_kiosk_refuses_sessions_it_cannot_record() {
     let journal = Journal::in_memory();
     journal.limit_pages_for_test(1);
-    let mut anchors = TrustAnchors::default();
-    anchors.add_pem(test_pki().auth_ca_pem().as_bytes()).unwrap();
-    let (reader, presence) = MockReader::new();
-    let (driver, handle) = Driver::new(
-        Engine::new(SessionConfig::default()),
-        CardWorker::new(reader.slot(), anchors),
-        presence,
-        Recorder::new(journal.clone()),
-        |_s| {},
-    );
+    let (driver, handle, reader) = mock_driver(Recorder::new(journal.clone()), |_s| {});
     tokio::spawn(driver.run());
     // Fill the store so the next write fails.
     let _ = journal.record(result("filler", &"x".repeat(20_000)), t0());
     assert!(journal.problem().is_some());
     reader.tap(VirtualCard::new(Profile::Valid)).await;
-    let mut views = handle.watch_view();
-    let view = tokio::time::timeout(Duration::from_secs(5), async {
-        loop {
-            let v = views.borrow_and_update().clone();
-            if v.prompt == Prompt::OutOfService {
-                return v;
-            }
-            views.changed().await.unwrap();
-        }
-    })
-    .await
-    .expect("out of service shown");
+    let view = wait_view(&handle, "out of service shown", |v| v.prompt == Prompt::OutOfService).await;
     assert_eq!(view.notices[0].code, "JOURNAL_UNAVAILABLE");
     assert!(view.id.is_none(), "no session started");
     // Space again: the next card checks in.
@@ -198,16 +176,7 @@ async fn the_kiosk_refuses_sessions_it_cannot_record() {
     journal.prune(t0(), Retention::default()).unwrap();
     reader.remove().await;
     reader.tap(VirtualCard::new(Profile::Valid)).await;
-    tokio::time::timeout(Duration::from_secs(5), async {
-        loop {
-            if matches!(views.borrow_and_update().prompt, Prompt::ChooseMethod { .. }) {
-                return;
-            }
-            views.changed().await.unwrap();
-        }
-    })
-    .await
-    .expect("back in service");
+    wait_view(&handle, "back in service", |v| matches!(v.prompt, Prompt::ChooseMethod { .. })).await;
 }
 
 #[tokio::test]
@@ -218,17 +187,8 @@ async fn health_reports_an_unusable_journal() {
     std::fs::create_dir_all(&d).unwrap();
     std::fs::write(d.join(FILE_NAME), b"garbage ".repeat(1000)).unwrap();
     let journal = Journal::open(&d);
-    let mut anchors = TrustAnchors::default();
-    anchors.add_pem(test_pki().auth_ca_pem().as_bytes()).unwrap();
-    let (reader, presence) = MockReader::new();
     let recorder = Recorder::new(journal.clone());
-    let (_driver, handle) = Driver::new(
-        Engine::new(SessionConfig::default()),
-        CardWorker::new(reader.slot(), anchors),
-        presence,
-        recorder.clone(),
-        |_s| {},
-    );
+    let (_driver, handle, _reader) = mock_driver(recorder.clone(), |_s| {});
     let ok = |s: &str| s.to_string();
     let backend = DaemonBackend {
         handle,

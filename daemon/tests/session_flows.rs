@@ -15,7 +15,8 @@ use myna_indicator::Signal;
 use myna_kiosk::card_worker::CardWorker;
 use myna_kiosk::session::{Action, Command, Engine, Event, Now, Refusal, SessionConfig};
 use myna_virtual_card::{
-    test_pki, CardOptions, Fault, FaultKind, Profile, VirtualCard, VirtualSlot, DEFAULT_COLLATION_B, TEST_PHOTO_JP2,
+    test_trust_anchors, CardOptions, Fault, FaultKind, Profile, VirtualCard, VirtualSlot, DEFAULT_COLLATION_B,
+    TEST_PHOTO_JP2,
 };
 
 struct Rig {
@@ -37,12 +38,10 @@ struct Rig {
 
 impl Rig {
     fn new(cfg: SessionConfig) -> Rig {
-        let mut anchors = TrustAnchors::default();
-        anchors.add_pem(test_pki().auth_ca_pem().as_bytes()).unwrap();
         let slot = VirtualSlot::new();
         Rig {
             engine: Engine::new(cfg),
-            worker: CardWorker::new(slot.clone(), anchors),
+            worker: CardWorker::new(slot.clone(), test_trust_anchors()),
             slot,
             start: Instant::now(),
             elapsed: Duration::ZERO,

@@ -1,7 +1,11 @@
-//! The daemon binary as a clinic runs it, driven over its Unix socket with a real HTTP
-//! client (hyper). Shared by the tests that start `myna-kiosk run`.
+//! What the daemon's integration tests share: the driver on the virtual reader ([`driver`]),
+//! how long to wait ([`wait`]), and the daemon binary as a clinic runs it, driven over its
+//! Unix socket with a real HTTP client (hyper).
 
 #![allow(dead_code)] // each test binary uses part of it
+
+pub mod driver;
+pub mod wait;
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
