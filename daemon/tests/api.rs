@@ -1,22 +1,19 @@
 //! The HTTP API: every route, role and error through the router without a socket, then SSE
 //! with Last-Event-ID resume and graceful shutdown over a real socket.
 
-use std::sync::Arc;
+mod support;
+
 use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Request, StatusCode};
 use http_body_util::{BodyExt, Full};
-use myna_api::auth::Tokens;
 use myna_api::backend::Role;
-use myna_api::router::{route, Api};
-use myna_card::cert::TrustAnchors;
-use myna_kiosk::api_backend::DaemonBackend;
+use myna_api::router::route;
 use myna_kiosk::journal::Journal;
 use myna_kiosk::session::SessionConfig;
-use myna_virtual_card::test_pki;
 use serde_json::{json, Value};
-use tokio::sync::watch;
+use support::http::{call, take_card, tap, wait_prompt, Http, Router, Socket, SseEvent};
 
 const KIOSK: &str = "tok-kiosk";
 const RECEPTION: &str = "tok-reception";
@@ -24,81 +21,15 @@ const STAFF: &str = "tok-staff";
 const FACE: &str = "tok-face";
 const BENCH: &str = "tok-bench";
 
-struct Fixture {
-    api: Arc<Api<DaemonBackend>>,
-    stop: watch::Sender<bool>,
-}
-
-fn fixture(bench: bool) -> Fixture {
-    let mut anchors = TrustAnchors::default();
-    anchors.add_pem(test_pki().auth_ca_pem().as_bytes()).unwrap();
-    let backend = DaemonBackend::in_process(Journal::in_memory(), SessionConfig::default(), anchors, bench);
-    let mut tokens = Tokens::new();
-    for (t, r) in [
+fn fixture(bench: bool) -> Router {
+    let tokens = [
         (KIOSK, Role::Kiosk),
         (RECEPTION, Role::Reception),
         (STAFF, Role::Staff),
         (FACE, Role::Face),
         (BENCH, Role::Bench),
-    ] {
-        tokens.add(t.into(), vec![r]);
-    }
-    let (stop, stop_rx) = watch::channel(false);
-    Fixture { api: Arc::new(Api::new(backend, tokens, stop_rx)), stop }
-}
-
-struct Answer {
-    status: StatusCode,
-    content_type: String,
-    body: Bytes,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("{e}: {:?}", self.body))
-    }
-    fn code(&self) -> String {
-        self.json()["code"].as_str().unwrap_or_default().to_string()
-    }
-}
-
-async fn call(f: &Fixture, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Answer {
-    let mut req = Request::builder().method(method).uri(path);
-    if let Some(t) = token {
-        req = req.header("authorization", format!("Bearer {t}"));
-    }
-    let body = match body {
-        Some(v) => {
-            req = req.header("content-type", "application/json");
-            Full::new(Bytes::from(v.to_string()))
-        }
-        None => Full::new(Bytes::new()),
-    };
-    raw(f, req.body(body).unwrap()).await
-}
-
-async fn raw(f: &Fixture, req: Request<Full<Bytes>>) -> Answer {
-    let r = route(&f.api, req).await;
-    let status = r.status();
-    let content_type = r.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
-    let body = r.into_body().collect().await.unwrap().to_bytes();
-    Answer { status, content_type, body }
-}
-
-async fn wait_prompt(f: &Fixture, kind: &str) -> Value {
-    for _ in 0..200 {
-        let v = call(f, "GET", "/v1/session", Some(KIOSK), None).await.json();
-        if v["prompt"]["kind"] == kind {
-            return v;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("prompt {kind} not reached");
-}
-
-async fn tap(f: &Fixture, profile: &str) {
-    let a = call(f, "POST", "/v1/bench/card", Some(BENCH), Some(json!({ "profile": profile }))).await;
-    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+    ];
+    Router::new(Journal::in_memory(), SessionConfig::default(), bench, &tokens)
 }
 
 #[tokio::test]
@@ -247,7 +178,7 @@ async fn bad_requests_get_clear_problems() {
         .header("content-type", "text/plain")
         .body(Full::new(Bytes::from_static(b"{\"method\":\"pin\"}")))
         .unwrap();
-    let a = raw(&f, req).await;
+    let a = f.send(req).await;
     assert_eq!((a.status, a.code()), (StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE".into()));
     // Oversized body.
     let big = format!("{{\"method\":\"{}\"}}", "x".repeat(70_000));
@@ -258,7 +189,7 @@ async fn bad_requests_get_clear_problems() {
         .header("content-type", "application/json")
         .body(Full::new(Bytes::from(big)))
         .unwrap();
-    assert_eq!(raw(&f, req).await.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(f.send(req).await.status, StatusCode::PAYLOAD_TOO_LARGE);
     // Malformed JSON, unknown fields, wrong enum: 400, and a PIN is never echoed back.
     for body in [json!({ "method": "iris" }), json!({ "method": "pin", "extra": 1 }), json!([])] {
         let a = call(&f, "POST", "/v1/session/method", Some(KIOSK), Some(body)).await;
@@ -323,7 +254,7 @@ async fn token_guessing_is_slowed_per_address() {
     };
     let lan_guesser = [192, 168, 1, 66];
     for i in 0..10 {
-        let a = raw(&f, from(lan_guesser, &format!("guess-{i}"))).await;
+        let a = f.send(from(lan_guesser, &format!("guess-{i}"))).await;
         assert_eq!(a.status, StatusCode::UNAUTHORIZED, "guess {i}");
     }
     // The 11th attempt is not even looked at: a right token from that address waits too.
@@ -334,15 +265,15 @@ async fn token_guessing_is_slowed_per_address() {
     let body: Value = serde_json::from_slice(&r.into_body().collect().await.unwrap().to_bytes()).unwrap();
     assert_eq!(body["code"], "TOO_MANY_AUTH_FAILURES");
     // Everyone else goes on: the reception PC at another address.
-    assert_eq!(raw(&f, from([192, 168, 1, 10], RECEPTION)).await.status, StatusCode::OK);
+    assert_eq!(f.send(from([192, 168, 1, 10], RECEPTION)).await.status, StatusCode::OK);
     // The kiosk's own screen (loopback) is never locked out, even by its own mistakes.
     for i in 0..15 {
-        assert_eq!(raw(&f, from([127, 0, 0, 1], &format!("stale-{i}"))).await.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(f.send(from([127, 0, 0, 1], &format!("stale-{i}"))).await.status, StatusCode::UNAUTHORIZED);
     }
-    assert_eq!(raw(&f, from([127, 0, 0, 1], KIOSK)).await.status, StatusCode::OK);
+    assert_eq!(f.send(from([127, 0, 0, 1], KIOSK)).await.status, StatusCode::OK);
     // A wrong role with a real token is no guess: never throttled.
     for _ in 0..15 {
-        assert_eq!(raw(&f, from([192, 168, 1, 11], FACE)).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(f.send(from([192, 168, 1, 11], FACE)).await.status, StatusCode::FORBIDDEN);
     }
 }
 
@@ -385,100 +316,48 @@ async fn bench_routes_exist_only_with_mock() {
     assert_eq!(a.status, StatusCode::NOT_FOUND);
 }
 
-type SseEvent = (Option<u64>, String, Value);
-
 async fn sse_events(addr: std::net::SocketAddr, last_id: Option<u64>, want: usize) -> Vec<SseEvent> {
     sse_until(addr, last_id, move |e: &[SseEvent]| e.len() >= want).await
 }
 
-/// Reads SSE frames from a raw HTTP/1.1 connection until `done` says enough.
+/// Reads the event stream of the server at `addr` until `done` says enough.
 async fn sse_until(
     addr: std::net::SocketAddr,
     last_id: Option<u64>,
     done: impl Fn(&[SseEvent]) -> bool,
 ) -> Vec<SseEvent> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let resume = last_id.map(|i| format!("Last-Event-ID: {i}\r\n")).unwrap_or_default();
-    let req = format!("GET /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {RECEPTION}\r\n{resume}\r\n");
-    s.write_all(req.as_bytes()).await.unwrap();
-    let mut buf = Vec::new();
-    let mut events = vec![];
-    tokio::time::timeout(Duration::from_secs(10), async {
-        let mut chunk = [0u8; 8192];
-        while !done(&events) {
-            let n = s.read(&mut chunk).await.unwrap();
-            assert!(n > 0, "stream closed early");
-            buf.extend_from_slice(&chunk[..n]);
-            let text = String::from_utf8_lossy(&buf).to_string();
-            events = parse_sse(&text);
-        }
-    })
-    .await
-    .expect("events in time");
-    events
+    let last_id = last_id.map(|i| i.to_string());
+    let mut stream = Socket::Tcp(addr).events(RECEPTION, last_id.as_deref()).await;
+    stream.until(done).await.to_vec()
 }
 
-fn parse_sse(text: &str) -> Vec<SseEvent> {
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
-    let mut out = vec![];
-    for block in body.split("\n\n") {
-        let (mut id, mut event, mut data) = (None, String::new(), None);
-        for line in block.lines() {
-            if let Some(v) = line.strip_prefix("id: ") {
-                id = v.trim().parse().ok();
-            } else if let Some(v) = line.strip_prefix("event: ") {
-                event = v.trim().to_string();
-            } else if let Some(v) = line.strip_prefix("data: ") {
-                data = serde_json::from_str(v).ok();
-            }
-        }
-        if let Some(d) = data {
-            out.push((id, event, d));
-        }
-    }
-    out
-}
-
-async fn finish_one(f: &Fixture, profile: &str) {
+async fn finish_one(f: &Router, profile: &str) {
     tap(f, profile).await;
-    wait_prompt(f, "take_card").await;
-    call(f, "DELETE", "/v1/bench/card", Some(BENCH), None).await;
-    wait_prompt(f, "place_card").await;
+    take_card(f).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sse_streams_and_resumes_with_last_event_id_then_shuts_down_gracefully() {
     let f = fixture(true);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let mut stop_rx = f.stop.subscribe();
-    let server = tokio::spawn(myna_api::server::serve(
-        listener,
-        f.api.clone(),
-        myna_api::server::Limits::default(),
-        async move {
-            let _ = stop_rx.wait_for(|s| *s).await;
-        },
-    ));
+    let (addr, server) = f.serve_local(myna_api::server::Limits::default()).await;
     // Three refused cards make three results, quickly.
     for p in ["expired", "juki", "not-jpki"] {
         finish_one(&f, p).await;
     }
     // A fresh subscriber sees the current session only; a resuming one gets what it missed.
     let fresh = sse_events(addr, None, 1).await;
-    assert_eq!(fresh[0].1, "session");
+    assert_eq!(fresh[0].event, "session");
     let resumed = sse_events(addr, Some(1), 3).await;
-    let ids: Vec<_> = resumed.iter().map(|e| (e.0, e.1.as_str())).collect();
+    let ids: Vec<_> = resumed.iter().map(|e| (e.id, e.event.as_str())).collect();
     assert_eq!(ids, [(Some(2), "result"), (Some(3), "result"), (None, "session")]);
-    assert_eq!(resumed[0].2["error"]["code"], "JUKI_CARD");
+    assert_eq!(resumed[0].data["error"]["code"], "JUKI_CARD");
 
     // Live: a subscriber sees the next session's result with the next id.
-    let live = tokio::spawn(sse_until(addr, Some(3), |e: &[SseEvent]| e.iter().any(|e| e.0.is_some())));
+    let live = tokio::spawn(sse_until(addr, Some(3), |e: &[SseEvent]| e.iter().any(|e| e.id.is_some())));
     tokio::time::sleep(Duration::from_millis(100)).await;
     finish_one(&f, "expired").await;
     let live = live.await.unwrap();
-    assert!(live.iter().any(|e| e.0 == Some(4) && e.1 == "result"), "{live:?}");
+    assert!(live.iter().any(|e| e.id == Some(4) && e.event == "result"), "{live:?}");
 
     // Graceful shutdown ends open SSE streams and the server.
     let open = tokio::spawn(async move { sse_events(addr, None, 99).await });
@@ -486,16 +365,6 @@ async fn sse_streams_and_resumes_with_last_event_id_then_shuts_down_gracefully()
     f.stop.send(true).unwrap();
     tokio::time::timeout(Duration::from_secs(8), server).await.expect("server stopped").unwrap();
     assert!(open.await.is_err(), "the open stream was closed by the shutdown");
-}
-
-async fn serve_with(f: &Fixture, limits: myna_api::server::Limits) -> std::net::SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let mut stop_rx = f.stop.subscribe();
-    tokio::spawn(myna_api::server::serve(listener, f.api.clone(), limits, async move {
-        let _ = stop_rx.wait_for(|s| *s).await;
-    }));
-    addr
 }
 
 /// Reads until the peer closes (or 5 s pass): what a client sees of a refused connection.
@@ -521,7 +390,7 @@ async fn a_client_that_never_sends_its_headers_is_cut_off() {
     use tokio::io::AsyncWriteExt;
     let f = fixture(true);
     let limits = myna_api::server::Limits { header_read_timeout: Duration::from_millis(300), ..Default::default() };
-    let addr = serve_with(&f, limits).await;
+    let (addr, _server) = f.serve_local(limits).await;
     let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
     slow.write_all(b"GET /v1/health HTTP/1.1\r\nHost:").await.unwrap();
     assert!(read_until_closed(&mut slow).await.is_some(), "the server closed the slow connection");
@@ -539,7 +408,7 @@ async fn connections_beyond_the_limit_are_closed_at_once() {
     // Loopback clients count against the local allowance; the LAN's allowance (none here) is
     // apart, so a flood from the clinic LAN can never take the kiosk screen's connections.
     let limits = myna_api::server::Limits { max_connections: 0, max_local_connections: 2, ..Default::default() };
-    let addr = serve_with(&f, limits).await;
+    let (addr, _server) = f.serve_local(limits).await;
     let _a = tokio::net::TcpStream::connect(addr).await.unwrap();
     let _b = tokio::net::TcpStream::connect(addr).await.unwrap();
     tokio::time::sleep(Duration::from_millis(100)).await;

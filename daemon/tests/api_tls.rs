@@ -1,22 +1,19 @@
 //! The API on the clinic LAN: a non-loopback bind needs TLS; with TLS it serves over rustls.
 
+mod support;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use myna_api::auth::Tokens;
-use myna_api::router::Api;
-use myna_api::server::{serve, tls_config, Limits, TlsListener};
-use myna_card::cert::TrustAnchors;
-use myna_kiosk::api_backend::DaemonBackend;
+use myna_api::server::{tls_config, Limits, TlsListener};
 use myna_kiosk::journal::Journal;
 use myna_kiosk::run::{run, RunError, RunOptions};
 use myna_kiosk::session::SessionConfig;
-use myna_virtual_card::test_pki;
 use rustls_pki_types::{CertificateDer, ServerName};
+use support::http::Router;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::watch;
 
 fn opts(listen: &str, state: &str) -> RunOptions {
     let mut o = RunOptions::new(true, myna_kiosk::config::Config::default());
@@ -57,22 +54,10 @@ fn write_cert() -> (PathBuf, PathBuf, CertificateDer<'static>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_on_a_non_loopback_bind_serves_the_api() {
     let (cert, key, der) = write_cert();
-    let mut anchors = TrustAnchors::default();
-    anchors.add_pem(test_pki().auth_ca_pem().as_bytes()).unwrap();
-    let backend = DaemonBackend::in_process(Journal::in_memory(), SessionConfig::default(), anchors, false);
-    let (stop, stop_rx) = watch::channel(false);
-    let api = Arc::new(Api::new(backend, Tokens::new(), stop_rx.clone()));
+    let router = Router::new(Journal::in_memory(), SessionConfig::default(), false, &[]);
     let tcp = tokio::net::TcpListener::bind("0.0.0.0:0").await.unwrap();
     let port = tcp.local_addr().unwrap().port();
-    let mut rx = stop_rx.clone();
-    let server = tokio::spawn(serve(
-        TlsListener::new(tcp, tls_config(&cert, &key).unwrap()),
-        api,
-        Limits::default(),
-        async move {
-            let _ = rx.wait_for(|s| *s).await;
-        },
-    ));
+    let server = router.serve(TlsListener::new(tcp, tls_config(&cert, &key).unwrap()), Limits::default());
 
     let mut roots = rustls::RootCertStore::empty();
     roots.add(der).unwrap();
@@ -99,6 +84,6 @@ async fn tls_on_a_non_loopback_bind_serves_the_api() {
     let n = tokio::time::timeout(Duration::from_secs(5), plain.read(&mut buf)).await.unwrap().unwrap_or(0);
     assert!(!String::from_utf8_lossy(&buf[..n]).contains("HTTP/1.1 200"));
 
-    stop.send(true).unwrap();
+    router.stop.send(true).unwrap();
     tokio::time::timeout(Duration::from_secs(8), server).await.unwrap().unwrap();
 }

@@ -10,25 +10,24 @@
 //!   so a renamed, added or missing field fails. Request bodies the router accepts validate
 //!   against the declared request schema too.
 
+mod support;
+
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{HeaderMap, Request, StatusCode};
+use http::{Request, StatusCode};
 use http_body_util::{BodyExt, Full};
-use myna_api::auth::Tokens;
 use myna_api::backend::Role;
-use myna_api::router::{route, Api, OPENAPI};
+use myna_api::router::{ApiBody, OPENAPI};
 use myna_api::routes::Route;
-use myna_card::cert::TrustAnchors;
-use myna_kiosk::api_backend::DaemonBackend;
 use myna_kiosk::journal::Journal;
 use myna_kiosk::session::{SessionConfig, Timeouts};
-use myna_virtual_card::{test_pki, DEFAULT_COLLATION_B, TEST_PHOTO_JP2};
+use myna_virtual_card::{DEFAULT_COLLATION_B, TEST_PHOTO_JP2};
 use serde_json::{json, Value};
-use tokio::sync::watch;
+use support::http::{call, tap, wait_prompt, Answer, Changes, EventStream, Http, Router, SseEvent};
 
 /// Where the document is registered for `$ref` resolution.
 const DOC_URI: &str = "urn:myna-kiosk:openapi";
@@ -255,10 +254,9 @@ impl Spec {
 // The daemon behind the router, as in tests/api.rs, with the journal in a temporary directory
 
 struct Fixture {
-    api: Arc<Api<DaemonBackend>>,
+    router: Router,
     spec: &'static Spec,
     dir: PathBuf,
-    _stop: watch::Sender<bool>,
 }
 
 impl Drop for Fixture {
@@ -286,94 +284,45 @@ fn fixture_with(name: &str, bench: bool, config: SessionConfig, journal_at: Jour
     if journal_at == JournalAt::Broken {
         std::fs::write(&dir, b"not a directory").unwrap();
     }
-    let journal = Journal::open(&dir);
-    let mut anchors = TrustAnchors::default();
-    anchors.add_pem(test_pki().auth_ca_pem().as_bytes()).unwrap();
-    let backend = DaemonBackend::in_process(journal, config, anchors, bench);
-    let mut tokens = Tokens::new();
-    for (_, role, token) in ROLES {
-        tokens.add(token.into(), vec![role]);
-    }
-    let (stop, stop_rx) = watch::channel(false);
-    Fixture { api: Arc::new(Api::new(backend, tokens, stop_rx)), spec: spec(), dir, _stop: stop }
+    let tokens = ROLES.map(|(_, role, token)| (token, role));
+    Fixture { router: Router::new(Journal::open(&dir), config, bench, &tokens), spec: spec(), dir }
 }
 
-struct Answer {
-    status: StatusCode,
-    content_type: String,
-    headers: HeaderMap,
-    body: Bytes,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("{e}: {:?}", self.body))
-    }
-
-    fn code(&self) -> String {
-        serde_json::from_slice::<Value>(&self.body)
-            .ok()
-            .and_then(|v| v["code"].as_str().map(str::to_string))
-            .unwrap_or_default()
-    }
-}
-
-/// One request through the router; the answer is checked against the document.
-async fn call(f: &Fixture, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Answer {
-    let mut req = Request::builder().method(method).uri(path);
-    if let Some(t) = token {
-        req = req.header("authorization", format!("Bearer {t}"));
-    }
-    let bytes = match &body {
-        Some(v) => {
-            req = req.header("content-type", "application/json");
-            Bytes::from(v.to_string())
+/// Every exchange through the fixture is checked against the document: the answer, and a JSON
+/// request body against the declared request schema. An event stream is not read (see
+/// [`events`]).
+impl Http for Fixture {
+    async fn send(&self, req: Request<Full<Bytes>>) -> Answer {
+        let (method, path) = (req.method().to_string(), req.uri().to_string());
+        let json_body: Option<Value> = match req.headers().get("content-type") {
+            Some(ct) if ct == "application/json" => {
+                serde_json::from_slice(&req.body().clone().collect().await.unwrap().to_bytes()).ok()
+            }
+            _ => None,
+        };
+        let a = self.router.send(req).await;
+        self.spec.check_response(&method, &path, &a);
+        if let Some(body) = &json_body {
+            self.spec.check_request(&method, &path, body, &a);
         }
-        None => Bytes::new(),
-    };
-    let a = raw(f, req.body(Full::new(bytes)).unwrap()).await;
-    if let Some(b) = &body {
-        f.spec.check_request(method, path, b, &a);
+        a
     }
-    a
-}
 
-/// Any request through the router; the answer is checked against the document. An event
-/// stream is not read (see [`events`]).
-async fn raw(f: &Fixture, req: Request<Full<Bytes>>) -> Answer {
-    let (method, path) = (req.method().to_string(), req.uri().to_string());
-    let r = route(&f.api, req).await;
-    let status = r.status();
-    let headers = r.headers().clone();
-    let content_type = headers.get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
-    let body = if content_type == "text/event-stream" {
-        Bytes::new()
-    } else {
-        r.into_body().collect().await.unwrap().to_bytes()
-    };
-    let a = Answer { status, content_type, headers, body };
-    f.spec.check_response(&method, &path, &a);
-    a
+    fn token(&self, role: Role) -> String {
+        self.router.token(role)
+    }
+
+    async fn changes(&self) -> Changes {
+        self.router.changes().await
+    }
+
+    fn context(&self) -> String {
+        self.router.context()
+    }
 }
 
 fn expect(a: &Answer, status: StatusCode, code: &str) {
     assert_eq!((a.status, a.code().as_str()), (status, code), "{}", String::from_utf8_lossy(&a.body));
-}
-
-async fn wait_prompt(f: &Fixture, kind: &str) -> Value {
-    for _ in 0..400 {
-        let v = call(f, "GET", "/v1/session", Some(KIOSK), None).await.json();
-        if v["prompt"]["kind"] == kind {
-            return v;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("prompt {kind} not reached");
-}
-
-async fn tap(f: &Fixture, profile: &str) {
-    let a = call(f, "POST", "/v1/bench/card", Some(BENCH), Some(json!({ "profile": profile }))).await;
-    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
 }
 
 async fn remove(f: &Fixture) {
@@ -392,66 +341,19 @@ fn base64_of(b: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(b)
 }
 
-#[derive(Debug)]
-struct SseEvent {
-    id: Option<u64>,
-    event: String,
-    data: Value,
-}
-
-fn parse_sse(text: &str) -> Vec<SseEvent> {
-    let complete = &text[..text.rfind("\n\n").map_or(0, |i| i + 2)];
-    let mut out = vec![];
-    for block in complete.split("\n\n") {
-        let (mut id, mut event, mut data) = (None, String::new(), None);
-        for line in block.lines() {
-            if let Some(v) = line.strip_prefix("id: ") {
-                id = Some(v.trim().parse().expect("a numeric event id"));
-            } else if let Some(v) = line.strip_prefix("event: ") {
-                event = v.trim().to_string();
-            } else if let Some(v) = line.strip_prefix("data: ") {
-                data = Some(serde_json::from_str(v).expect("event data is JSON"));
-            }
-        }
-        if let Some(data) = data {
-            out.push(SseEvent { id, event, data });
-        }
-    }
-    out
-}
-
-/// `GET /v1/events` through the router, read until `done`; every event's data matches the
-/// schema the document declares for its type in `x-sse-events`.
-async fn events(f: &Fixture, last_event_id: Option<&str>, done: impl Fn(&[SseEvent]) -> bool) -> Vec<SseEvent> {
-    let mut req = Request::get("/v1/events").header("authorization", format!("Bearer {RECEPTION}"));
-    if let Some(id) = last_event_id {
-        req = req.header("last-event-id", id);
-    }
-    let r = route(&f.api, req.body(Full::new(Bytes::new())).unwrap()).await;
-    let head = Answer {
-        status: r.status(),
-        content_type: r.headers().get("content-type").unwrap().to_str().unwrap().to_string(),
-        headers: r.headers().clone(),
-        body: Bytes::new(),
-    };
+/// `GET /v1/events` through the router, its answer checked against the document.
+async fn open_events(f: &Fixture, last_event_id: Option<&str>) -> EventStream<ApiBody> {
+    let (head, stream) = f.router.events(RECEPTION, last_event_id).await;
     f.spec.check_response("GET", "/v1/events", &head);
     assert_eq!(head.status, StatusCode::OK);
-    let mut body = r.into_body();
-    let mut text = String::new();
-    let mut evs = vec![];
-    tokio::time::timeout(Duration::from_secs(10), async {
-        while !done(&evs) {
-            let frame = body.frame().await.expect("the stream stays open").unwrap();
-            if let Ok(data) = frame.into_data() {
-                text.push_str(std::str::from_utf8(&data).unwrap());
-                evs = parse_sse(&text);
-            }
-        }
-    })
-    .await
-    .expect("events in time");
+    stream
+}
+
+/// Every event's data matches the schema the document declares for its type in
+/// `x-sse-events`, and only results carry an id (their seq).
+fn checked(f: &Fixture, evs: &[SseEvent]) -> Vec<SseEvent> {
     let declared = &f.spec.doc["paths"]["/v1/events"]["get"]["x-sse-events"];
-    for e in &evs {
+    for e in evs {
         let schema = declared.get(&e.event).unwrap_or_else(|| panic!("event type {:?} is not documented", e.event));
         f.spec.assert_valid(schema, &e.data, &format!("SSE {} event", e.event));
         match e.event.as_str() {
@@ -459,7 +361,12 @@ async fn events(f: &Fixture, last_event_id: Option<&str>, done: impl Fn(&[SseEve
             _ => assert_eq!(e.id, None, "only result events carry an id"),
         }
     }
-    evs
+    evs.to_vec()
+}
+
+/// `GET /v1/events` through the router, read until `done`, every event checked.
+async fn events(f: &Fixture, last_event_id: Option<&str>, done: impl Fn(&[SseEvent]) -> bool) -> Vec<SseEvent> {
+    checked(f, open_events(f, last_event_id).await.until(done).await)
 }
 
 /// Drift the test must catch: a renamed field, a missing one, an undocumented one, a wrong
@@ -744,15 +651,15 @@ async fn a_pin_check_in_validates_and_so_do_its_events() {
     };
     tokio::time::sleep(Duration::from_millis(100)).await;
     remove(&f).await;
-    tap(&f, "not-jpki").await;
+    tap(&*f, "not-jpki").await;
     let live = live.await.unwrap();
     let result = live.iter().find(|e| e.event == "result").unwrap();
     assert_eq!((result.id, result.data["outcome"].as_str()), (Some(2), Some("failed")));
     assert!(live.iter().any(|e| e.event == "session"));
 
-    wait_prompt(&f, "take_card").await;
+    wait_prompt(&*f, "take_card").await;
     remove(&f).await;
-    expect(&call(&f, "DELETE", "/v1/bench/card", Some(BENCH), None).await, StatusCode::CONFLICT, "NO_CARD");
+    expect(&call(&*f, "DELETE", "/v1/bench/card", Some(BENCH), None).await, StatusCode::CONFLICT, "NO_CARD");
 }
 
 #[tokio::test]
@@ -916,7 +823,7 @@ async fn error_answers_validate() {
         .header("last-event-id", "abc")
         .body(Full::new(Bytes::new()))
         .unwrap();
-    expect(&raw(&f, req).await, StatusCode::BAD_REQUEST, "BAD_EVENT_ID");
+    expect(&f.send(req).await, StatusCode::BAD_REQUEST, "BAD_EVENT_ID");
     let a = call(&f, "GET", "/v1/events?after=x", Some(RECEPTION), None).await;
     expect(&a, StatusCode::BAD_REQUEST, "BAD_EVENT_ID");
     tap(&f, "valid").await;
@@ -942,12 +849,12 @@ async fn error_answers_validate() {
             .body(Full::new(body))
             .unwrap()
     };
-    let a = raw(&f, post("text/plain", Bytes::from_static(b"{\"method\":\"pin\"}"))).await;
+    let a = f.send(post("text/plain", Bytes::from_static(b"{\"method\":\"pin\"}"))).await;
     expect(&a, StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE");
     let a = call(&f, "POST", "/v1/session/method", Some(KIOSK), None).await;
     expect(&a, StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE");
     let big = format!("{{\"method\":\"{}\"}}", "x".repeat(70_000));
-    let a = raw(&f, post("application/json", Bytes::from(big))).await;
+    let a = f.send(post("application/json", Bytes::from(big))).await;
     expect(&a, StatusCode::PAYLOAD_TOO_LARGE, "BODY_TOO_LARGE");
     // 429: a PIN flood.
     let mut statuses = vec![];

@@ -7,13 +7,18 @@
 mod support;
 
 use std::path::Path;
+use std::sync::Mutex;
 use std::time::Duration;
 
+use bytes::Bytes;
+use http::Request;
+use http_body_util::Full;
+use myna_api::backend::Role;
 use myna_virtual_card::TEST_PHOTO_JP2;
 use serde_json::{json, Value};
-use support::{Daemon, BENCH, FACE, KIOSK, RECEPTION};
+use support::http::{call_json, take_card, wait_prompt, Answer, Changes, Http};
+use support::{Daemon, BENCH, FACE, KIOSK, RECEPTION, STAFF};
 
-const STAFF: &str = "staff-token-0123456789";
 const PIN: &str = "4739";
 const WRONG_PIN: &str = "8206";
 const COLLATION_B: &str = "49123120358642";
@@ -42,39 +47,45 @@ fn forms(secret: &[u8]) -> Vec<String> {
     f
 }
 
-struct Transcript(String);
+/// The daemon, with every API response it gives written down (but the photo's).
+struct Transcript<'a> {
+    d: &'a Daemon,
+    text: Mutex<String>,
+}
 
-impl Transcript {
-    async fn call(&mut self, d: &Daemon, method: &str, path: &str, token: &str, body: Option<Value>) -> (u16, Value) {
-        let (status, v) = d.call(method, path, Some(token), body).await;
-        if !path.ends_with("/face/reference") {
-            self.0 += &v.to_string();
-        }
-        (status, v)
+impl Transcript<'_> {
+    async fn call(&self, method: &str, path: &str, token: &str, body: Option<Value>) -> (u16, Value) {
+        call_json(self, method, path, Some(token), body).await
     }
 }
 
-async fn wait_prompt(d: &Daemon, t: &mut Transcript, kind: &str) -> Value {
-    for _ in 0..300 {
-        let (_, v) = t.call(d, "GET", "/v1/session", KIOSK, None).await;
-        if v["prompt"]["kind"] == kind {
-            return v;
+impl Http for Transcript<'_> {
+    async fn send(&self, req: Request<Full<Bytes>>) -> Answer {
+        let photo = req.uri().path().ends_with("/face/reference");
+        let a = self.d.send(req).await;
+        if !photo {
+            self.text.lock().unwrap().push_str(&a.json_or_null().to_string());
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        a
     }
-    panic!("prompt {kind} never came; log:\n{}", d.log());
+
+    fn token(&self, role: Role) -> String {
+        self.d.token(role)
+    }
+
+    async fn changes(&self) -> Changes {
+        self.d.changes().await
+    }
+
+    fn context(&self) -> String {
+        self.d.context()
+    }
 }
 
-async fn tap(d: &Daemon, t: &mut Transcript, profile: &str) {
+async fn tap(t: &Transcript<'_>, profile: &str) {
     let card = json!({ "profile": profile, "pin": PIN, "collation_b": COLLATION_B });
-    assert_eq!(t.call(d, "POST", "/v1/bench/card", BENCH, Some(card)).await.0, 200);
-    wait_prompt(d, t, "choose_method").await;
-}
-
-async fn take_card(d: &Daemon, t: &mut Transcript) {
-    wait_prompt(d, t, "take_card").await;
-    t.call(d, "DELETE", "/v1/bench/card", BENCH, None).await;
-    wait_prompt(d, t, "place_card").await;
+    assert_eq!(t.call("POST", "/v1/bench/card", BENCH, Some(card)).await.0, 200);
+    wait_prompt(t, "choose_method").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -86,47 +97,48 @@ async fn distinctive_secrets_appear_nowhere() {
     assert!(core.split_whitespace().filter(|w| *w == "0").count() == 2, "core dumps are off: {core}");
 
     let (sse, sse_task) = d.sse(RECEPTION).await;
-    let mut t = Transcript(String::new());
+    let t = Transcript { d: &d, text: Mutex::new(String::new()) };
 
     // PIN: a wrong one, then the right one.
-    tap(&d, &mut t, "valid").await;
-    t.call(&d, "POST", "/v1/session/method", KIOSK, Some(json!({ "method": "pin" }))).await;
-    t.call(&d, "POST", "/v1/session/pin", KIOSK, Some(json!({ "pin": WRONG_PIN }))).await;
-    let v = wait_prompt(&d, &mut t, "enter_pin").await;
+    tap(&t, "valid").await;
+    t.call("POST", "/v1/session/method", KIOSK, Some(json!({ "method": "pin" }))).await;
+    t.call("POST", "/v1/session/pin", KIOSK, Some(json!({ "pin": WRONG_PIN }))).await;
+    let v = wait_prompt(&t, "enter_pin").await;
     assert_eq!(v["prompt"]["tries_left"], 2, "the wrong PIN reached the card: {v}");
-    t.call(&d, "POST", "/v1/session/pin", KIOSK, Some(json!({ "pin": PIN }))).await;
-    wait_prompt(&d, &mut t, "consent").await;
-    t.call(&d, "POST", "/v1/session/consent", KIOSK, Some(json!({ "all": true }))).await;
-    take_card(&d, &mut t).await;
+    t.call("POST", "/v1/session/pin", KIOSK, Some(json!({ "pin": PIN }))).await;
+    wait_prompt(&t, "consent").await;
+    t.call("POST", "/v1/session/consent", KIOSK, Some(json!({ "all": true }))).await;
+    take_card(&t).await;
 
     // Face: a misread 照合番号B, then the right one; the photo goes to the face module once.
-    tap(&d, &mut t, "valid").await;
-    t.call(&d, "POST", "/v1/session/method", KIOSK, Some(json!({ "method": "face" }))).await;
+    tap(&t, "valid").await;
+    t.call("POST", "/v1/session/method", KIOSK, Some(json!({ "method": "face" }))).await;
     let body = |b: &str| Some(json!({ "collation_b": b }));
-    let (status, _) = t.call(&d, "POST", "/v1/session/face/reference", FACE, body(WRONG_COLLATION_B)).await;
+    let (status, _) = t.call("POST", "/v1/session/face/reference", FACE, body(WRONG_COLLATION_B)).await;
     assert_ne!(status, 200, "a wrong 照合番号B gets no photo");
-    let (status, _) = t.call(&d, "POST", "/v1/session/face/reference", FACE, body(COLLATION_B)).await;
+    let (status, _) = t.call("POST", "/v1/session/face/reference", FACE, body(COLLATION_B)).await;
     assert_eq!(status, 200);
-    t.call(&d, "POST", "/v1/session/face/verdict", FACE, Some(json!({ "matched": true, "score": 0.91 }))).await;
-    wait_prompt(&d, &mut t, "consent").await;
-    t.call(&d, "POST", "/v1/session/consent", KIOSK, Some(json!({ "all": false }))).await;
-    take_card(&d, &mut t).await;
+    t.call("POST", "/v1/session/face/verdict", FACE, Some(json!({ "matched": true, "score": 0.91 }))).await;
+    wait_prompt(&t, "consent").await;
+    t.call("POST", "/v1/session/consent", KIOSK, Some(json!({ "all": false }))).await;
+    take_card(&t).await;
 
     // Staff, and a cancelled PIN entry.
-    tap(&d, &mut t, "pin-locked").await;
-    let v = wait_prompt(&d, &mut t, "choose_method").await;
+    tap(&t, "pin-locked").await;
+    let v = wait_prompt(&t, "choose_method").await;
     assert!(v["prompt"]["methods"].to_string().contains("visual"), "{v}");
-    t.call(&d, "POST", "/v1/session/method", KIOSK, Some(json!({ "method": "visual" }))).await;
-    t.call(&d, "POST", "/v1/session/visual", STAFF, Some(json!({ "confirmed": true, "staff_id": "N-07" }))).await;
-    wait_prompt(&d, &mut t, "consent").await;
-    t.call(&d, "POST", "/v1/session/cancel", KIOSK, None).await;
-    take_card(&d, &mut t).await;
+    t.call("POST", "/v1/session/method", KIOSK, Some(json!({ "method": "visual" }))).await;
+    t.call("POST", "/v1/session/visual", STAFF, Some(json!({ "confirmed": true, "staff_id": "N-07" }))).await;
+    wait_prompt(&t, "consent").await;
+    t.call("POST", "/v1/session/cancel", KIOSK, None).await;
+    take_card(&t).await;
 
-    let (_, results) = t.call(&d, "GET", "/v1/results?after=0&limit=100", RECEPTION, None).await;
+    let (_, results) = t.call("GET", "/v1/results?after=0&limit=100", RECEPTION, None).await;
     assert_eq!(results["results"].as_array().map(Vec::len), Some(3), "{results}");
     tokio::time::sleep(Duration::from_millis(200)).await;
     sse_task.abort();
     let sse = sse.lock().unwrap().clone();
+    let responses = t.text.into_inner().unwrap();
     assert!(sse.contains("event: result"), "the SSE stream carried the results: {sse}");
     let dir = d.dir.clone();
     let log = d.stop_keeping_dir();
@@ -150,7 +162,7 @@ async fn distinctive_secrets_appear_nowhere() {
 
     let mut haystacks: Vec<(String, Vec<u8>)> = vec![
         ("daemon log".into(), log.into_bytes()),
-        ("API responses".into(), t.0.into_bytes()),
+        ("API responses".into(), responses.into_bytes()),
         ("SSE stream".into(), sse.into_bytes()),
     ];
     haystacks.extend(files);

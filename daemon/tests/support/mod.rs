@@ -1,10 +1,11 @@
 //! What the daemon's integration tests share: the driver on the virtual reader ([`driver`]),
-//! how long to wait ([`wait`]), and the daemon binary as a clinic runs it, driven over its
-//! Unix socket with a real HTTP client (hyper).
+//! the one HTTP client ([`http`]), how long to wait ([`wait`]), and the daemon binary as a
+//! clinic runs it, driven over its Unix socket.
 
 #![allow(dead_code)] // each test binary uses part of it
 
 pub mod driver;
+pub mod http;
 pub mod wait;
 
 use std::path::PathBuf;
@@ -12,15 +13,17 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::Request;
-use hyper_util::rt::TokioIo;
+use http_body_util::Full;
+use myna_api::backend::Role;
 use serde_json::Value;
+
+use self::http::{Answer, Changes, Http, Socket};
 
 pub const KIOSK: &str = "kiosk-token-0123456789";
 pub const RECEPTION: &str = "reception-token-0123456789";
 pub const BENCH: &str = "bench-token-0123456789";
 pub const FACE: &str = "face-token-0123456789";
+pub const STAFF: &str = "staff-token-0123456789";
 
 /// A configuration for the real reader through pcscd: the reader `reader` (exact name), the
 /// test CA as trust anchor, kiosk, reception and face tokens, the journal in `{dir}`.
@@ -78,50 +81,25 @@ impl Daemon {
         assert!(status.success());
     }
 
+    /// Where the daemon listens.
+    pub fn endpoint(&self) -> Socket {
+        Socket::Unix(self.socket.clone())
+    }
+
+    /// One request: the status and the JSON body (`null` when there is none).
     pub async fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
-        let stream = tokio::net::UnixStream::connect(&self.socket).await.expect("the daemon's Unix socket");
-        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.unwrap();
-        tokio::spawn(conn);
-        let mut req = Request::builder().method(method).uri(path).header("host", "kiosk");
-        if let Some(t) = token {
-            req = req.header("authorization", format!("Bearer {t}"));
-        }
-        let body = match body {
-            Some(b) => {
-                req = req.header("content-type", "application/json");
-                Full::new(Bytes::from(b.to_string()))
-            }
-            None => Full::new(Bytes::new()),
-        };
-        let resp = sender.send_request(req.body(body).unwrap()).await.unwrap();
-        let status = resp.status().as_u16();
-        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+        http::call_json(self, method, path, token, body).await
     }
 
     /// Subscribes to `/v1/events`; everything the stream delivers is appended to the buffer
     /// until the task is aborted.
     pub async fn sse(&self, token: &str) -> (std::sync::Arc<std::sync::Mutex<String>>, tokio::task::JoinHandle<()>) {
-        let stream = tokio::net::UnixStream::connect(&self.socket).await.expect("the daemon's Unix socket");
-        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.unwrap();
-        tokio::spawn(conn);
-        let req = Request::builder()
-            .uri("/v1/events")
-            .header("host", "kiosk")
-            .header("accept", "text/event-stream")
-            .header("authorization", format!("Bearer {token}"))
-            .body(Full::new(Bytes::new()))
-            .unwrap();
-        let resp = sender.send_request(req).await.unwrap();
-        assert_eq!(resp.status().as_u16(), 200);
+        let mut stream = self.endpoint().events(token, None).await;
         let seen = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
         let out = seen.clone();
         let task = tokio::spawn(async move {
-            let mut body = resp.into_body();
-            while let Some(Ok(frame)) = body.frame().await {
-                if let Some(data) = frame.data_ref() {
-                    out.lock().unwrap().push_str(&String::from_utf8_lossy(data));
-                }
+            while let Some(piece) = stream.read_more().await {
+                out.lock().unwrap().push_str(&piece);
             }
         });
         (seen, task)
@@ -151,7 +129,7 @@ impl Daemon {
     }
 
     pub async fn wait_prompt(&self, kind: &str) -> Value {
-        self.wait_until(kind, |v| v["prompt"]["kind"] == kind, "/v1/session", Some(KIOSK)).await
+        http::wait_prompt(self, kind).await
     }
 
     /// SIGTERM; the daemon must exit cleanly. Returns its log and removes its directory.
@@ -169,6 +147,32 @@ impl Daemon {
         let log = self.log();
         assert!(status.success(), "the daemon stops cleanly on SIGTERM: {status:?}\n{log}");
         log
+    }
+}
+
+impl Http for Daemon {
+    async fn send(&self, req: hyper::Request<Full<Bytes>>) -> Answer {
+        self.endpoint().send(req).await
+    }
+
+    fn token(&self, role: Role) -> String {
+        match role {
+            Role::Kiosk => KIOSK,
+            Role::Reception => RECEPTION,
+            Role::Staff => STAFF,
+            Role::Face => FACE,
+            Role::Bench => BENCH,
+        }
+        .to_string()
+    }
+
+    /// The kiosk's `/v1/events`: a session event for every change.
+    async fn changes(&self) -> Changes {
+        Changes::Events(Box::new(self.endpoint().events(KIOSK, None).await))
+    }
+
+    fn context(&self) -> String {
+        format!("daemon log:\n{}", self.log())
     }
 }
 
