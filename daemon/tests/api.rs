@@ -8,12 +8,15 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{Request, StatusCode};
 use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::client::conn::http1::SendRequest;
 use myna_api::backend::Role;
 use myna_api::router::route;
 use myna_kiosk::journal::Journal;
 use myna_kiosk::session::SessionConfig;
 use serde_json::{json, Value};
-use support::http::{call, take_card, tap, wait_prompt, Http, Router, Socket, SseEvent};
+use support::http::{call, request, take_card, tap, wait_prompt, EventStream, Http, Router, Socket, SseEvent};
+use support::wait::poll_until;
 
 const KIOSK: &str = "tok-kiosk";
 const RECEPTION: &str = "tok-reception";
@@ -316,19 +319,19 @@ async fn bench_routes_exist_only_with_mock() {
     assert_eq!(a.status, StatusCode::NOT_FOUND);
 }
 
-async fn sse_events(addr: std::net::SocketAddr, last_id: Option<u64>, want: usize) -> Vec<SseEvent> {
-    sse_until(addr, last_id, move |e: &[SseEvent]| e.len() >= want).await
+/// The server's event stream at `addr`, as reception reads it, resuming after `last_id`.
+async fn sse(addr: std::net::SocketAddr, last_id: Option<u64>) -> EventStream<Incoming> {
+    let last_id = last_id.map(|i| i.to_string());
+    Socket::Tcp(addr).events(RECEPTION, last_id.as_deref()).await
 }
 
-/// Reads the event stream of the server at `addr` until `done` says enough.
-async fn sse_until(
-    addr: std::net::SocketAddr,
-    last_id: Option<u64>,
-    done: impl Fn(&[SseEvent]) -> bool,
-) -> Vec<SseEvent> {
-    let last_id = last_id.map(|i| i.to_string());
-    let mut stream = Socket::Tcp(addr).events(RECEPTION, last_id.as_deref()).await;
-    stream.until(done).await.to_vec()
+async fn sse_events(addr: std::net::SocketAddr, last_id: Option<u64>, want: usize) -> Vec<SseEvent> {
+    sse(addr, last_id).await.until(|e| e.len() >= want).await.to_vec()
+}
+
+/// The stream has delivered the current session: the subscriber is live from here on.
+fn has_session(e: &[SseEvent]) -> bool {
+    e.iter().any(|e| e.event == "session")
 }
 
 async fn finish_one(f: &Router, profile: &str) {
@@ -353,15 +356,16 @@ async fn sse_streams_and_resumes_with_last_event_id_then_shuts_down_gracefully()
     assert_eq!(resumed[0].data["error"]["code"], "JUKI_CARD");
 
     // Live: a subscriber sees the next session's result with the next id.
-    let live = tokio::spawn(sse_until(addr, Some(3), |e: &[SseEvent]| e.iter().any(|e| e.id.is_some())));
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut live = sse(addr, Some(3)).await;
+    live.until(has_session).await;
     finish_one(&f, "expired").await;
-    let live = live.await.unwrap();
+    let live = live.until(|e| e.iter().any(|e| e.id.is_some())).await;
     assert!(live.iter().any(|e| e.id == Some(4) && e.event == "result"), "{live:?}");
 
     // Graceful shutdown ends open SSE streams and the server.
-    let open = tokio::spawn(async move { sse_events(addr, None, 99).await });
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut open = sse(addr, None).await;
+    open.until(has_session).await;
+    let open = tokio::spawn(async move { open.until(|e| e.len() >= 99).await.len() });
     f.stop.send(true).unwrap();
     tokio::time::timeout(Duration::from_secs(8), server).await.expect("server stopped").unwrap();
     assert!(open.await.is_err(), "the open stream was closed by the shutdown");
@@ -409,16 +413,30 @@ async fn connections_beyond_the_limit_are_closed_at_once() {
     // apart, so a flood from the clinic LAN can never take the kiosk screen's connections.
     let limits = myna_api::server::Limits { max_connections: 0, max_local_connections: 2, ..Default::default() };
     let (addr, _server) = f.serve_local(limits).await;
-    let _a = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let _b = tokio::net::TcpStream::connect(addr).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let held = [held_connection(addr).await, held_connection(addr).await];
     let mut c = tokio::net::TcpStream::connect(addr).await.unwrap();
     let _ = c.write_all(b"GET /v1/health HTTP/1.1\r\nHost: k\r\n\r\n").await;
     let answer = read_until_closed(&mut c).await.expect("closed, not left hanging");
     assert!(answer.is_empty(), "no answer over the limit");
-    drop((_a, _b));
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    let mut d = tokio::net::TcpStream::connect(addr).await.unwrap();
-    d.write_all(b"GET /v1/health HTTP/1.1\r\nHost: k\r\nConnection: close\r\n\r\n").await.unwrap();
-    assert!(read_until_closed(&mut d).await.unwrap().starts_with(b"HTTP/1.1 200"), "served once below the limit");
+    drop(held);
+    // The server frees the places once it sees those connections closed: until then a new one
+    // is closed at once, so look again until one is answered.
+    let attempt = || async move {
+        let mut d = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let _ = d.write_all(b"GET /v1/health HTTP/1.1\r\nHost: k\r\nConnection: close\r\n\r\n").await;
+        read_until_closed(&mut d).await.unwrap_or_default()
+    };
+    let answer = poll_until(attempt, |a| !a.is_empty()).await.unwrap_or_else(|a| a);
+    assert!(answer.starts_with(b"HTTP/1.1 200"), "served once below the limit");
+}
+
+/// A connection the server has taken: one request answered on it, and kept open until the
+/// sender is dropped.
+async fn held_connection(addr: std::net::SocketAddr) -> SendRequest<Full<Bytes>> {
+    let mut conn = Socket::Tcp(addr).connect().await;
+    let mut req = request("GET", "/v1/health", None, None);
+    req.headers_mut().insert("host", "k".parse().unwrap());
+    let answer = conn.send_request(req).await.expect("answered below the limit");
+    answer.into_body().collect().await.unwrap();
+    conn
 }

@@ -644,22 +644,18 @@ async fn a_pin_check_in_validates_and_so_do_its_events() {
     assert_eq!((evs[0].id, evs[0].event.as_str()), (Some(1), "result"));
     assert_eq!(evs[0].data, *r);
     // A fresh subscriber sees the session; the next result arrives live with the next id.
-    let f = Arc::new(f);
-    let live = {
-        let f = f.clone();
-        tokio::spawn(async move { events(&f, None, |e| e.iter().any(|e| e.event == "result")).await })
-    };
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut live = open_events(&f, None).await;
+    live.until(|e| e.iter().any(|e| e.event == "session")).await;
     remove(&f).await;
-    tap(&*f, "not-jpki").await;
-    let live = live.await.unwrap();
+    tap(&f, "not-jpki").await;
+    let live = checked(&f, live.until(|e| e.iter().any(|e| e.event == "result")).await);
     let result = live.iter().find(|e| e.event == "result").unwrap();
     assert_eq!((result.id, result.data["outcome"].as_str()), (Some(2), Some("failed")));
     assert!(live.iter().any(|e| e.event == "session"));
 
-    wait_prompt(&*f, "take_card").await;
+    wait_prompt(&f, "take_card").await;
     remove(&f).await;
-    expect(&call(&*f, "DELETE", "/v1/bench/card", Some(BENCH), None).await, StatusCode::CONFLICT, "NO_CARD");
+    expect(&call(&f, "DELETE", "/v1/bench/card", Some(BENCH), None).await, StatusCode::CONFLICT, "NO_CARD");
 }
 
 #[tokio::test]

@@ -8,7 +8,6 @@ mod support;
 
 use std::path::Path;
 use std::sync::Mutex;
-use std::time::Duration;
 
 use bytes::Bytes;
 use http::Request;
@@ -16,7 +15,8 @@ use http_body_util::Full;
 use myna_api::backend::Role;
 use myna_virtual_card::TEST_PHOTO_JP2;
 use serde_json::{json, Value};
-use support::http::{call_json, take_card, wait_prompt, Answer, Changes, Http};
+use support::http::{call_json, parse_sse, take_card, wait_prompt, Answer, Changes, Http};
+use support::wait::WAIT;
 use support::{Daemon, BENCH, FACE, KIOSK, RECEPTION, STAFF};
 
 const PIN: &str = "4739";
@@ -135,9 +135,18 @@ async fn distinctive_secrets_appear_nowhere() {
 
     let (_, results) = t.call("GET", "/v1/results?after=0&limit=100", RECEPTION, None).await;
     assert_eq!(results["results"].as_array().map(Vec::len), Some(3), "{results}");
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Everything to search has gone out on the stream once it has carried the three results
+    // and, after them, the kiosk idle again. (Bounded; the assertions below say what is missing.)
+    let mut stream = sse.clone();
+    let everything = |text: &String| {
+        let events = parse_sse(text);
+        let last_session = events.iter().rev().find(|e| e.event == "session");
+        events.iter().filter(|e| e.event == "result").count() == 3
+            && last_session.is_some_and(|e| e.data["prompt"]["kind"] == "place_card")
+    };
+    let _ = tokio::time::timeout(WAIT, stream.wait_for(everything)).await;
     sse_task.abort();
-    let sse = sse.lock().unwrap().clone();
+    let sse = sse.borrow().clone();
     let responses = t.text.into_inner().unwrap();
     assert!(sse.contains("event: result"), "the SSE stream carried the results: {sse}");
     let dir = d.dir.clone();

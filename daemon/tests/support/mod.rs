@@ -91,18 +91,17 @@ impl Daemon {
         http::call_json(self, method, path, token, body).await
     }
 
-    /// Subscribes to `/v1/events`; everything the stream delivers is appended to the buffer
-    /// until the task is aborted.
-    pub async fn sse(&self, token: &str) -> (std::sync::Arc<std::sync::Mutex<String>>, tokio::task::JoinHandle<()>) {
+    /// Subscribes to `/v1/events`; everything the stream delivers is added to the text the
+    /// receiver sees (and can wait on) until the task is aborted.
+    pub async fn sse(&self, token: &str) -> (tokio::sync::watch::Receiver<String>, tokio::task::JoinHandle<()>) {
         let mut stream = self.endpoint().events(token, None).await;
-        let seen = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-        let out = seen.clone();
+        let (seen, text) = tokio::sync::watch::channel(String::new());
         let task = tokio::spawn(async move {
             while let Some(piece) = stream.read_more().await {
-                out.lock().unwrap().push_str(&piece);
+                seen.send_modify(|t| t.push_str(&piece));
             }
         });
-        (seen, task)
+        (text, task)
     }
 
     pub fn pid(&self) -> u32 {
