@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use myna_api::proto::{Method, Outcome};
-use myna_indicator::mock::{MockRecord, What};
+use myna_indicator::mock::{Event, MockRecord, What};
 use myna_indicator::{Led, Signal};
 use myna_kiosk::config::{Config, IndicatorBackend};
 use myna_kiosk::driver::DriverHandle;
@@ -37,16 +37,13 @@ fn start(indicators: Indicators) -> (DriverHandle, MockReader, tokio::task::Join
     (handle, reader, task)
 }
 
-/// Waits (without blocking the runtime) until `record` holds at least `n` signals.
+/// Waits on the record's change notification (on a blocking thread, so the driver on this
+/// runtime goes on) until `record` holds at least `n` signals, for [`WAIT`] at most.
 async fn signals_at_least(record: &MockRecord, n: usize) -> Vec<Signal> {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let signals = record.signals();
-        if signals.len() >= n || tokio::time::Instant::now() >= deadline {
-            return signals;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    let watched = record.clone();
+    let signals = move |events: &[Event]| events.iter().filter(|e| matches!(e.what, What::Signal(_))).count();
+    tokio::task::spawn_blocking(move || watched.wait_until(WAIT, |events| signals(events) >= n)).await.unwrap();
+    record.signals()
 }
 
 /// A patient taps `profile`, prefers `method`, and takes the card away at the end.

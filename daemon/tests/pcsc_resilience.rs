@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use myna_kiosk_tests::rig::{card_present, wait_for, Rig, READER};
 use myna_virtual_card::{CardOptions, Fault, FaultKind, Profile, VirtualCard};
 use serde_json::Value;
+use support::wait::poll_until;
 use support::{check_in, pcsc_config, Daemon, KIOSK};
 
 /// A card operation that never comes back ends the session after this long.
@@ -33,16 +34,10 @@ async fn health(d: &Daemon) -> (u16, Value) {
     d.call("GET", "/v1/health", None, None).await
 }
 
+/// Health is not announced: look again until it says `status`.
 async fn wait_health(d: &Daemon, status: u16, what: &str) -> Value {
-    let start = Instant::now();
-    loop {
-        let (s, h) = health(d).await;
-        if s == status {
-            return h;
-        }
-        assert!(start.elapsed() < Duration::from_secs(20), "{what}: health stayed {s}: {h}\n{}", d.log());
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let seen = poll_until(|| health(d), |(s, _)| *s == status).await;
+    seen.map(|(_, h)| h).unwrap_or_else(|(s, h)| panic!("{what}: health stayed {s}: {h}\n{}", d.log()))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -127,15 +122,13 @@ async fn bad_cards_pcscd_crashes_and_an_unplugged_reader_end_cleanly_and_the_kio
     let placed = rig.insert(card(Profile::Valid, 0x3600, CardOptions::default()));
     d.wait_prompt("choose_method").await;
     rig.kill_pcscd();
-    let start = Instant::now();
-    let r = loop {
-        let (_, page) = d.call("GET", &format!("/v1/results?after={after}"), Some(support::RECEPTION), None).await;
-        if let Some(r) = page["results"].as_array().and_then(|r| r.first()) {
-            break r.clone();
-        }
-        assert!(start.elapsed() < Duration::from_secs(20), "no result after pcscd died mid-session\n{}", d.log());
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let results = format!("/v1/results?after={after}");
+    let first = |page: &Value| page["results"].as_array().and_then(|r| r.first()).cloned();
+    let page =
+        poll_until(|| d.call("GET", &results, Some(support::RECEPTION), None), |(_, page)| first(page).is_some())
+            .await
+            .unwrap_or_else(|_| panic!("no result after pcscd died mid-session\n{}", d.log()));
+    let r = first(&page.1).unwrap();
     after = r["seq"].as_u64().unwrap();
     assert_eq!(r["outcome"], "card_removed", "pcscd killed mid-session: {r}");
     assert!(r["auth"].is_null(), "{r}");

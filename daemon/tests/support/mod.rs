@@ -108,6 +108,8 @@ impl Daemon {
         self.child.id()
     }
 
+    /// Looks at `GET path` until `ok` holds for it (for what no event announces: health, a
+    /// reloaded token), for [`wait::WAIT`] at most.
     pub async fn wait_until(
         &self,
         what: &str,
@@ -115,16 +117,15 @@ impl Daemon {
         path: &str,
         token: Option<&str>,
     ) -> Value {
-        for _ in 0..300 {
+        let look = move || async move {
             if self.socket.exists() {
-                let (_, v) = self.call("GET", path, token, None).await;
-                if ok(&v) {
-                    return v;
-                }
+                Some(self.call("GET", path, token, None).await.1)
+            } else {
+                None
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("timed out waiting for {what}; daemon log:\n{}", self.log());
+        };
+        let seen = wait::poll_until(look, |v| v.as_ref().is_some_and(&mut ok)).await;
+        seen.ok().flatten().unwrap_or_else(|| panic!("timed out waiting for {what}; daemon log:\n{}", self.log()))
     }
 
     pub async fn wait_prompt(&self, kind: &str) -> Value {
@@ -183,43 +184,45 @@ impl Drop for Daemon {
 }
 
 /// Answers every prompt at once as a patient (and face module) would, until a new result
-/// with `seq > after` exists. Returns it.
+/// with `seq > after` exists. Returns it. Looks again whenever the session changes (a session or
+/// result event on the kiosk's stream), for 30 s at most.
 pub async fn check_in(d: &Daemon, method: &str, after: u64) -> Value {
-    let start = std::time::Instant::now();
-    loop {
-        assert!(start.elapsed() < Duration::from_secs(30), "the session never ended; log:\n{}", d.log());
-        let (_, page) = d.call("GET", &format!("/v1/results?after={after}"), Some(RECEPTION), None).await;
-        if let Some(r) = page["results"].as_array().and_then(|r| r.first()) {
-            return r.clone();
-        }
-        let (_, v) = d.call("GET", "/v1/session", Some(KIOSK), None).await;
-        let answer = match v["prompt"]["kind"].as_str() {
-            Some("choose_method") => Some(("/v1/session/method", KIOSK, serde_json::json!({ "method": method }))),
-            Some("enter_pin") => Some(("/v1/session/pin", KIOSK, serde_json::json!({ "pin": "1234" }))),
-            Some("face_check") => {
-                let (status, _) = d
-                    .call(
-                        "POST",
-                        "/v1/session/face/reference",
-                        Some(FACE),
-                        Some(serde_json::json!({ "collation_b": myna_virtual_card::DEFAULT_COLLATION_B })),
-                    )
-                    .await;
-                (status == 200)
-                    .then(|| ("/v1/session/face/verdict", FACE, serde_json::json!({ "matched": true, "score": 0.97 })))
+    let mut changes = d.changes().await;
+    let results = format!("/v1/results?after={after}");
+    let ended = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            let (_, page) = d.call("GET", &results, Some(RECEPTION), None).await;
+            if let Some(r) = page["results"].as_array().and_then(|r| r.first()) {
+                return r.clone();
             }
-            Some("consent") => Some(("/v1/session/consent", KIOSK, serde_json::json!({ "all": true }))),
-            _ => None,
-        };
-        if let Some((path, token, body)) = answer {
-            // Refusals are expected when the card vanished between our look and our answer.
-            let (status, _) = d.call("POST", path, Some(token), Some(body)).await;
-            if status != 200 {
-                // Refused (the session moved on meanwhile): look again, without hammering.
-                tokio::time::sleep(Duration::from_millis(50)).await;
+            let (_, v) = d.call("GET", "/v1/session", Some(KIOSK), None).await;
+            let answer = match v["prompt"]["kind"].as_str() {
+                Some("choose_method") => Some(("/v1/session/method", KIOSK, serde_json::json!({ "method": method }))),
+                Some("enter_pin") => Some(("/v1/session/pin", KIOSK, serde_json::json!({ "pin": "1234" }))),
+                Some("face_check") => {
+                    let (status, _) = d
+                        .call(
+                            "POST",
+                            "/v1/session/face/reference",
+                            Some(FACE),
+                            Some(serde_json::json!({ "collation_b": myna_virtual_card::DEFAULT_COLLATION_B })),
+                        )
+                        .await;
+                    (status == 200).then(|| {
+                        ("/v1/session/face/verdict", FACE, serde_json::json!({ "matched": true, "score": 0.97 }))
+                    })
+                }
+                Some("consent") => Some(("/v1/session/consent", KIOSK, serde_json::json!({ "all": true }))),
+                _ => None,
+            };
+            if let Some((path, token, body)) = answer {
+                // Refusals are expected when the card vanished between our look and our answer:
+                // the session moved on, and that change is what we wait for next.
+                d.call("POST", path, Some(token), Some(body)).await;
             }
-        } else {
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            changes.next().await;
         }
-    }
+    })
+    .await;
+    ended.unwrap_or_else(|_| panic!("the session never ended; log:\n{}", d.log()))
 }
