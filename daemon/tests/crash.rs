@@ -2,15 +2,22 @@
 //! restarted on the same state directory. Every result that had been announced is still
 //! there, exactly once and in order, and every session cut short is recorded as interrupted.
 
+mod support;
+
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
+use http::Request;
+use http_body_util::Full;
+use myna_api::backend::Role;
 use serde_json::{json, Value};
+use support::http::{wait_prompt, Answer, Changes, Http, Socket};
 
 struct Daemon {
     child: Child,
@@ -47,40 +54,19 @@ impl Daemon {
         Daemon { child, addr, tokens }
     }
 
-    fn http(&self, method: &str, path: &str, role: &str, body: Option<Value>) -> (u16, Value) {
-        let mut s = TcpStream::connect(self.addr).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        let body = body.map(|b| b.to_string()).unwrap_or_default();
-        let ct = if body.is_empty() { String::new() } else { "Content-Type: application/json\r\n".into() };
-        let req = format!(
-            "{method} {path} HTTP/1.1\r\nHost: k\r\nConnection: close\r\nAuthorization: Bearer {}\r\n{ct}Content-Length: {}\r\n\r\n{body}",
-            self.tokens[role],
-            body.len()
-        );
-        s.write_all(req.as_bytes()).unwrap();
-        let mut out = String::new();
-        s.read_to_string(&mut out).unwrap();
-        let status = out[9..12].parse().unwrap();
-        let json = out.split_once("\r\n\r\n").map(|(_, b)| serde_json::from_str(b).unwrap_or(Value::Null)).unwrap();
-        (status, json)
+    fn endpoint(&self) -> Socket {
+        Socket::Tcp(self.addr)
     }
 
-    fn prompt_is(&self, kind: &str) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let (_, v) = self.http("GET", "/v1/session", "kiosk", None);
-            if v["prompt"]["kind"] == kind {
-                return v;
-            }
-            assert!(Instant::now() < deadline, "prompt {kind} not reached: {v}");
-            std::thread::sleep(Duration::from_millis(10));
-        }
+    /// One request with `role`'s token.
+    async fn call(&self, method: &str, path: &str, role: Role, body: Option<Value>) -> Answer {
+        support::http::call(self, method, path, Some(&self.token(role)), body).await
     }
 
-    fn results(&self) -> Vec<Value> {
-        let (status, v) = self.http("GET", "/v1/results?after=0&limit=1000", "reception", None);
-        assert_eq!(status, 200);
-        v["results"].as_array().unwrap().clone()
+    async fn results(&self) -> Vec<Value> {
+        let a = self.call("GET", "/v1/results?after=0&limit=1000", Role::Reception, None).await;
+        assert_eq!(a.status, 200);
+        a.json()["results"].as_array().unwrap().clone()
     }
 
     fn kill(mut self) {
@@ -89,30 +75,45 @@ impl Daemon {
     }
 }
 
+/// The tokens `run --mock` wrote to its state directory, the API on TCP.
+impl Http for Daemon {
+    async fn send(&self, req: Request<Full<Bytes>>) -> Answer {
+        self.endpoint().send(req).await
+    }
+
+    fn token(&self, role: Role) -> String {
+        self.tokens[role.as_str()].clone()
+    }
+
+    async fn changes(&self) -> Changes {
+        Changes::Events(Box::new(self.endpoint().events(&self.token(Role::Kiosk), None).await))
+    }
+}
+
 /// The steps of a PIN check-in; `stop_at` names where the power goes.
-fn session(d: &Daemon, stop_at: &str) -> Option<String> {
-    d.http("POST", "/v1/bench/card", "bench", Some(json!({ "profile": "valid" })));
-    let id = d.prompt_is("choose_method")["id"].as_str().unwrap().to_string();
+async fn session(d: &Daemon, stop_at: &str) -> Option<String> {
+    d.call("POST", "/v1/bench/card", Role::Bench, Some(json!({ "profile": "valid" }))).await;
+    let id = wait_prompt(d, "choose_method").await["id"].as_str().unwrap().to_string();
     if stop_at == "choose_method" {
         return Some(id);
     }
-    d.http("POST", "/v1/session/method", "kiosk", Some(json!({ "method": "pin" })));
-    d.prompt_is("enter_pin");
+    d.call("POST", "/v1/session/method", Role::Kiosk, Some(json!({ "method": "pin" }))).await;
+    wait_prompt(d, "enter_pin").await;
     if stop_at == "enter_pin" {
         return Some(id);
     }
-    d.http("POST", "/v1/session/pin", "kiosk", Some(json!({ "pin": "1234" })));
-    d.prompt_is("consent");
+    d.call("POST", "/v1/session/pin", Role::Kiosk, Some(json!({ "pin": "1234" }))).await;
+    wait_prompt(d, "consent").await;
     if stop_at == "consent" {
         return Some(id);
     }
-    d.http("POST", "/v1/session/consent", "kiosk", Some(json!({ "all": true })));
-    d.prompt_is("take_card");
+    d.call("POST", "/v1/session/consent", Role::Kiosk, Some(json!({ "all": true }))).await;
+    wait_prompt(d, "take_card").await;
     if stop_at == "take_card" {
         return None;
     }
-    d.http("DELETE", "/v1/bench/card", "bench", None);
-    d.prompt_is("place_card");
+    d.call("DELETE", "/v1/bench/card", Role::Bench, None).await;
+    wait_prompt(d, "place_card").await;
     None
 }
 
@@ -122,17 +123,17 @@ fn state_dir() -> PathBuf {
     d
 }
 
-#[test]
-fn sigkill_at_every_step_loses_no_announced_result_and_marks_interrupted_sessions() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_at_every_step_loses_no_announced_result_and_marks_interrupted_sessions() {
     let state = state_dir();
     let mut announced: Vec<(u64, String)> = vec![];
     let mut interrupted: Vec<String> = vec![];
     for stop_at in ["choose_method", "enter_pin", "consent", "take_card", "idle", "consent"] {
         let d = Daemon::start(&state);
         // One complete check-in first: its result is announced before the kill.
-        session(&d, "done");
-        let cut = if stop_at == "idle" { None } else { session(&d, stop_at) };
-        for r in d.results() {
+        session(&d, "done").await;
+        let cut = if stop_at == "idle" { None } else { session(&d, stop_at).await };
+        for r in d.results().await {
             let entry = (r["seq"].as_u64().unwrap(), r["id"].as_str().unwrap().to_string());
             if !announced.contains(&entry) {
                 announced.push(entry);
@@ -144,7 +145,7 @@ fn sigkill_at_every_step_loses_no_announced_result_and_marks_interrupted_session
         }
 
         let d = Daemon::start(&state);
-        let after = d.results();
+        let after = d.results().await;
         let seqs: Vec<u64> = after.iter().map(|r| r["seq"].as_u64().unwrap()).collect();
         assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{stop_at}: in order: {seqs:?}");
         for (seq, id) in &announced {

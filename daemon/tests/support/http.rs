@@ -288,11 +288,13 @@ impl Socket {
         if !req.headers().contains_key("host") {
             req.headers_mut().insert("host", "kiosk".parse().unwrap());
         }
-        self.connect().await.send_request(req).await.expect("an answer")
+        let answer = async { self.connect().await.send_request(req).await.expect("an answer") };
+        tokio::time::timeout(WAIT, answer).await.expect("an answer in time")
     }
 
     pub async fn send(&self, req: Request<Full<Bytes>>) -> Answer {
-        Answer::read(self.open(req).await).await
+        let answer = async { Answer::read(self.open(req).await).await };
+        tokio::time::timeout(WAIT, answer).await.expect("an answer in time")
     }
 
     /// Subscribes to `/v1/events` with `token`, resuming after `last_event_id` if given.
