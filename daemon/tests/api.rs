@@ -10,29 +10,16 @@ use http::{Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::client::conn::http1::SendRequest;
-use myna_api::backend::Role;
 use myna_api::router::route;
 use myna_kiosk::journal::Journal;
 use myna_kiosk::session::SessionConfig;
 use serde_json::{json, Value};
 use support::http::{call, request, take_card, tap, wait_prompt, EventStream, Http, Router, Socket, SseEvent};
 use support::wait::poll_until;
-
-const KIOSK: &str = "tok-kiosk";
-const RECEPTION: &str = "tok-reception";
-const STAFF: &str = "tok-staff";
-const FACE: &str = "tok-face";
-const BENCH: &str = "tok-bench";
+use support::{BENCH, EVERY_ROLE, FACE, KIOSK, RECEPTION, STAFF};
 
 fn fixture(bench: bool) -> Router {
-    let tokens = [
-        (KIOSK, Role::Kiosk),
-        (RECEPTION, Role::Reception),
-        (STAFF, Role::Staff),
-        (FACE, Role::Face),
-        (BENCH, Role::Bench),
-    ];
-    Router::new(Journal::in_memory(), SessionConfig::default(), bench, &tokens)
+    Router::new(Journal::in_memory(), SessionConfig::default(), bench, &EVERY_ROLE)
 }
 
 #[tokio::test]

@@ -28,15 +28,11 @@ use myna_kiosk::session::{SessionConfig, Timeouts};
 use myna_virtual_card::{DEFAULT_COLLATION_B, TEST_PHOTO_JP2};
 use serde_json::{json, Value};
 use support::http::{call, tap, wait_prompt, Answer, Changes, EventStream, Http, Router, SseEvent};
+use support::{BENCH, FACE, KIOSK, RECEPTION, STAFF};
 
 /// Where the document is registered for `$ref` resolution.
 const DOC_URI: &str = "urn:myna-kiosk:openapi";
 
-const KIOSK: &str = "tok-kiosk";
-const RECEPTION: &str = "tok-reception";
-const STAFF: &str = "tok-staff";
-const FACE: &str = "tok-face";
-const BENCH: &str = "tok-bench";
 const ROLES: [(&str, Role, &str); 5] = [
     ("kiosk", Role::Kiosk, KIOSK),
     ("reception", Role::Reception, RECEPTION),

@@ -17,7 +17,7 @@ use myna_virtual_card::TEST_PHOTO_JP2;
 use serde_json::{json, Value};
 use support::http::{call_json, parse_sse, take_card, wait_prompt, Answer, Changes, Http};
 use support::wait::WAIT;
-use support::{Daemon, BENCH, FACE, KIOSK, RECEPTION, STAFF};
+use support::{tokens_toml, Daemon, BENCH, EVERY_ROLE, FACE, KIOSK, RECEPTION, STAFF};
 
 const PIN: &str = "4739";
 const WRONG_PIN: &str = "8206";
@@ -25,13 +25,8 @@ const COLLATION_B: &str = "49123120358642";
 const WRONG_COLLATION_B: &str = "49123120350917";
 
 fn config() -> String {
-    let mut c = String::from("[log]\nlevel = \"trace\"\nformat = \"json\"\n\n[api]\nlisten = \"127.0.0.1:0\"\n\n[indicators]\nbackend = \"none\"\n");
-    for (token, role) in
-        [(KIOSK, "kiosk"), (RECEPTION, "reception"), (BENCH, "bench"), (STAFF, "staff"), (FACE, "face")]
-    {
-        c += &format!("\n[[api.tokens]]\ntoken = \"{token}\"\nroles = [\"{role}\"]\n");
-    }
-    c
+    let c = "[log]\nlevel = \"trace\"\nformat = \"json\"\n\n[api]\nlisten = \"127.0.0.1:0\"\n\n[indicators]\nbackend = \"none\"\n";
+    c.to_string() + &tokens_toml(&EVERY_ROLE)
 }
 
 /// Every way a secret could show up in text: as typed, as hex of its ASCII, as base64.

@@ -24,21 +24,35 @@ pub const RECEPTION: &str = "reception-token-0123456789";
 pub const BENCH: &str = "bench-token-0123456789";
 pub const FACE: &str = "face-token-0123456789";
 pub const STAFF: &str = "staff-token-0123456789";
+/// The test tokens, one per role: the daemon's configurations in these tests and the
+/// in-process router ([`http::Router`]) give them out.
+pub const EVERY_ROLE: [(&str, Role); 5] = [
+    (KIOSK, Role::Kiosk),
+    (RECEPTION, Role::Reception),
+    (STAFF, Role::Staff),
+    (FACE, Role::Face),
+    (BENCH, Role::Bench),
+];
 
 /// A configuration for the real reader through pcscd: the reader `reader` (exact name), the
 /// test CA as trust anchor, kiosk, reception and face tokens, the journal in `{dir}`.
 pub fn pcsc_config(reader: &str) -> String {
     let ca = std::env::temp_dir().join(format!("myna-test-ca-{}.pem", std::process::id()));
     std::fs::write(&ca, myna_virtual_card::test_pki().auth_ca_pem()).unwrap();
-    let mut c = format!(
+    let c = format!(
         "[reader]\nname = \"{reader}\"\nexact = true\n\n[api]\nlisten = \"127.0.0.1:0\"\n\n[trust]\nanchors = [\"{}\"]\n\n[journal]\ndir = \"{{dir}}/journal\"\n\n\
          [indicators]\nbackend = \"none\"\n",
         ca.display()
     );
-    for (token, role) in [(KIOSK, "kiosk"), (RECEPTION, "reception"), (FACE, "face")] {
-        c += &format!("\n[[api.tokens]]\ntoken = \"{token}\"\nroles = [\"{role}\"]\n");
-    }
-    c
+    c + &tokens_toml(&[(KIOSK, Role::Kiosk), (RECEPTION, Role::Reception), (FACE, Role::Face)])
+}
+
+/// `[[api.tokens]]` entries for a daemon's configuration: each token with its one role.
+pub fn tokens_toml(tokens: &[(&str, Role)]) -> String {
+    let entry = |(token, role): &(&str, Role)| {
+        format!("\n[[api.tokens]]\ntoken = \"{token}\"\nroles = [\"{}\"]\n", role.as_str())
+    };
+    tokens.iter().map(entry).collect()
 }
 
 pub struct Daemon {
@@ -156,14 +170,7 @@ impl Http for Daemon {
     }
 
     fn token(&self, role: Role) -> String {
-        match role {
-            Role::Kiosk => KIOSK,
-            Role::Reception => RECEPTION,
-            Role::Staff => STAFF,
-            Role::Face => FACE,
-            Role::Bench => BENCH,
-        }
-        .to_string()
+        EVERY_ROLE.iter().find(|(_, r)| *r == role).map(|(t, _)| t.to_string()).unwrap()
     }
 
     /// The kiosk's `/v1/events`: a session event for every change.
