@@ -11,7 +11,7 @@ if ! dpkg --print-foreign-architectures | grep -qx arm64; then
   if [ "$(id -u)" -eq 0 ]; then dpkg --add-architecture arm64; else sudo dpkg --add-architecture arm64; fi
   apt_updated=0
 fi
-apt_install gcc-aarch64-linux-gnu libc6-dev-arm64-cross libpcsclite-dev:arm64 qemu-user-static file
+apt_install gcc-aarch64-linux-gnu libc6-dev-arm64-cross libpcsclite-dev:arm64 qemu-user-static file dpkg-dev
 rustup target list --installed | grep -qx aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu
 command -v cargo-deb >/dev/null || cargo install --locked --quiet cargo-deb
 deb=$(cargo deb -p myna-kiosk --locked --target aarch64-unknown-linux-gnu | tail -n 1)

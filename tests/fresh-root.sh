@@ -76,6 +76,9 @@ fi
 
 # Inside a private mount namespace: the root's kernel file systems and the read-only toolchain.
 root=$MYNA_FRESH_ROOT
+# The root a mount point of its own, as / is on a machine: `unshare --mount` in the tests
+# makes / private, which fails on a plain directory.
+mount --bind "$root" "$root"
 mount -t proc proc "$root/proc"
 mount -t sysfs sysfs "$root/sys"
 mount --rbind /dev "$root/dev"

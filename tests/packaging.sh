@@ -22,6 +22,10 @@ fi
 echo "unit ok"
 
 echo "== cargo deb"
+# cargo-deb computes the package's library dependencies with dpkg-shlibdeps.
+# shellcheck source=tests/apt.sh
+source tests/apt.sh
+apt_install dpkg-dev
 if ! command -v cargo-deb >/dev/null; then
   cargo install --locked --quiet cargo-deb
 fi
