@@ -87,17 +87,8 @@ impl TestPki {
         not_before: DateTime<Utc>,
         not_after: DateTime<Utc>,
     ) -> Vec<u8> {
-        let subject = format!("C=JP,CN={cn}");
-        issue(
-            &self.auth_ca_key,
-            Some(TEST_AUTH_CA_DN),
-            &subject,
-            &self.card_auth_key.to_public_key(),
-            serial,
-            not_before,
-            not_after,
-            true,
-        )
+        let ca = (&self.auth_ca_key, TEST_AUTH_CA_DN);
+        card_cert(ca, &self.card_auth_key, true, serial, cn, (not_before, not_after))
     }
 
     /// A signature certificate (its real counterpart carries name and address; ours does not).
@@ -108,18 +99,22 @@ impl TestPki {
         not_before: DateTime<Utc>,
         not_after: DateTime<Utc>,
     ) -> Vec<u8> {
-        let subject = format!("C=JP,CN={cn}");
-        issue(
-            &self.sign_ca_key,
-            Some(TEST_SIGN_CA_DN),
-            &subject,
-            &self.card_sign_key.to_public_key(),
-            serial,
-            not_before,
-            not_after,
-            false,
-        )
+        let ca = (&self.sign_ca_key, TEST_SIGN_CA_DN);
+        card_cert(ca, &self.card_sign_key, false, serial, cn, (not_before, not_after))
     }
+}
+
+/// A card certificate (`C=JP, CN=cn`) for `card_key`, issued by `ca` (key and DN).
+fn card_cert(
+    ca: (&RsaPrivateKey, &str),
+    card_key: &RsaPrivateKey,
+    auth_policy: bool,
+    serial: u64,
+    cn: &str,
+    (not_before, not_after): (DateTime<Utc>, DateTime<Utc>),
+) -> Vec<u8> {
+    let subject = format!("C=JP,CN={cn}");
+    issue(ca.0, Some(ca.1), &subject, &card_key.to_public_key(), serial, not_before, not_after, auth_policy)
 }
 
 fn ts(s: &str) -> DateTime<Utc> {
