@@ -19,6 +19,10 @@ if [ -n "$out" ]; then
   echo "packaging: systemd-analyze verify complained" >&2
   exit 1
 fi
+# Secrets never reach disk: no core dumps, no swap.
+for line in LimitCORE=0 MemorySwapMax=0; do
+  grep -qx "$line" systemd/myna-kiosk.service || { echo "packaging: the unit lacks $line" >&2; exit 1; }
+done
 echo "unit ok"
 
 echo "== cargo deb"

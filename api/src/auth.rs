@@ -45,9 +45,15 @@ impl Tokens {
         self.entries.is_empty()
     }
 
-    /// Roles of the token in an `Authorization: Bearer …` header value.
+    /// Roles of the token in an `Authorization: Bearer …` header value (the scheme in any
+    /// case: RFC 9110 §11.1).
     pub fn roles(&self, authorization: Option<&[u8]>) -> Option<&[Role]> {
-        let presented = authorization?.strip_prefix(b"Bearer ")?;
+        let value = authorization?;
+        let (scheme, presented) = value.split_at(value.iter().position(|b| *b == b' ')?);
+        if !scheme.eq_ignore_ascii_case(b"bearer") {
+            return None;
+        }
+        let presented = &presented[1..];
         let mut found: Option<&[Role]> = None;
         // Look at every entry, whatever matches, so timing does not tell which token is close.
         for e in &self.entries {
@@ -89,6 +95,12 @@ mod tests {
         assert_eq!(t.authorize(Some(b"Bearer kiosk-secret"), &[Role::Reception]), Err(AuthError::Forbidden));
         assert_eq!(t.authorize(Some(b"Bearer front-desk"), &[Role::Staff]), Ok(()));
         assert_eq!(t.authorize(Some(b"Bearer kiosk-secre"), &[Role::Kiosk]), Err(AuthError::Unauthenticated));
+        // The scheme is case-insensitive; the token is not, and another scheme is no token.
+        assert_eq!(t.authorize(Some(b"bearer kiosk-secret"), &[Role::Kiosk]), Ok(()));
+        assert_eq!(t.authorize(Some(b"BEARER kiosk-secret"), &[Role::Kiosk]), Ok(()));
+        assert_eq!(t.authorize(Some(b"Bearer KIOSK-SECRET"), &[Role::Kiosk]), Err(AuthError::Unauthenticated));
+        assert_eq!(t.authorize(Some(b"Basic kiosk-secret"), &[Role::Kiosk]), Err(AuthError::Unauthenticated));
+        assert_eq!(t.authorize(Some(b"Bearerkiosk-secret"), &[Role::Kiosk]), Err(AuthError::Unauthenticated));
         assert_eq!(t.authorize(Some(b"kiosk-secret"), &[Role::Kiosk]), Err(AuthError::Unauthenticated));
         assert_eq!(t.authorize(None, &[Role::Kiosk]), Err(AuthError::Unauthenticated));
         assert!(!format!("{t:?}").contains("secret"));

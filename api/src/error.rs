@@ -12,7 +12,10 @@ use crate::proto::Notice;
 #[derive(Debug)]
 pub enum ApiError {
     NotFound,
-    MethodNotAllowed,
+    /// The path exists for other methods: `allow` lists them (the `Allow` header, RFC 9110).
+    MethodNotAllowed {
+        allow: String,
+    },
     /// A wrong or missing token; answered with `WWW-Authenticate: Bearer`.
     Unauthorized,
     /// A known token without the role.
@@ -59,7 +62,7 @@ impl ApiError {
         use StatusCode as S;
         match self {
             NotFound => fixed(S::NOT_FOUND, "NOT_FOUND", "見つかりません。", "Not found."),
-            MethodNotAllowed => {
+            MethodNotAllowed { .. } => {
                 fixed(S::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", "この方法では使えません。", "Method not allowed.")
             }
             Unauthorized => fixed(

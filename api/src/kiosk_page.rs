@@ -13,7 +13,7 @@
 
 use std::net::{IpAddr, Ipv6Addr};
 
-use http::header::{HeaderValue, ALLOW, HOST};
+use http::header::{HeaderValue, HOST};
 use http::{Request, Response, StatusCode};
 use serde::Serialize;
 
@@ -111,9 +111,7 @@ pub(crate) fn serve<B: Backend, Req>(api: &Api<B>, req: &Request<Req>, path: &[&
     let r = if !known {
         problem(ApiError::NotFound)
     } else if req.method() != http::Method::GET {
-        let mut r = problem(ApiError::MethodNotAllowed);
-        r.headers_mut().insert(ALLOW, HeaderValue::from_static("GET"));
-        r
+        problem(ApiError::MethodNotAllowed { allow: "GET".into() })
     } else if rest == "token" {
         if from_this_machine(req) {
             let tokens = api.tokens();

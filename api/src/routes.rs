@@ -84,15 +84,15 @@ impl Route {
     /// The route for `method` on a path (split on `/`, trimmed), and its `{id}` if it has one.
     /// A path that is only routed for other methods is 405, any other 404.
     pub fn parse<'p>(method: &Method, path: &[&'p str]) -> Result<(Route, Option<&'p str>), ApiError> {
-        let mut known_path = false;
+        let mut allow: Vec<&str> = vec![];
         for (m, template, route) in &TABLE {
             let Some(id) = matches(template, path) else { continue };
             if m == method {
                 return Ok((*route, id));
             }
-            known_path = true;
+            allow.push(m.as_str());
         }
-        Err(if known_path { ApiError::MethodNotAllowed } else { ApiError::NotFound })
+        Err(if allow.is_empty() { ApiError::NotFound } else { ApiError::MethodNotAllowed { allow: allow.join(", ") } })
     }
 }
 

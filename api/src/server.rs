@@ -22,6 +22,9 @@ pub use crate::peer::Peer;
 use crate::router::route;
 use crate::state::Api;
 
+/// The most a connection buffers of a request head (hyper's floor is 8 KiB); more is 431.
+pub const MAX_HEADER_BUFFER: usize = 16 * 1024;
+
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     /// Connections from other machines served at once; more are closed at accept.
@@ -163,6 +166,9 @@ pub async fn serve<B: Backend, L: Acceptor>(
     let graceful = GracefulShutdown::new();
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout).keep_alive(true);
+    // hyper buffers ~400 KiB of unfinished headers per connection by default: a few hundred
+    // trickling clients would push the daemon past its MemoryMax. No request of ours needs more.
+    http.max_buf_size(MAX_HEADER_BUFFER);
     tokio::pin!(shutdown);
     loop {
         let Accepted { io, peer } = tokio::select! {

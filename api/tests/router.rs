@@ -105,16 +105,18 @@ async fn unknown_paths_are_404_and_other_methods_405() {
             assert_eq!(a.body["en"], "Not found.");
         }
     }
-    for (method, path) in [
-        (Method::DELETE, "/v1/session"),
-        (Method::GET, "/v1/session/pin"),
-        (Method::PUT, "/v1/health"),
-        (Method::GET, "/v1/results/r-1/ack"),
-        (Method::GET, "/v1/bench/card"),
+    for (method, path, allow) in [
+        (Method::DELETE, "/v1/session", "GET"),
+        (Method::GET, "/v1/session/pin", "POST"),
+        (Method::PUT, "/v1/health", "GET"),
+        (Method::GET, "/v1/results/r-1/ack", "POST"),
+        (Method::GET, "/v1/bench/card", "POST, DELETE"),
     ] {
         // Before the token is looked at: no token needed to learn the method is wrong.
         let a = call(&api, &method, path, None, None).await;
         assert_eq!((a.status, a.code()), (StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED"), "{method} {path}");
+        // RFC 9110: a 405 says which methods the path has.
+        assert_eq!(a.headers.get("allow").map(|v| v.to_str().unwrap()), Some(allow), "{method} {path}");
     }
     // Without --mock the bench routes do not exist, even for the bench token.
     let (api, _stop) = fixture(Fake { bench: false, ..Fake::new() });
