@@ -126,3 +126,40 @@ async fn on_paused_time_a_patient_who_walks_away_times_out_at_the_deadline_not_b
         - chrono::DateTime::parse_from_rfc3339(&result.started_at).unwrap();
     assert_eq!(took.num_seconds(), choose.as_secs() as i64);
 }
+
+/// Review finding 7: cancel (or a timeout, or removal) while the photo was being read left
+/// the face/reference request waiting for an answer that never came.
+#[tokio::test]
+async fn a_face_reference_in_flight_is_answered_when_the_session_is_cancelled() {
+    let (handle, reader) = start();
+    let card = VirtualCard::with_options(
+        Profile::Valid,
+        CardOptions { apdu_latency: Duration::from_millis(150), ..Default::default() },
+    );
+    reader.tap(card).await;
+    wait_for(&handle, |p| matches!(p, Prompt::ChooseMethod { .. })).await;
+    assert!(matches!(handle.send(Command::ChooseMethod(Method::Face)).await, Reply::Accepted));
+    use myna_api::proto::SessionAction as A;
+    let h = handle.clone();
+    let reference = tokio::spawn(async move {
+        h.send(Command::FaceReference { collation_b: CollationB::parse(DEFAULT_COLLATION_B).unwrap() }).await
+    });
+    // The photo is being read (many slow APDUs) when staff cancel.
+    wait_view(&handle, "photo being read", |v| {
+        matches!(v.prompt, Prompt::FaceCheck { .. })
+            && !v.allowed_actions.contains(&A::FaceReference)
+            && !v.allowed_actions.contains(&A::FaceVerdict)
+    })
+    .await;
+    let cancelled = std::time::Instant::now();
+    assert!(matches!(handle.send(Command::Cancel).await, Reply::Accepted));
+    let reply = tokio::time::timeout(Duration::from_millis(300), reference)
+        .await
+        .expect("face/reference still waits after the session ended")
+        .unwrap();
+    match reply {
+        Reply::PhotoRefused(n) => assert_eq!(n.code, "CANCELLED"),
+        other => panic!("{other:?}"),
+    }
+    assert!(cancelled.elapsed() < Duration::from_millis(300));
+}

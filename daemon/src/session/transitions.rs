@@ -283,11 +283,8 @@ impl Engine {
                 self.phase = Phase::Face { photo: PhotoState::Given };
                 vec![Action::PhotoReady(photo), Action::Changed]
             }
-            Err(JpkiError::Transport(TransportError::CardRemoved)) => {
-                let mut a = vec![Action::PhotoRefused(catalogue::CARD_REMOVED.notice())];
-                a.extend(self.card_removed(now));
-                a
-            }
+            // finish() answers the waiting face/reference with CARD_REMOVED.
+            Err(JpkiError::Transport(TransportError::CardRemoved)) => self.card_removed(now),
             Err(e @ JpkiError::WrongCollationB { .. }) => {
                 // The module may have misread the card face: it may ask again.
                 self.phase = Phase::Face { photo: PhotoState::NotGiven };
@@ -383,6 +380,17 @@ impl Engine {
 
     /// Ends the session: the result is recorded, the card released, the patient told.
     fn finish(&mut self, outcome: Outcome, error: Option<Notice>, now: Now) -> Vec<Action> {
+        // A face/reference request waits for the photo being read: the session ends under it
+        // (cancel, timeout, removal), so it is answered now with why, not left hanging until
+        // a card answer that is dropped as late.
+        let mut actions = vec![];
+        if matches!(self.phase, Phase::Face { photo: PhotoState::Reading { .. } }) {
+            let why = error.clone().unwrap_or_else(|| match outcome {
+                Outcome::Cancelled => catalogue::CANCELLED.notice(),
+                _ => catalogue::TIMED_OUT.notice(),
+            });
+            actions.push(Action::PhotoRefused(why));
+        }
         let result = self.result(outcome, error, now.wall);
         let signal = if outcome == Outcome::Verified { Signal::Success } else { Signal::Error };
         self.phase = Phase::Done { outcome };
@@ -391,7 +399,13 @@ impl Engine {
             self.session.notices.push(catalogue::CHECKED_IN.notice());
         }
         self.session.deadline = Some(now.mono + self.cfg.timeouts.take_card);
-        vec![Action::Card(CardOp::Release), Action::Record(Box::new(result)), Action::Signal(signal), Action::Changed]
+        actions.extend([
+            Action::Card(CardOp::Release),
+            Action::Record(Box::new(result)),
+            Action::Signal(signal),
+            Action::Changed,
+        ]);
+        actions
     }
 }
 
