@@ -175,12 +175,28 @@ impl Backend for DaemonBackend {
         if let Some(p) = self.journal.problem() {
             h.journal = format!("error: {p}");
             h.status = HealthStatus::Unavailable;
+        } else {
+            let unreadable = self.journal.stats().unreadable;
+            if !unreadable.is_empty() {
+                // Results reception must confirm at the desk; the kiosk itself still works.
+                h.journal = format!(
+                    "degraded: {}: {} stored result(s) cannot be read (seq {})",
+                    catalogue::JOURNAL_ROW_UNREADABLE.code,
+                    unreadable.len(),
+                    unreadable.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
+                );
+                if h.status == HealthStatus::Ok {
+                    h.status = HealthStatus::Degraded;
+                }
+            }
         }
         h
     }
 
     fn metrics(&self) -> String {
-        self.metrics.render(self.journal.unacknowledged().ok())
+        let mut out = self.metrics.render(self.journal.unacknowledged().ok());
+        out.push_str(&crate::recorder::Metrics::render_journal(&self.journal.stats()));
+        out
     }
 
     #[cfg(feature = "mock")]

@@ -177,6 +177,9 @@ catalogue! {
     JOURNAL_UNAVAILABLE:
         "受付結果を記録できないため、現在この端末は使えません。受付にお申し出ください。",
         "This kiosk cannot record check-ins right now ({detail}). Please go to the desk.";
+    JOURNAL_ROW_UNREADABLE:
+        "保存された受付結果を読み取れません。この方の受付は窓口で確認してください。",
+        "A stored check-in result cannot be read ({detail}). Please confirm this check-in at the desk.";
     INTERRUPTED:
         "受付の途中で端末が停止しました。もう一度カードを置いてください。",
         "The kiosk stopped during this check-in. Please place the card again.";

@@ -30,6 +30,11 @@ pub trait ResultSink: Send + 'static {
     fn problem(&self) -> Option<Notice> {
         None
     }
+    /// Before a session starts: whether a result could be recorded now. May try a write to
+    /// see whether a past failure is over, and checks the disk's reserve.
+    fn ready(&mut self) -> Option<Notice> {
+        self.problem()
+    }
 }
 
 /// Where indicator signals go (the LEDs and buzzer, or a recorder).
@@ -274,13 +279,16 @@ impl<S: ResultSink, I: SignalSink> Driver<S, I> {
             PresenceEvent::Inserted { reader, .. } => {
                 let session_id = new_session_id();
                 tracing::info!(%reader, session = %session_id, "card inserted");
-                // Never verify a patient we cannot record: check the journal first.
-                let problem = match self.sink.problem() {
+                // Never verify a patient we cannot record: check the journal first (a failed
+                // write is tried again here, and the disk must keep its reserve).
+                let problem = match self.sink.ready() {
                     Some(p) => Some(p),
-                    None => self.sink.begin(&session_id, self.clock.now().wall).err().and_then(|_| self.sink.problem()),
+                    None => self.sink.begin(&session_id, self.clock.now().wall).err().map(|e| {
+                        self.sink.problem().unwrap_or_else(|| crate::catalogue::JOURNAL_UNAVAILABLE.notice_with(&e))
+                    }),
                 };
                 if let Some(p) = &problem {
-                    tracing::error!(code = %p.code, "kiosk out of service: results cannot be recorded");
+                    tracing::error!(code = %p.code, "kiosk out of service: no session started");
                 }
                 self.engine.set_out_of_service(problem);
                 Some(Event::CardInserted { session_id })
@@ -333,7 +341,11 @@ impl<S: ResultSink, I: SignalSink> Driver<S, I> {
                     Err(e) => {
                         tracing::error!(error = %e, "result could not be recorded");
                         record_failed = true;
-                        self.engine.set_out_of_service(self.sink.problem());
+                        let why = self
+                            .sink
+                            .problem()
+                            .unwrap_or_else(|| crate::catalogue::JOURNAL_UNAVAILABLE.notice_with(&e));
+                        self.engine.set_out_of_service(Some(why));
                     }
                 },
                 Action::PhotoReady(photo) => match self.pending_photo.take() {

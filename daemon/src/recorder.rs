@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use myna_api::proto::{Notice, Outcome, SessionResult};
 
 use crate::driver::ResultSink;
-use crate::journal::Journal;
+use crate::journal::{Journal, JournalStats};
 
 #[derive(Default)]
 struct Counters {
@@ -57,12 +57,29 @@ impl Metrics {
         out.push_str("# HELP myna_card_errors_total Sessions that failed because the card could not be read.\n");
         out.push_str("# TYPE myna_card_errors_total counter\n");
         out.push_str(&format!("myna_card_errors_total {}\n", c.card_errors));
+        Self::render_unacknowledged(&mut out, unacknowledged);
+        out
+    }
+
+    /// The journal's part of `/metrics`: rows that do not parse, and what retention removed.
+    pub fn render_journal(stats: &JournalStats) -> String {
+        let mut out = String::new();
+        out.push_str("# HELP myna_journal_unreadable_rows Stored results that do not parse (met by readers).\n");
+        out.push_str("# TYPE myna_journal_unreadable_rows gauge\n");
+        out.push_str(&format!("myna_journal_unreadable_rows {}\n", stats.unreadable.len()));
+        out.push_str("# HELP myna_journal_pruned_total Results deleted by retention, by whether reception had acknowledged them.\n");
+        out.push_str("# TYPE myna_journal_pruned_total counter\n");
+        out.push_str(&format!("myna_journal_pruned_total{{acknowledged=\"true\"}} {}\n", stats.pruned_acknowledged));
+        out.push_str(&format!("myna_journal_pruned_total{{acknowledged=\"false\"}} {}\n", stats.pruned_unacknowledged));
+        out
+    }
+
+    fn render_unacknowledged(out: &mut String, unacknowledged: Option<u64>) {
         if let Some(n) = unacknowledged {
             out.push_str("# HELP myna_results_unacknowledged Results not yet acknowledged by reception.\n");
             out.push_str("# TYPE myna_results_unacknowledged gauge\n");
             out.push_str(&format!("myna_results_unacknowledged {n}\n"));
         }
-        out
     }
 }
 
@@ -92,5 +109,9 @@ impl ResultSink for Recorder {
 
     fn problem(&self) -> Option<Notice> {
         self.journal.problem().map(|e| e.notice())
+    }
+
+    fn ready(&mut self) -> Option<Notice> {
+        self.journal.ready().err().map(|e| e.notice())
     }
 }

@@ -231,6 +231,7 @@ pub async fn run(opts: RunOptions) -> Result<(), RunError> {
     };
 
     let journal = Journal::open(&state_dir);
+    journal.set_reserve(cfg.journal.reserve_mib.get_ref() << 20);
     match journal.recover(chrono::Utc::now()) {
         Ok(interrupted) => {
             for r in &interrupted {
@@ -348,8 +349,12 @@ pub async fn run(opts: RunOptions) -> Result<(), RunError> {
 async fn retention_loop(journal: Journal, retention: Retention) {
     loop {
         match journal.prune(chrono::Utc::now(), retention) {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(deleted = n, "retention: old results deleted"),
+            Ok(p) if p.total() == 0 => {}
+            Ok(p) => tracing::info!(
+                acknowledged = p.acknowledged,
+                unacknowledged = p.unacknowledged,
+                "retention: old results deleted"
+            ),
             Err(e) => tracing::error!(error = %e, "retention failed"),
         }
         tokio::time::sleep(Duration::from_secs(600)).await;

@@ -76,6 +76,8 @@ pub struct JournalConfig {
     pub dir: PathBuf,
     pub acknowledged_retention_hours: Spanned<u64>,
     pub unacknowledged_retention_days: Spanned<u64>,
+    /// Free space (MiB) the journal's disk must keep: below it new sessions are refused.
+    pub reserve_mib: Spanned<u64>,
 }
 
 impl Default for JournalConfig {
@@ -84,6 +86,7 @@ impl Default for JournalConfig {
             dir: PathBuf::from("/var/lib/myna-kiosk"),
             acknowledged_retention_hours: Spanned::new(0..0, 24),
             unacknowledged_retention_days: Spanned::new(0..0, 7),
+            reserve_mib: Spanned::new(0..0, crate::journal::DEFAULT_RESERVE >> 20),
         }
     }
 }
@@ -197,6 +200,7 @@ impl Config {
         let j = &self.journal;
         check.range(&j.acknowledged_retention_hours, 1..=24 * 30, "journal.acknowledged_retention_hours", "")?;
         check.range(&j.unacknowledged_retention_days, 1..=90, "journal.unacknowledged_retention_days", "")?;
+        check.range(&j.reserve_mib, 1..=4096, "journal.reserve_mib", " MiB")?;
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
             return Err(
                 check.err(0..0, format!("log.level: {:?} is not a valid filter (try \"info\")", self.log.level))
