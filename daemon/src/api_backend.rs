@@ -172,6 +172,11 @@ impl Backend for DaemonBackend {
                 }
             }
         }
+        if let Some(fatal) = self.handle.fatal() {
+            // The card thread died: no card can be read until systemd restarts the service.
+            h.reader = format!("unavailable: {}: {}", fatal.code, fatal.en);
+            h.status = HealthStatus::Unavailable;
+        }
         if let Some(p) = self.journal.problem() {
             h.journal = format!("error: {p}");
             h.status = HealthStatus::Unavailable;

@@ -180,6 +180,9 @@ catalogue! {
     JOURNAL_ROW_UNREADABLE:
         "保存された受付結果を読み取れません。この方の受付は窓口で確認してください。",
         "A stored check-in result cannot be read ({detail}). Please confirm this check-in at the desk.";
+    CARD_THREAD_DEAD:
+        "カードを読み取れない状態です。端末を再起動しています。受付にお申し出ください。",
+        "The kiosk cannot read cards until it restarts (its card thread stopped). Please go to the desk.";
     INTERRUPTED:
         "受付の途中で端末が停止しました。もう一度カードを置いてください。",
         "The kiosk stopped during this check-in. Please place the card again.";

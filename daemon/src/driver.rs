@@ -5,7 +5,7 @@
 //! Card operations run on a dedicated thread so a slow card never delays the API or the
 //! timers; the views it publishes are what `GET /v1/session` and SSE serve.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use myna_api::proto::{Notice, SessionResult, SessionView};
@@ -79,6 +79,7 @@ pub struct DriverHandle {
     view: watch::Receiver<SessionView>,
     results: broadcast::Sender<SessionResult>,
     heartbeat: Arc<AtomicU64>,
+    card_thread_dead: Arc<AtomicBool>,
 }
 
 impl DriverHandle {
@@ -112,6 +113,13 @@ impl DriverHandle {
     pub fn heartbeat(&self) -> u64 {
         self.heartbeat.load(Ordering::Relaxed)
     }
+
+    /// Why the kiosk cannot work until the service restarts, if so: the card thread died
+    /// (a panic in a card operation). The heartbeat has stopped, so systemd's watchdog
+    /// restarts the service; health reports it meanwhile.
+    pub fn fatal(&self) -> Option<Notice> {
+        self.card_thread_dead.load(Ordering::Relaxed).then(|| crate::catalogue::CARD_THREAD_DEAD.notice())
+    }
 }
 
 pub struct Driver<S: ResultSink, I: SignalSink> {
@@ -127,6 +135,7 @@ pub struct Driver<S: ResultSink, I: SignalSink> {
     results_tx: broadcast::Sender<SessionResult>,
     pending_photo: Option<oneshot::Sender<Reply>>,
     heartbeat: Arc<AtomicU64>,
+    card_thread_dead: Arc<AtomicBool>,
     hang_at: Option<tokio::time::Instant>,
     liveness: std::time::Duration,
     clock: Arc<dyn Clock>,
@@ -188,12 +197,14 @@ impl<S: ResultSink, I: SignalSink> Driver<S, I> {
         let (view_tx, view_rx) = watch::channel(engine.view(clock.now().mono));
         let (results_tx, _) = broadcast::channel(256);
         let heartbeat = Arc::new(AtomicU64::new(0));
+        let card_thread_dead = Arc::new(AtomicBool::new(false));
         let handle = DriverHandle {
             requests: req_tx,
             reconfigure: reconfigure_tx,
             view: view_rx,
             results: results_tx.clone(),
             heartbeat: heartbeat.clone(),
+            card_thread_dead: card_thread_dead.clone(),
         };
         let driver = Driver {
             engine,
@@ -208,6 +219,7 @@ impl<S: ResultSink, I: SignalSink> Driver<S, I> {
             results_tx,
             pending_photo: None,
             heartbeat,
+            card_thread_dead,
             hang_at: None,
             liveness: LIVENESS,
             clock,
@@ -220,7 +232,12 @@ impl<S: ResultSink, I: SignalSink> Driver<S, I> {
         self.signals.show(Signal::Idle);
         let mut liveness = tokio::time::interval(self.liveness);
         loop {
-            self.heartbeat.fetch_add(1, Ordering::Relaxed);
+            // A kiosk without its card thread cannot check anyone in: the heartbeat stops so
+            // the watchdog gets the service restarted. The loop goes on meanwhile, so the
+            // session in progress still ends (at its deadline) and its result is recorded.
+            if !self.card_thread_dead.load(Ordering::Relaxed) {
+                self.heartbeat.fetch_add(1, Ordering::Relaxed);
+            }
             if self.hang_at.is_some_and(|t| tokio::time::Instant::now() >= t) {
                 tracing::warn!("test hook: the session driver hangs now");
                 loop {
@@ -262,7 +279,15 @@ impl<S: ResultSink, I: SignalSink> Driver<S, I> {
                     self.engine.reconfigure(cfg);
                     continue;
                 }
-                Some((session, answer)) = self.card_rx.recv() => Event::Card { session, answer },
+                answer = self.card_rx.recv(), if !self.card_thread_dead.load(Ordering::Relaxed) => match answer {
+                    Some((session, answer)) => Event::Card { session, answer },
+                    // Only the card thread holds the sender, and it ends on its own only when
+                    // this loop has dropped its job sender: here it died (a panic).
+                    None => {
+                        self.card_thread_died();
+                        continue;
+                    }
+                },
                 _ = sleep_until(deadline) => Event::Tick,
                 _ = liveness.tick() => continue,
             };
@@ -274,6 +299,23 @@ impl<S: ResultSink, I: SignalSink> Driver<S, I> {
         self.signals.show(Signal::Idle);
     }
 
+    fn fatal(&self) -> Option<Notice> {
+        self.card_thread_dead.load(Ordering::Relaxed).then(|| crate::catalogue::CARD_THREAD_DEAD.notice())
+    }
+
+    fn card_thread_died(&mut self) {
+        if self.card_thread_dead.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        tracing::error!(
+            code = crate::catalogue::CARD_THREAD_DEAD.code,
+            "the card thread is gone: out of service, watchdog pings stop so the service is restarted"
+        );
+        self.engine.set_out_of_service(Some(crate::catalogue::CARD_THREAD_DEAD.notice()));
+        let view = self.engine.view(self.clock.now().mono);
+        self.view_tx.send_replace(view);
+    }
+
     fn presence_event(&mut self, ev: PresenceEvent) -> Option<Event> {
         match ev {
             PresenceEvent::Inserted { reader, .. } => {
@@ -281,12 +323,12 @@ impl<S: ResultSink, I: SignalSink> Driver<S, I> {
                 tracing::info!(%reader, session = %session_id, "card inserted");
                 // Never verify a patient we cannot record: check the journal first (a failed
                 // write is tried again here, and the disk must keep its reserve).
-                let problem = match self.sink.ready() {
+                let problem = self.fatal().or_else(|| match self.sink.ready() {
                     Some(p) => Some(p),
                     None => self.sink.begin(&session_id, self.clock.now().wall).err().map(|e| {
                         self.sink.problem().unwrap_or_else(|| crate::catalogue::JOURNAL_UNAVAILABLE.notice_with(&e))
                     }),
-                };
+                });
                 if let Some(p) = &problem {
                     tracing::error!(code = %p.code, "kiosk out of service: no session started");
                 }
@@ -322,7 +364,7 @@ impl<S: ResultSink, I: SignalSink> Driver<S, I> {
                         wall: self.clock.now().wall,
                     };
                     if self.card_tx.send(job).is_err() {
-                        tracing::error!("the card thread is gone");
+                        self.card_thread_died();
                     }
                 }
                 // A result that could not be made durable is no success to show.
@@ -345,7 +387,7 @@ impl<S: ResultSink, I: SignalSink> Driver<S, I> {
                             .sink
                             .problem()
                             .unwrap_or_else(|| crate::catalogue::JOURNAL_UNAVAILABLE.notice_with(&e));
-                        self.engine.set_out_of_service(Some(why));
+                        self.engine.set_out_of_service(self.fatal().or(Some(why)));
                     }
                 },
                 Action::PhotoReady(photo) => match self.pending_photo.take() {

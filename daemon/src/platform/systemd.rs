@@ -24,7 +24,7 @@ pub fn stopping() {
 fn describe(prompt: &Prompt) -> &'static str {
     match prompt {
         Prompt::PlaceCard => "idle: waiting for a card",
-        Prompt::OutOfService => "out of service: results cannot be recorded",
+        Prompt::OutOfService => "out of service: see /v1/health",
         Prompt::TakeCard { .. } => "session finished: waiting for the card to be taken",
         _ => "session in progress",
     }
@@ -44,7 +44,13 @@ pub async fn watchdog(handle: DriverHandle) {
     loop {
         tokio::time::sleep(period).await;
         let beat = handle.heartbeat();
-        if beat != last_beat {
+        if let Some(fatal) = handle.fatal() {
+            // The kiosk cannot work until it restarts: let the watchdog fire.
+            if !warned {
+                tracing::error!(code = %fatal.code, "watchdog pings stopped so systemd restarts the service");
+                warned = true;
+            }
+        } else if beat != last_beat {
             last_beat = beat;
             warned = false;
             let _ = sd_notify::notify(&[NotifyState::Watchdog]);
