@@ -872,3 +872,30 @@ fn a_late_answer_from_an_ended_session_does_not_touch_the_next() {
     assert_eq!(rig.engine.session_id(), Some("s2"));
     assert_eq!(rig.results.len(), 1);
 }
+
+/// Review finding 7: whatever ends the session while the photo is being read (cancel, the
+/// card operation's timeout, removal) answers the waiting face/reference once, with why; the
+/// photo that comes late is never handed out.
+#[test]
+fn a_session_that_ends_during_the_photo_read_answers_the_face_reference_once() {
+    type End = fn(&mut Rig);
+    let ends: [(&str, End, &str); 3] = [
+        ("cancel", |r| r.cmd(Command::Cancel).unwrap(), "CANCELLED"),
+        ("timeout", |r| r.advance(SessionConfig::default().timeouts.card_operation), "CARD_TIMEOUT"),
+        ("removal", |r| r.remove(), "CARD_REMOVED"),
+    ];
+    for (what, end, code) in ends {
+        let mut rig = reach("face");
+        rig.hold_card_ops = true;
+        rig.cmd(Command::FaceReference { collation_b: collation() }).unwrap();
+        assert!(rig.photo_refusals.is_empty(), "{what}");
+        end(&mut rig);
+        assert_eq!(rig.photo_refusals, [code], "{what}");
+        assert_eq!(rig.results.len(), 1, "{what}");
+        // The card answers late: dropped, nobody is answered twice.
+        rig.hold_card_ops = false;
+        rig.release_held();
+        assert!(rig.photos.is_empty(), "{what}: a late photo was handed out");
+        assert_eq!(rig.photo_refusals.len(), 1, "{what}");
+    }
+}
