@@ -125,13 +125,13 @@ async fn a_reload_with_a_bad_token_file_keeps_the_tokens_in_force() {
     let (status, _) = daemon.call("GET", "/v1/session", Some(KIOSK), None).await;
     assert_eq!(status, 200, "a private token file of 0600 is read");
 
-    let mut refusals = 0;
-    for (content, mode) in [("new-kiosk-token-0123456789\n", 0o644), ("tiny\n", 0o600)] {
+    for (refusals, (content, mode)) in
+        [("new-kiosk-token-0123456789\n", 0o644), ("tiny\n", 0o600)].into_iter().enumerate()
+    {
         let bad = token_file(&d, "bad.token", content, mode);
         std::fs::write(&daemon.config, format!("[indicators]\nbackend = \"none\"\n{}", file_config(&bad))).unwrap();
         daemon.signal("-HUP");
-        refusals += 1;
-        let n = refusals;
+        let n = refusals + 1;
         let _ = poll_until(
             || std::future::ready(daemon.log()),
             |log| log.matches("configuration reload refused").count() >= n,
