@@ -155,3 +155,22 @@ async fn a_catch_up_the_journal_cannot_serve_is_refused_not_skipped() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(sessions(&read(&mut body, WAIT, |t| sessions(t) >= 1).await.0), 1);
 }
+
+#[tokio::test]
+async fn a_catch_up_that_fails_half_way_closes_the_stream() {
+    // More results than one catch-up page; the journal fails on the second page.
+    let mut fake = Fake::new();
+    let template = fake.results[0].clone();
+    fake.results = (1..=1200).map(|seq| SessionResult { id: format!("r-{seq}"), seq, ..template.clone() }).collect();
+    fake.journal_reads_left = Some(1.into());
+    let (api, _stop) = fixture(fake);
+    let (status, mut body) = open(&api, Role::Reception, Resume::Header("0")).await;
+    assert_eq!(status, StatusCode::OK);
+    let (text, ended) = read(&mut body, WAIT, |t| sessions(t) >= 1).await;
+    let delivered = text.matches("event: result\n").count();
+    assert!(delivered > 0 && delivered < 1200, "{delivered} results");
+    // The stream ends where the journal failed: the client's Last-Event-ID is the last result
+    // it really got, and it resumes from there.
+    assert!(ended, "the stream ended");
+    assert_eq!(sessions(&text), 0, "it never went live past the missing results");
+}

@@ -17,7 +17,8 @@ pub struct ApiConfig {
     /// Plain HTTP on a non-loopback address (only on a trusted clinic LAN).
     pub allow_plain_http_on_lan: bool,
     pub tls: Option<TlsConfig>,
-    /// Connections from other machines served at once.
+    /// Connections from other machines served at once; one address holds at most a quarter of
+    /// them (at least one), so one host cannot keep reception out.
     pub max_connections: Spanned<usize>,
     /// Connections from this machine (loopback, the Unix socket), counted apart.
     pub max_local_connections: Spanned<usize>,
