@@ -236,7 +236,9 @@ function start(token, view) {
     resume: true,
     onEvent: (type, data) => {
       if (type === 'session') applyView(data);
-      else if (type === 'result') addResult(data);
+      // A staff token gets summaries (outcome, method, time, code); a token that is also
+      // reception's gets whole results. Both list the same way.
+      else if (type === 'result_summary' || type === 'result') addResult(data);
     },
     onStatus: (s, status) => {
       state.connection = s;
@@ -405,10 +407,9 @@ function renderResults() {
     const time = new Date(r.finished_at);
     const when = isNaN(time) ? '' : time.toLocaleTimeString(state.lang === 'ja' ? 'ja-JP' : 'en-GB');
     const parts = [];
-    if (r.auth) {
-      parts.push(tx.methods[r.auth.method] || r.auth.method);
-      if (r.auth.method === 'visual' && r.auth.staff_id) parts.push(tx.by(r.auth.staff_id));
-    }
+    const method = r.method || (r.auth && r.auth.method);
+    if (method) parts.push(tx.methods[method] || method);
+    if (r.auth && r.auth.method === 'visual' && r.auth.staff_id) parts.push(tx.by(r.auth.staff_id));
     if (r.consent) {
       const answers = Object.values(r.consent.items || {});
       parts.push(tx.consent(answers.filter(Boolean).length, answers.length));
@@ -416,7 +417,7 @@ function renderResults() {
     return el('li', { class: r.outcome, dataset: { id: r.id, outcome: r.outcome } },
       el('div', {}, el('span', { class: 'outcome' }, tx.outcomes[r.outcome] || r.outcome), ' ', when),
       parts.length ? el('div', {}, parts.join(' · ')) : null,
-      r.error ? el('div', {}, noticeText(r.error, state.lang)) : null,
+      r.error ? el('div', {}, noticeText(r.error, state.lang)) : (r.code ? el('div', {}, r.code) : null),
       (r.guidance || []).map((g) => el('div', { class: 'guidance' }, noticeText(g, state.lang))));
   }));
 }

@@ -65,10 +65,21 @@ impl Tokens {
         found
     }
 
-    /// The first token that has `role`: what the reference kiosk screen is given when it is
-    /// loaded on the kiosk itself (see `kiosk_page`). Never for logs.
+    /// The first token that has `role`: what the bench panel is given with `--mock` (see
+    /// `kiosk_page`). Never for logs.
     pub(crate) fn first_with_role(&self, role: Role) -> Option<&str> {
         self.entries.iter().find(|e| e.roles.contains(&role)).map(|e| e.token.as_str())
+    }
+
+    /// The first token whose only role is kiosk: what the reference kiosk screen is given when
+    /// it is loaded on the kiosk itself (see `kiosk_page`). Any process on the kiosk can ask for
+    /// it, so a token that can do more (read results, confirm a visual check) is never handed
+    /// out, even if it also has the kiosk role. Never for logs.
+    pub(crate) fn kiosk_only(&self) -> Option<&str> {
+        self.entries
+            .iter()
+            .find(|e| !e.roles.is_empty() && e.roles.iter().all(|r| *r == Role::Kiosk))
+            .map(|e| e.token.as_str())
     }
 
     /// Whether the presented token may act as one of `allowed`.
@@ -104,5 +115,14 @@ mod tests {
         assert_eq!(t.authorize(Some(b"kiosk-secret"), &[Role::Kiosk]), Err(AuthError::Unauthenticated));
         assert_eq!(t.authorize(None, &[Role::Kiosk]), Err(AuthError::Unauthenticated));
         assert!(!format!("{t:?}").contains("secret"));
+    }
+
+    #[test]
+    fn the_screen_only_ever_gets_a_kiosk_only_token() {
+        let mut t = Tokens::new();
+        t.add("kiosk-and-more".into(), vec![Role::Kiosk, Role::Reception]);
+        assert_eq!(t.kiosk_only(), None);
+        t.add("just-the-kiosk".into(), vec![Role::Kiosk]);
+        assert_eq!(t.kiosk_only(), Some("just-the-kiosk"));
     }
 }

@@ -41,7 +41,8 @@ const FILES: &[(&str, &str, &str)] = &[
 /// `GET /kiosk/token`: the tokens the kiosk's own screen needs.
 #[derive(Debug, Serialize)]
 struct ScreenTokens<'a> {
-    /// The first configured token with the kiosk role, or null if there is none.
+    /// The first configured token whose only role is kiosk, or null if there is none: a token
+    /// that also has another role (results, visual checks) is never given to the screen.
     kiosk: Option<&'a str>,
     /// The first token with the bench role, only while the bench endpoints exist (`--mock`).
     bench: Option<&'a str>,
@@ -116,7 +117,7 @@ pub(crate) fn serve<B: Backend, Req>(api: &Api<B>, req: &Request<Req>, path: &[&
         if from_this_machine(req) {
             let tokens = api.tokens();
             let bench = if api.backend.bench_enabled() { tokens.first_with_role(Role::Bench) } else { None };
-            json(StatusCode::OK, &ScreenTokens { kiosk: tokens.first_with_role(Role::Kiosk), bench })
+            json(StatusCode::OK, &ScreenTokens { kiosk: tokens.kiosk_only(), bench })
         } else {
             problem(ApiError::KioskScreenLocalOnly)
         }

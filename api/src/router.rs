@@ -62,7 +62,7 @@ where
         }
         Route::OpenApi => full(StatusCode::OK, "application/json", OPENAPI),
         Route::Session => json(StatusCode::OK, &api.backend.session()),
-        Route::Events => sse::events(api, last_event_id(&req)?),
+        Route::Events => sse::events(api, &req, last_event_id(&req)?)?,
         Route::Results => results(api, req.uri().query().unwrap_or(""))?,
         Route::ResultById => {
             let r = api.backend.result(id).map_err(ApiError::Unavailable)?.ok_or(ApiError::NotFound)?;

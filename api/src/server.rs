@@ -1,17 +1,21 @@
 //! The connection loop: hyper 1 over TCP, TLS or a Unix socket, with a header-read timeout, a
-//! connection limit, and a graceful shutdown that lets in-flight requests finish.
+//! write-stall timeout, connection limits (overall and per LAN address), and a graceful
+//! shutdown that lets in-flight requests finish.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::io;
+use std::net::IpAddr;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
@@ -34,6 +38,9 @@ pub struct Limits {
     pub max_local_connections: usize,
     /// A client must send its request headers within this time.
     pub header_read_timeout: Duration,
+    /// A connection whose answer makes no progress for this long (a client that stops reading,
+    /// a tiny receive window) is closed: hyper itself has no write timeout.
+    pub write_stall_timeout: Duration,
     /// How long shutdown waits for in-flight requests.
     pub shutdown_grace: Duration,
 }
@@ -44,8 +51,144 @@ impl Default for Limits {
             max_connections: 1024,
             max_local_connections: 256,
             header_read_timeout: Duration::from_secs(10),
+            write_stall_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(5),
         }
+    }
+}
+
+impl Limits {
+    /// Connections one LAN address may hold at once: a quarter of `max_connections` (at least
+    /// one), so one host cannot take every slot and lock reception out.
+    pub fn per_address(&self) -> usize {
+        (self.max_connections / 4).max(1)
+    }
+}
+
+/// Counts the LAN connections each address holds; a slot is given back when its [`AddressSlot`]
+/// is dropped.
+#[derive(Debug, Default)]
+pub struct PerAddress {
+    held: Mutex<HashMap<IpAddr, usize>>,
+}
+
+/// One connection's place in [`PerAddress`].
+#[derive(Debug)]
+pub struct AddressSlot {
+    table: Arc<PerAddress>,
+    ip: IpAddr,
+}
+
+impl PerAddress {
+    /// A slot for `ip`, unless it already holds `cap` connections.
+    pub fn try_take(self: &Arc<Self>, ip: IpAddr, cap: usize) -> Option<AddressSlot> {
+        // ::ffff:a.b.c.d is the same host as a.b.c.d.
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        let n = held.entry(ip).or_insert(0);
+        if *n >= cap {
+            return None;
+        }
+        *n += 1;
+        Some(AddressSlot { table: self.clone(), ip })
+    }
+
+    /// Connections `ip` holds now.
+    pub fn held(&self, ip: IpAddr) -> usize {
+        self.held.lock().unwrap_or_else(|p| p.into_inner()).get(&ip).copied().unwrap_or(0)
+    }
+
+    /// Addresses holding a connection now (the table never keeps an address at zero).
+    pub fn addresses(&self) -> usize {
+        self.held.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+}
+
+impl Drop for AddressSlot {
+    fn drop(&mut self) {
+        let mut held = self.table.held.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = held.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                held.remove(&self.ip);
+            }
+        }
+    }
+}
+
+/// Wraps a connection so that a write making no progress for `limit` fails with `TimedOut`
+/// (and hyper closes the connection). Any progress starts the clock again; reads are bounded
+/// elsewhere (header and body timeouts, hyper's keep-alive idle timeout).
+pub struct StallGuard<Io> {
+    io: Io,
+    limit: Duration,
+    stalled: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl<Io> StallGuard<Io> {
+    pub fn new(io: Io, limit: Duration) -> Self {
+        StallGuard { io, limit, stalled: None }
+    }
+
+    /// What a write that returned `Pending` becomes: still pending, or timed out.
+    fn pending<T>(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<T>> {
+        let limit = self.limit;
+        let timer = self.stalled.get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+        match timer.as_mut().poll(cx) {
+            Poll::Ready(()) => {
+                Poll::Ready(Err(io::Error::new(io::ErrorKind::TimedOut, "the client stopped reading the answer")))
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn progress<T>(&mut self, r: Poll<io::Result<T>>, cx: &mut Context<'_>) -> Poll<io::Result<T>> {
+        match r {
+            Poll::Ready(r) => {
+                self.stalled = None;
+                Poll::Ready(r)
+            }
+            Poll::Pending => self.pending(cx),
+        }
+    }
+}
+
+impl<Io: AsyncRead + Unpin> AsyncRead for StallGuard<Io> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+}
+
+impl<Io: AsyncWrite + Unpin> AsyncWrite for StallGuard<Io> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let r = Pin::new(&mut self.io).poll_write(cx, buf);
+        self.progress(r, cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let r = Pin::new(&mut self.io).poll_write_vectored(cx, bufs);
+        self.progress(r, cx)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let r = Pin::new(&mut self.io).poll_flush(cx);
+        self.progress(r, cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let r = Pin::new(&mut self.io).poll_shutdown(cx);
+        self.progress(r, cx)
     }
 }
 
@@ -154,6 +297,34 @@ pub fn tls_config(
     Ok(Arc::new(config))
 }
 
+/// What a connection holds while it is served: its place in the overall limit and, from the
+/// LAN, in its address's.
+pub struct Admitted {
+    _permit: tokio::sync::OwnedSemaphorePermit,
+    _address: Option<AddressSlot>,
+}
+
+/// Whether a connection from `peer` may be served: this machine (loopback, the Unix socket)
+/// within `max_local_connections`; anyone else within `max_connections` overall and `per_ip`
+/// from its address. `None`: close it.
+pub fn admit(
+    peer: Option<Peer>,
+    local: &Arc<Semaphore>,
+    remote: &Arc<Semaphore>,
+    per_address: &Arc<PerAddress>,
+    per_ip: usize,
+) -> Option<Admitted> {
+    if peer.is_some_and(|p| p.is_local()) {
+        return Some(Admitted { _permit: local.clone().try_acquire_owned().ok()?, _address: None });
+    }
+    // Its address first: a host at its cap must not take an overall slot, even for a moment.
+    let address = match peer {
+        Some(Peer::Tcp(addr)) => Some(per_address.try_take(addr.ip(), per_ip)?),
+        _ => None,
+    };
+    Some(Admitted { _permit: remote.clone().try_acquire_owned().ok()?, _address: address })
+}
+
 /// Serves `api` on `listener` until `shutdown` resolves, then drains for `limits.shutdown_grace`.
 pub async fn serve<B: Backend, L: Acceptor>(
     listener: L,
@@ -162,6 +333,7 @@ pub async fn serve<B: Backend, L: Acceptor>(
     shutdown: impl Future<Output = ()> + Send,
 ) {
     let remote_permits = Arc::new(Semaphore::new(limits.max_connections));
+    let per_address = Arc::new(PerAddress::default());
     let local_permits = Arc::new(Semaphore::new(limits.max_local_connections));
     let graceful = GracefulShutdown::new();
     let mut http = http1::Builder::new();
@@ -183,12 +355,12 @@ pub async fn serve<B: Backend, L: Acceptor>(
             },
             _ = &mut shutdown => break,
         };
-        let permits = if peer.is_some_and(|p| p.is_local()) { &local_permits } else { &remote_permits };
-        let Ok(permit) = permits.clone().try_acquire_owned() else {
-            // Over the limit: close at once so one client cannot starve the kiosk.
+        let Some(permit) = admit(peer, &local_permits, &remote_permits, &per_address, limits.per_address()) else {
+            // Over a limit: close at once so one client cannot starve the kiosk or reception.
             drop(io);
             continue;
         };
+        let stall_limit = limits.write_stall_timeout;
         let api = api.clone();
         let http = http.clone();
         let watcher = graceful.watcher();
@@ -201,7 +373,7 @@ pub async fn serve<B: Backend, L: Acceptor>(
                 }
                 async move { Ok::<_, std::convert::Infallible>(route(&api, req).await) }
             });
-            let conn = http.serve_connection(TokioIo::new(io), service);
+            let conn = http.serve_connection(TokioIo::new(StallGuard::new(io, stall_limit)), service);
             let _ = watcher.watch(conn).await;
             drop(permit);
         });

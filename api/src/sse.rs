@@ -1,9 +1,18 @@
 //! `GET /v1/events`: Server-Sent Events.
 //!
-//! `session` events carry the session view on every change; `result` events carry finished
-//! results with `id: <seq>`. Since result ids are the durable delivery sequence, a client that
-//! reconnects with `Last-Event-ID` gets every result it missed (from the journal, even across
-//! daemon restarts), then the current session, then live events.
+//! `session` events carry the session view on every change. A result carries health data
+//! (certificate, signature, consent), so what else a subscriber gets depends on its token:
+//!
+//! - reception: `result` events with the finished results, `id: <seq>`;
+//! - staff (without reception): `result_summary` events, `id: <seq>`: outcome, method, finish
+//!   time and error code only, for the staff view's list;
+//! - kiosk (and anything else): session views only.
+//!
+//! Since result ids are the durable delivery sequence, a client that reconnects with
+//! `Last-Event-ID` gets every result (or summary) it missed (from the journal, even across
+//! daemon restarts), then the current session, then live events. If the journal cannot be
+//! read during that catch-up, the stream is refused (503) or closed, never continued past what
+//! the client did not get.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -17,8 +26,12 @@ use tokio::sync::{broadcast, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_stream::StreamExt;
 
-use crate::backend::Backend;
-use crate::proto::{SessionResult, SessionView};
+use http::Request;
+use serde::Serialize;
+
+use crate::backend::{Backend, Role};
+use crate::error::ApiError;
+use crate::proto::{AuthEvidence, Method, Outcome, SessionResult, SessionView};
 use crate::response::ApiBody;
 use crate::state::Api;
 
@@ -31,26 +44,108 @@ fn session_event(view: &SessionView) -> Bytes {
     Bytes::from(format!("event: session\ndata: {data}\n\n"))
 }
 
-fn result_event(r: &SessionResult) -> Bytes {
-    let data = serde_json::to_string(r).unwrap_or_else(|_| "{}".into());
-    Bytes::from(format!("id: {}\nevent: result\ndata: {data}\n\n", r.seq))
+/// What a subscriber may see of results, from its token's roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Feed {
+    /// Reception: the results themselves.
+    Results,
+    /// Staff: a summary without certificate, signature or consent.
+    Summaries,
+    /// The kiosk screen: session views only.
+    SessionOnly,
 }
 
-pub(crate) fn events<B: Backend>(api: &Api<B>, after: Option<u64>) -> Response<ApiBody> {
+impl Feed {
+    fn for_roles(roles: &[Role]) -> Feed {
+        if roles.contains(&Role::Reception) {
+            Feed::Results
+        } else if roles.contains(&Role::Staff) {
+            Feed::Summaries
+        } else {
+            Feed::SessionOnly
+        }
+    }
+
+    /// The event for `r`, if this subscriber may have one.
+    fn event(self, r: &SessionResult) -> Option<Bytes> {
+        match self {
+            Feed::Results => {
+                let data = serde_json::to_string(r).unwrap_or_else(|_| "{}".into());
+                Some(Bytes::from(format!("id: {}\nevent: result\ndata: {data}\n\n", r.seq)))
+            }
+            Feed::Summaries => {
+                let data = serde_json::to_string(&ResultSummary::of(r)).unwrap_or_else(|_| "{}".into());
+                Some(Bytes::from(format!("id: {}\nevent: result_summary\ndata: {data}\n\n", r.seq)))
+            }
+            Feed::SessionOnly => None,
+        }
+    }
+}
+
+/// `event: result_summary`: what the staff view lists of a finished session. No card,
+/// certificate, signature, staff id, consent or guidance.
+#[derive(Debug, Serialize)]
+struct ResultSummary<'a> {
+    id: &'a str,
+    seq: u64,
+    outcome: Outcome,
+    /// How the patient authenticated, if a method was completed.
+    method: Option<Method>,
+    finished_at: &'a str,
+    /// The error's code, if the session failed.
+    code: Option<&'a str>,
+}
+
+impl<'a> ResultSummary<'a> {
+    fn of(r: &'a SessionResult) -> Self {
+        let method = r.auth.as_ref().map(|a| match a {
+            AuthEvidence::Pin { .. } => Method::Pin,
+            AuthEvidence::Face { .. } => Method::Face,
+            AuthEvidence::Visual { .. } => Method::Visual,
+        });
+        ResultSummary {
+            id: &r.id,
+            seq: r.seq,
+            outcome: r.outcome,
+            method,
+            finished_at: &r.finished_at,
+            code: r.error.as_ref().map(|e| e.code.as_str()),
+        }
+    }
+}
+
+/// Opens the stream for `req` (already authorized), resuming after `after`. 503 if the journal
+/// cannot be read for the catch-up.
+pub(crate) fn events<B: Backend, Req>(
+    api: &Api<B>,
+    req: &Request<Req>,
+    after: Option<u64>,
+) -> Result<Response<ApiBody>, ApiError> {
+    let feed = Feed::for_roles(&api.roles(req));
     let backend = api.backend.clone();
     let mut shutdown = api.shutdown_signal();
     // Subscribe before catching up so nothing falls between the two.
     let mut live = backend.subscribe_results();
     let mut views = backend.watch_session();
+    // The first page of the catch-up, here: a journal that cannot be read is a 503 the client
+    // sees, not a stream that goes live past results it never got.
+    let first = match after {
+        Some(from) if feed != Feed::SessionOnly => {
+            Some(backend.results_after(from, CATCH_UP_PAGE).map_err(ApiError::Unavailable)?)
+        }
+        _ => None,
+    };
     let (tx, rx) = mpsc::channel::<Bytes>(64);
     tokio::spawn(async move {
         let mut last_seq = after;
         // Catch up on results missed since `after`, page by page, from the durable store.
-        if let Some(mut from) = after {
-            while let Ok(page) = backend.results_after(from, CATCH_UP_PAGE) {
+        if let (Some(mut page), Some(mut from)) = (first, after) {
+            loop {
                 for r in &page {
-                    if tx.send(result_event(r)).await.is_err() {
-                        return;
+                    if let Some(event) = feed.event(r) {
+                        if tx.send(event).await.is_err() {
+                            return;
+                        }
                     }
                     from = r.seq;
                     last_seq = Some(r.seq);
@@ -58,6 +153,14 @@ pub(crate) fn events<B: Backend>(api: &Api<B>, after: Option<u64>) -> Response<A
                 if page.len() < CATCH_UP_PAGE {
                     break;
                 }
+                page = match backend.results_after(from, CATCH_UP_PAGE) {
+                    Ok(page) => page,
+                    Err(e) => {
+                        // Close: the client reconnects from the last id it really got.
+                        tracing::warn!(code = %e.code, "event stream closed: the journal failed during catch-up");
+                        return;
+                    }
+                };
             }
         }
         let view = views.borrow_and_update().clone();
@@ -75,15 +178,25 @@ pub(crate) fn events<B: Backend>(api: &Api<B>, after: Option<u64>) -> Response<A
                     Ok(r) => {
                         if last_seq.is_some_and(|s| r.seq <= s) { continue; }
                         last_seq = Some(r.seq);
-                        if tx.send(result_event(&r)).await.is_err() { return; }
+                        let Some(event) = feed.event(&r) else { continue };
+                        if tx.send(event).await.is_err() { return; }
                     }
+                    Err(broadcast::error::RecvError::Lagged(_)) if feed == Feed::SessionOnly => {}
                     Err(broadcast::error::RecvError::Lagged(_)) => {
-                        // Too slow for the live stream: fetch what was missed from the store.
+                        // Too slow for the live stream: fetch what was missed from the store, or
+                        // close if it cannot be read (never skip past it).
                         let from = last_seq.unwrap_or(0);
-                        if let Ok(page) = backend.results_after(from, CATCH_UP_PAGE) {
-                            for r in page {
-                                last_seq = Some(r.seq);
-                                if tx.send(result_event(&r)).await.is_err() { return; }
+                        match backend.results_after(from, CATCH_UP_PAGE) {
+                            Ok(page) => {
+                                for r in page {
+                                    last_seq = Some(r.seq);
+                                    let Some(event) = feed.event(&r) else { continue };
+                                    if tx.send(event).await.is_err() { return; }
+                                }
+                            }
+                            Err(e) => {
+                                tracing::warn!(code = %e.code, "event stream closed: the journal failed during catch-up");
+                                return;
                             }
                         }
                     }
@@ -100,5 +213,5 @@ pub(crate) fn events<B: Backend>(api: &Api<B>, after: Option<u64>) -> Response<A
     let mut r = Response::new(StreamBody::new(stream).boxed());
     r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
     r.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
+    Ok(r)
 }

@@ -95,6 +95,13 @@ impl<B: Backend> Api<B> {
         }
     }
 
+    /// The roles of the request's token (none without a known one). For what a route shows
+    /// once [`Self::authorize`] let the request in.
+    pub(crate) fn roles<Req>(&self, req: &Request<Req>) -> Vec<Role> {
+        let auth = req.headers().get(AUTHORIZATION).map(|v| v.as_bytes());
+        self.tokens().roles(auth).map(<[Role]>::to_vec).unwrap_or_default()
+    }
+
     /// How long `peer` must wait before its token is looked at again (`None`: go ahead).
     fn auth_blocked(&self, peer: PeerKey, now: Instant) -> Option<Duration> {
         let failures = self.auth_failures.lock().unwrap_or_else(|p| p.into_inner());

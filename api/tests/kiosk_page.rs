@@ -139,3 +139,24 @@ async fn every_answer_carries_the_csp() {
         }
     }
 }
+
+#[tokio::test]
+async fn the_screen_only_ever_gets_a_kiosk_only_token() {
+    // Any process on the kiosk can ask for the screen's token: one that also reads results
+    // (or confirms visual checks) must never be handed out, whatever comes first.
+    let mut tokens = myna_api::auth::Tokens::new();
+    tokens.add("kiosk-and-reception-token".into(), vec![Role::Kiosk, Role::Reception]);
+    tokens.add("kiosk-and-staff-token".into(), vec![Role::Staff, Role::Kiosk]);
+    let (_stop, stop_rx) = watch::channel(false);
+    let api = Api::new(std::sync::Arc::new(Fake::new()), tokens, stop_rx);
+    let (status, _, body) = call(&api, "GET", "/kiosk/token", "kiosk", Some(Peer::Unix)).await;
+    // As when no kiosk token exists.
+    assert_eq!((status, &body["kiosk"]), (StatusCode::OK, &serde_json::Value::Null), "{body}");
+
+    let mut tokens = myna_api::auth::Tokens::new();
+    tokens.add("kiosk-and-reception-token".into(), vec![Role::Kiosk, Role::Reception]);
+    tokens.add(KIOSK.into(), vec![Role::Kiosk]);
+    api.set_tokens(tokens);
+    let (status, _, body) = call(&api, "GET", "/kiosk/token", "kiosk", Some(Peer::Unix)).await;
+    assert_eq!((status, &body["kiosk"]), (StatusCode::OK, &serde_json::json!(KIOSK)), "{body}");
+}

@@ -77,6 +77,12 @@ pub enum RunError {
     Tokens(PathBuf, std::io::Error),
     #[error("cannot read the token file {0}: {1}")]
     TokenFile(PathBuf, std::io::Error),
+    #[error(
+        "the token file {0} is readable by its group or others (mode {1:04o}): chmod 600 it, owned by the service user"
+    )]
+    TokenFileMode(PathBuf, u32),
+    #[error("the token file {0} holds a token of {1} characters: a token has at least {MIN_TOKEN_CHARS}")]
+    TokenFileShort(PathBuf, usize),
     #[error("trust anchor {0}: {1}")]
     Anchor(PathBuf, String),
     #[error(
@@ -146,16 +152,40 @@ fn load_tokens(opts: &RunOptions, state_dir: &std::path::Path) -> Result<Tokens,
     Ok(tokens)
 }
 
-/// The `[[api.tokens]]` of a configuration, token files read.
+/// The shortest token accepted, inline or from a file (as `config::api` checks inline ones).
+const MIN_TOKEN_CHARS: usize = 16;
+
+/// A token from `path`: the file must be private to its owner (mode `0600` or stricter) and
+/// hold a token of at least [`MIN_TOKEN_CHARS`] (surrounding whitespace trimmed). The mode is
+/// checked on the open file, so what is checked is what is read.
+fn read_token_file(path: &std::path::Path) -> Result<String, RunError> {
+    use std::io::Read as _;
+    use std::os::unix::fs::PermissionsExt as _;
+    let err = |e| RunError::TokenFile(path.to_path_buf(), e);
+    let mut file = std::fs::File::open(path).map_err(err)?;
+    let mode = file.metadata().map_err(err)?.permissions().mode() & 0o7777;
+    if mode & 0o077 != 0 {
+        return Err(RunError::TokenFileMode(path.to_path_buf(), mode));
+    }
+    let mut text = String::new();
+    file.read_to_string(&mut text).map_err(err)?;
+    let token = text.trim().to_string();
+    let chars = token.chars().count();
+    if chars < MIN_TOKEN_CHARS {
+        return Err(RunError::TokenFileShort(path.to_path_buf(), chars));
+    }
+    Ok(token)
+}
+
+/// The `[[api.tokens]]` of a configuration, token files read (and refused if they are not
+/// private or hold a short token).
 fn configured_tokens(config: &Config) -> Result<Tokens, RunError> {
     let mut tokens = Tokens::new();
     for t in &config.api.tokens {
         let t = t.get_ref();
         let value = match (&t.token, &t.token_file) {
             (Some(v), _) => v.clone(),
-            (None, Some(f)) => {
-                std::fs::read_to_string(f).map_err(|e| RunError::TokenFile(f.clone(), e))?.trim().to_string()
-            }
+            (None, Some(f)) => read_token_file(f)?,
             (None, None) => continue,
         };
         tokens.add(value, t.roles.clone());

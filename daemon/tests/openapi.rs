@@ -353,8 +353,8 @@ fn checked(f: &Fixture, evs: &[SseEvent]) -> Vec<SseEvent> {
         let schema = declared.get(&e.event).unwrap_or_else(|| panic!("event type {:?} is not documented", e.event));
         f.spec.assert_valid(schema, &e.data, &format!("SSE {} event", e.event));
         match e.event.as_str() {
-            "result" => assert_eq!(e.id, e.data["seq"].as_u64(), "a result event's id is its seq"),
-            _ => assert_eq!(e.id, None, "only result events carry an id"),
+            "result" | "result_summary" => assert_eq!(e.id, e.data["seq"].as_u64(), "a result event's id is its seq"),
+            _ => assert_eq!(e.id, None, "only result events (and their summaries) carry an id"),
         }
     }
     evs.to_vec()
@@ -721,6 +721,16 @@ async fn face_and_staff_check_ins_validate() {
     assert_drift_is_caught(f.spec, "AuthEvidenceVisual", &list[1]["auth"], "staff_id");
     let evs = events(&f, Some("0"), |e| e.iter().filter(|e| e.event == "result").count() == 2).await;
     assert_eq!(evs.iter().filter_map(|e| e.id).collect::<Vec<_>>(), [1, 2]);
+
+    // Staff get summaries of the same results, as documented, and never the results.
+    let (head, mut stream) = f.router.events(STAFF, Some("0")).await;
+    assert_eq!(head.status, StatusCode::OK);
+    let evs = checked(&f, stream.until(|e| e.iter().any(|e| e.event == "session")).await);
+    let summaries: Vec<&SseEvent> = evs.iter().filter(|e| e.event == "result_summary").collect();
+    assert_eq!(summaries.iter().map(|e| e.id).collect::<Vec<_>>(), [Some(1), Some(2)]);
+    assert_eq!(summaries[1].data["method"], "visual");
+    assert!(evs.iter().all(|e| e.event != "result"), "{evs:?}");
+    assert_drift_is_caught(f.spec, "ResultSummary", &summaries[0].data, "method");
 }
 
 #[tokio::test]

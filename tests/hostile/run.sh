@@ -11,7 +11,11 @@
 #    again with a reception token, clients trickle headers and bodies, flood connections beyond
 #    the limit, send oversized / malformed / wrongly typed bodies and guess tokens. Every patient
 #    verified, zero 5xx, every hostile client cut off or refused.
-# 3. soak: continuous check-ins with pollers and 50 SSE subscribers; sessions per minute, zero
+# 3. bounds: what the LAN can make the daemon hold, while a patient checks in and reception
+#    (its own LAN address) is polled: 256 clients trickling ~15 KiB unfinished headers, slow
+#    readers that never read /v1/openapi.json, one host trying to take every slot. Peak memory
+#    (VmHWM) after each phase; every client cut off; reception served in every phase.
+# 4. soak: continuous check-ins with pollers and 50 SSE subscribers; sessions per minute, zero
 #    errors, memory at start and end.
 # Reports land in target/hostile/.
 set -euo pipefail
@@ -35,11 +39,14 @@ if [ "${MYNA_HOSTILE_NETNS:-}" != 1 ]; then
   exec unshare --net env MYNA_HOSTILE_NETNS=1 bash "$0" "$@"
 fi
 
-# Inside the namespace: 127.0.0.1 for the kiosk screen, and three "clinic LAN" addresses
-# (hostile clients, the token guesser, schemathesis) so each is its own non-loopback peer.
-# They sit on lo (no dummy or veth module needed); only 127/8 counts as loopback to the daemon.
+# Inside the namespace: 127.0.0.1 for the kiosk screen, and "clinic LAN" addresses (hostile
+# clients, the token guesser, schemathesis, reception; the bounds clients) so each is its own
+# non-loopback peer. They sit on lo (no dummy or veth module needed); only 127/8 counts as
+# loopback to the daemon.
 ip link set lo up
-for a in 192.0.2.10 192.0.2.11 192.0.2.12; do ip addr add "$a/32" dev lo; done
+for a in 192.0.2.10 192.0.2.11 192.0.2.12 192.0.2.13 192.0.2.20 192.0.2.21 192.0.2.22; do
+  ip addr add "$a/32" dev lo
+done
 
 out="$root/target/hostile"
 venv="$root/target/hostile-venv"
@@ -66,9 +73,15 @@ cat > "$work/tokens.json" <<'JSON'
 {"kiosk":"hostile-kiosk-0123456789abcdef","reception":"hostile-reception-0123456789abcdef",
  "bench":"hostile-bench-0123456789abcdef","all":"hostile-all-roles-0123456789abcdef"}
 JSON
+# max_connections 512: the bounds stage's 256 slow clients (two hosts at the per-address cap of
+# 128) leave room for reception. No token has the kiosk role with another (check-config refuses
+# it: the screen's token must never read results), so "all roles" is all but kiosk.
 cat > "$work/config.toml" <<'TOML'
 [indicators]
 backend = "none"
+
+[api]
+max_connections = 512
 
 [[api.tokens]]
 token = "hostile-kiosk-0123456789abcdef"
@@ -84,7 +97,7 @@ roles = ["bench"]
 
 [[api.tokens]]
 token = "hostile-all-roles-0123456789abcdef"
-roles = ["kiosk", "reception", "staff", "face", "bench"]
+roles = ["reception", "staff", "face", "bench"]
 TOML
 
 start_daemon() {
@@ -116,7 +129,7 @@ no_panic() {
   fi
 }
 
-echo "== 1. contract: schemathesis with every role ($examples examples per operation)"
+echo "== 1. contract: schemathesis with every role but kiosk ($examples examples per operation)"
 start_daemon contract
 schemathesis "http://127.0.0.1:$port" hostile-all-roles-0123456789abcdef \
   not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance contract
@@ -139,7 +152,17 @@ no_panic under-fire
 [ $st = 0 ] || { echo "hostile: schemathesis found failures under fire (see $out)" >&2; exit 1; }
 [ $fire = 0 ] || { echo "hostile: the kiosk did not hold up under fire" >&2; exit 1; }
 
-echo "== 3. soak: ${soak} s of check-ins, pollers and SSE subscribers"
+echo "== 3. bounds: big slow headers, slow readers, one host taking every slot; reception served"
+start_daemon bounds
+bounds=0
+python3 tests/hostile/under_fire.py --port "$port" --pid "$daemon_pid" --tokens "$work/tokens.json" \
+  --bounds --bounds-host 192.0.2.10 --bounds-lans 192.0.2.20,192.0.2.21,192.0.2.22 \
+  --reception-lan 192.0.2.13 --max-connections 512 | tee "$out/bounds.json" || bounds=$?
+stop_daemon
+no_panic bounds
+[ $bounds = 0 ] || { echo "hostile: the daemon was not bounded under hostile LAN clients" >&2; exit 1; }
+
+echo "== 4. soak: ${soak} s of check-ins, pollers and SSE subscribers"
 start_daemon soak
 python3 tests/hostile/under_fire.py --port "$port" --pid "$daemon_pid" --tokens "$work/tokens.json" \
   --seconds "$soak" | tee "$out/soak.json"

@@ -10,6 +10,12 @@ beyond the limit, send oversized, malformed and wrongly typed bodies, and guess 
 
 Reports sessions per minute, errors (must be zero), 5xx answers (must be zero), SSE events and
 the daemon's memory (VmRSS) at start and end as JSON on stdout; exits 1 on any error.
+
+With --bounds instead: what LAN clients can make the daemon hold, phase by phase, while a
+patient checks in on loopback and reception (its own LAN address) is polled throughout —
+256 clients trickling big unfinished headers, slow readers that never read the OpenAPI
+document, and one host trying to take every connection slot. Reports the daemon's peak memory
+(VmHWM) after each phase and whether reception was served in each.
 """
 
 import argparse
@@ -182,10 +188,10 @@ def subscriber(run, a, seen):
         run.error(f"SSE: {e}")
 
 
-def rss_kb(pid):
+def rss_kb(pid, field="VmRSS"):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
     return 0
 
@@ -334,6 +340,195 @@ def guesser(run, a):
             run.error(f"a guessed token got HTTP {s}")
 
 
+# ---- --bounds: what the LAN can make the daemon hold ---------------------------------------
+
+CUT_OFF = (ConnectionResetError, BrokenPipeError, ConnectionAbortedError)
+
+
+def big_slow_header(run, a, lan, held_for):
+    """A request head of ~15 KiB (just under the 16 KiB buffer, so never a 431), then a byte a
+    second: the daemon holds it until the header read timeout, then hangs up."""
+    try:
+        s = socket.create_connection((a.bounds_host, a.port), timeout=5, source_address=(lan, 0))
+    except OSError:
+        run.count("big_header_refused")
+        return
+    start = time.monotonic()
+    try:
+        s.sendall(b"GET /v1/health HTTP/1.1\r\nHost: kiosk\r\nX-Big: " + b"a" * 15000)
+        run.count("big_header_sent")
+        s.settimeout(1.0)
+        while time.monotonic() - start < held_for:
+            try:
+                s.recv(1024)
+                # An answer (408) or the end: either way, cut off.
+                run.count("big_header_cut_off")
+                return
+            except socket.timeout:
+                s.sendall(b"a")
+        run.error(f"a big slow header from {lan} was held over {held_for} s")
+    except CUT_OFF:
+        run.count("big_header_cut_off")
+    except OSError as e:
+        run.error(f"big slow header: {e}")
+    finally:
+        s.close()
+
+
+def slow_reader(run, a, lan, hold, asks=60):
+    """A tiny receive window, the public OpenAPI document asked for `asks` times, never read for
+    `hold` seconds. Then the answer is drained: a daemon that gave up on it has closed it."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+    try:
+        s.bind((lan, 0))
+        s.settimeout(5)
+        s.connect((a.bounds_host, a.port))
+        s.sendall(b"GET /v1/openapi.json HTTP/1.1\r\nHost: kiosk\r\n\r\n" * asks)
+        run.count("slow_reader_started")
+    except OSError:
+        run.count("slow_reader_refused")
+        s.close()
+        return
+    time.sleep(hold)
+    got = 0
+    s.settimeout(2.0)
+    try:
+        while True:
+            chunk = s.recv(1 << 20)
+            if not chunk:
+                run.count("slow_reader_cut_off")
+                break
+            got += len(chunk)
+    except CUT_OFF:
+        run.count("slow_reader_cut_off")
+    except socket.timeout:
+        # Still open after all that time: the slot was held.
+        run.error(f"a slow reader was still served after {hold} s ({got} bytes drained)")
+    finally:
+        s.close()
+
+
+def hog(run, a, lan, n, hold):
+    """One host opens `n` connections and tries to keep them all."""
+    socks = []
+    for _ in range(n):
+        try:
+            socks.append(socket.create_connection((a.bounds_host, a.port), timeout=2, source_address=(lan, 0)))
+        except OSError:
+            run.count("hog_refused")
+    time.sleep(1.0)
+    held = 0
+    for s in socks:
+        s.setblocking(False)
+        try:
+            if s.recv(1) == b"":
+                run.count("hog_closed_at_once")
+                continue
+        except BlockingIOError:
+            held += 1
+            continue
+        except OSError:
+            run.count("hog_closed_at_once")
+            continue
+    run.count("hog_held", held)
+    time.sleep(max(0.0, hold - 1.0))
+    for s in socks:
+        s.close()
+    return held
+
+
+def reception_poller(run, a, phase):
+    """Reception's PC on its own LAN address: must be served all along."""
+    while not run.stop.is_set():
+        try:
+            conn = http.client.HTTPConnection(a.bounds_host, a.port, timeout=10, source_address=(a.reception_lan, 0))
+            conn.request("GET", "/v1/results?after=0&limit=1", headers={"Authorization": "Bearer " + a.reception})
+            r = conn.getresponse()
+            r.read()
+            conn.close()
+            if r.status == 200:
+                run.count(f"reception_served_{phase[0]}")
+            else:
+                run.error(f"reception during {phase[0]}: HTTP {r.status}")
+        except OSError as e:
+            run.error(f"reception during {phase[0]}: {e}")
+        time.sleep(0.25)
+
+
+def bounds(a):
+    run = Run()
+    phase = ["start"]
+    lans = a.bounds_lans.split(",")
+    per_address = max(1, a.max_connections // 4)
+    threads = [threading.Thread(target=reception_poller, args=(run, a, phase), daemon=True)]
+    threads += [threading.Thread(target=patient, args=(run, a), daemon=True) for _ in range(a.patients)]
+    for t in threads:
+        t.start()
+    time.sleep(1.0)
+    figures = {"vmhwm_kb_start": rss_kb(a.pid, "VmHWM"), "vmrss_kb_start": rss_kb(a.pid)}
+
+    def phase_run(name, workers, seconds):
+        phase[0] = name
+        ts = [threading.Thread(target=w, args=args, daemon=True) for w, args in workers]
+        for t in ts:
+            t.start()
+        peak_rss = 0
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            peak_rss = max(peak_rss, rss_kb(a.pid))
+            time.sleep(0.2)
+        for t in ts:
+            t.join(timeout=10)
+        figures[f"{name}_vmhwm_kb"] = rss_kb(a.pid, "VmHWM")
+        figures[f"{name}_peak_vmrss_kb"] = peak_rss
+        figures[f"{name}_reception_served"] = run.counts.get(f"reception_served_{name}", 0)
+
+    # 1. 256 clients trickling unfinished ~15 KiB heads, from as many addresses as the
+    #    per-address cap needs; the header read timeout (10 s) ends them.
+    n, spread = 256, max(1, -(-256 // per_address))
+    slow = [(big_slow_header, (run, a, lans[i % min(spread, len(lans))], a.header_timeout + 5)) for i in range(n)]
+    phase_run("big_slow_headers", slow, a.header_timeout + 3)
+    # 2. Slow readers: 32 clients that never read the OpenAPI document they asked for.
+    readers = [(slow_reader, (run, a, lans[-1], a.stall_timeout + 3)) for _ in range(32)]
+    phase_run("slow_readers", readers, a.stall_timeout + 6)
+    # 3. One host tries to take every slot (more than max_connections).
+    hogs = [(hog, (run, a, lans[0], a.max_connections + 100, 5.0))]
+    phase_run("one_host_every_slot", hogs, 6)
+    run.stop.set()
+    for t in threads:
+        t.join(timeout=30)
+    c = run.counts
+    report = {
+        "max_connections": a.max_connections,
+        "per_address_cap": per_address,
+        **figures,
+        "vmhwm_kb_end": rss_kb(a.pid, "VmHWM"),
+        "counts": {k: v for k, v in c.items() if not k.startswith("session_ms")},
+        "errors": c.get("errors", 0),
+        "first_errors": run.errors[:10],
+    }
+    print(json.dumps(report, indent=2))
+    ok = not report["errors"]
+    if c.get("big_header_cut_off", 0) < 256:
+        print(f"bounds: only {c.get('big_header_cut_off', 0)} of 256 big slow headers were cut off", file=sys.stderr)
+        ok = False
+    if c.get("slow_reader_cut_off", 0) < 32:
+        print("bounds: a slow reader was not cut off", file=sys.stderr)
+        ok = False
+    if c.get("hog_held", 0) > per_address:
+        print(f"bounds: one host held {c.get('hog_held')} connections (cap {per_address})", file=sys.stderr)
+        ok = False
+    for name in ("big_slow_headers", "slow_readers", "one_host_every_slot"):
+        if not report[f"{name}_reception_served"]:
+            print(f"bounds: reception was not served during {name}", file=sys.stderr)
+            ok = False
+    if report["vmhwm_kb_end"] > a.max_hwm_mib * 1024:
+        print(f"bounds: peak memory {report['vmhwm_kb_end']} kB over {a.max_hwm_mib} MiB", file=sys.stderr)
+        ok = False
+    sys.exit(0 if ok else 1)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--host", default="127.0.0.1")
@@ -351,11 +546,23 @@ def main():
     p.add_argument("--hostile", action="store_true")
     p.add_argument("--flood", type=int, default=400, help="connections per flood wave (LAN)")
     p.add_argument("--flood-after", type=float, default=20, help="seconds before the first wave")
+    p.add_argument("--bounds", action="store_true", help="the bounds phases instead (see above)")
+    p.add_argument("--bounds-host", help="the daemon's LAN address the bounds clients connect to")
+    p.add_argument("--bounds-lans", help="comma-separated source addresses for the bounds clients")
+    p.add_argument("--reception-lan", help="reception's source address during --bounds")
+    p.add_argument("--max-connections", type=int, default=256, help="the daemon's [api] max_connections")
+    p.add_argument("--header-timeout", type=float, default=10)
+    p.add_argument("--stall-timeout", type=float, default=10)
+    p.add_argument("--max-hwm-mib", type=float, default=96, help="peak memory (VmHWM) allowed")
     a = p.parse_args()
     tokens = json.load(open(a.tokens))
     a.kiosk, a.reception, a.bench = tokens["kiosk"], tokens["reception"], tokens["bench"]
     if a.hostile and not (a.lan and a.guesser_lan):
         p.error("--hostile needs --lan and --guesser-lan")
+    if a.bounds:
+        if not (a.bounds_host and a.bounds_lans and a.reception_lan):
+            p.error("--bounds needs --bounds-host, --bounds-lans and --reception-lan")
+        bounds(a)
 
     run = Run()
     seen = []

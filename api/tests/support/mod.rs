@@ -31,6 +31,8 @@ pub struct Fake {
     pub live: broadcast::Sender<SessionResult>,
     pub results: Vec<SessionResult>,
     pub journal_down: bool,
+    /// Reads of results that succeed before the journal goes down (`None`: it stays up).
+    pub journal_reads_left: Option<std::sync::atomic::AtomicUsize>,
     pub bench: bool,
     pub health: HealthStatus,
     pub next: Mutex<Vec<CommandOutcome>>,
@@ -65,6 +67,7 @@ impl Fake {
             live: broadcast::channel(4).0,
             results: (1..=5).map(result).collect(),
             journal_down: false,
+            journal_reads_left: None,
             bench: true,
             health: HealthStatus::Ok,
             next: Mutex::new(vec![]),
@@ -103,6 +106,12 @@ impl Backend for Fake {
     }
     fn results_after(&self, after: u64, limit: usize) -> Result<Vec<SessionResult>, Notice> {
         self.journal()?;
+        if let Some(left) = &self.journal_reads_left {
+            use std::sync::atomic::Ordering;
+            if left.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_err() {
+                return Err(notice("JOURNAL_UNAVAILABLE"));
+            }
+        }
         Ok(self.results.iter().filter(|r| r.seq > after).take(limit).cloned().collect())
     }
     fn result(&self, id: &str) -> Result<Option<SessionResult>, Notice> {

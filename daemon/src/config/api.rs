@@ -17,7 +17,8 @@ pub struct ApiConfig {
     /// Plain HTTP on a non-loopback address (only on a trusted clinic LAN).
     pub allow_plain_http_on_lan: bool,
     pub tls: Option<TlsConfig>,
-    /// Connections from other machines served at once.
+    /// Connections from other machines served at once; one address holds at most a quarter of
+    /// them (at least one), so one host cannot keep reception out.
     pub max_connections: Spanned<usize>,
     /// Connections from this machine (loopback, the Unix socket), counted apart.
     pub max_local_connections: Spanned<usize>,
@@ -90,7 +91,7 @@ impl ApiConfig {
         check.range(&self.max_connections, 1..=65_536, "api.max_connections", "")?;
         check.range(&self.max_local_connections, 1..=65_536, "api.max_local_connections", "")?;
         check.range(&self.header_read_timeout_secs, 1..=300, "api.header_read_timeout_secs", "")?;
-        for tok in &self.tokens {
+        for (index, tok) in self.tokens.iter().enumerate() {
             let span = tok.span();
             let t = tok.get_ref();
             match (&t.token, &t.token_file) {
@@ -104,6 +105,22 @@ impl ApiConfig {
             }
             if t.roles.is_empty() {
                 return Err(check.err(span, "api.tokens: each token needs at least one role"));
+            }
+            if t.roles.contains(&Role::Kiosk) && t.roles.iter().any(|r| *r != Role::Kiosk) {
+                // Named by its name or place, never its value.
+                let which = if t.name.is_empty() {
+                    format!("api.tokens[{index}]")
+                } else {
+                    format!("api.tokens[{index}] (\"{}\")", t.name)
+                };
+                return Err(check.err(
+                    span,
+                    format!(
+                        "{which}: the kiosk role goes alone; this token also has {}. The kiosk screen's token is given to any \
+                         program on the kiosk (GET /kiosk/token): give the other roles their own token",
+                        t.roles.iter().filter(|r| **r != Role::Kiosk).map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
+                    ),
+                ));
             }
         }
         Ok(())
