@@ -4,10 +4,16 @@
 // Everything here talks to the daemon's own origin only (the page's Content-Security-Policy
 // says `connect-src 'self'`): no absolute URL appears in this file.
 
-/** Calls the API. Returns {status, body} where body is the parsed JSON (or null). */
-export async function api(method, path, token, body) {
+/**
+ * Calls the API. Returns {status, body} where body is the parsed JSON (or null).
+ * `session`: the id of the session a command is for (the view on screen), sent as
+ * `If-Match: "<id>"`: the daemon refuses it (409 SESSION_MISMATCH) if another session is in
+ * progress by then, so a late tap never lands on the next patient's session.
+ */
+export async function api(method, path, token, body, session) {
   const headers = { Accept: 'application/json' };
   if (token) headers.Authorization = 'Bearer ' + token;
+  if (session) headers['If-Match'] = '"' + session + '"';
   const init = { method, headers, cache: 'no-store', credentials: 'omit' };
   if (body !== undefined) {
     headers['Content-Type'] = 'application/json';

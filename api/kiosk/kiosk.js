@@ -53,7 +53,9 @@ async function command(method, path, body) {
   if (state.locked) return;
   state.locked = true;
   state.commandError = null;
-  const r = await api(method, path, state.tokens.kiosk, body);
+  // For the session on screen: if the next patient's session started meanwhile, the daemon
+  // refuses this (409 SESSION_MISMATCH) instead of applying it there.
+  const r = await api(method, path, state.tokens.kiosk, body, state.view?.id);
   if (r.status === 200) {
     // The event stream shows the next screen; until then further taps are ignored, so a double
     // tap cannot answer the next question too. The answer's own view is not applied: it may be

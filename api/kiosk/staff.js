@@ -283,7 +283,9 @@ async function act(path, body, okKey) {
   state.busy = true;
   state.message = null;
   render();
-  const r = await api('POST', path, state.token, body);
+  // For the session this view shows: a late tap (a double tap, a slow network) after the next
+  // patient tapped is refused (409 SESSION_MISMATCH), never applied to their session.
+  const r = await api('POST', path, state.token, body, state.view?.id);
   state.busy = false;
   if (r.status === 200) state.message = { key: okKey };
   else if (r.status === 401) return signOut(t().tokenWrong);

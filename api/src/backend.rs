@@ -109,6 +109,8 @@ pub enum RefusalKind {
     WrongState,
     /// The card could not give the face photo (wrong 照合番号B, card gone); ask again.
     PhotoUnavailable,
+    /// The command named no session and must (428).
+    SessionRequired,
 }
 
 /// `ok` when every part works; `degraded` when the kiosk works with a part missing
@@ -147,7 +149,10 @@ pub struct BenchCard {
 pub trait Backend: Send + Sync + 'static {
     fn session(&self) -> SessionView;
     fn watch_session(&self) -> watch::Receiver<SessionView>;
-    fn command(&self, cmd: ApiCommand) -> impl Future<Output = CommandOutcome> + Send;
+    /// `cmd` for the session `session` names (the request's `If-Match`; `None` only for a
+    /// challenge, which is then for the next session). The daemon compares it with the session
+    /// in progress in the same step as the command, and refuses a command for another session.
+    fn command(&self, session: Option<String>, cmd: ApiCommand) -> impl Future<Output = CommandOutcome> + Send;
     /// Finished results with `seq > after`, in order, at most `limit`.
     fn results_after(&self, after: u64, limit: usize) -> Result<Vec<SessionResult>, Notice>;
     fn result(&self, id: &str) -> Result<Option<SessionResult>, Notice>;

@@ -25,6 +25,8 @@ pub enum ApiError {
         retry_after: Duration,
     },
     PinRateLimited,
+    /// A session command without `If-Match` naming its session (one strong entity tag).
+    SessionRequired,
     BadEventId,
     BadQuery,
     UnsupportedMediaType,
@@ -89,6 +91,12 @@ impl ApiError {
                 "暗証番号の送信が多すぎます。しばらく待ってください。",
                 "Too many PIN submissions; wait a moment.",
             ),
+            SessionRequired => fixed(
+                S::PRECONDITION_REQUIRED,
+                "SESSION_REQUIRED",
+                "どの受付に対する操作か指定してください（If-Match）。",
+                "Name the session this command is for: If-Match: \"<session id>\" from GET /v1/session.",
+            ),
             BadEventId => fixed(
                 S::BAD_REQUEST,
                 "BAD_EVENT_ID",
@@ -152,6 +160,7 @@ fn refusal_status(kind: RefusalKind) -> StatusCode {
         RefusalKind::WrongState => StatusCode::CONFLICT,
         // Well-formed and in time, but the card could not do it.
         RefusalKind::PhotoUnavailable => StatusCode::UNPROCESSABLE_ENTITY,
+        RefusalKind::SessionRequired => StatusCode::PRECONDITION_REQUIRED,
     }
 }
 

@@ -61,7 +61,7 @@ where
             json(status, &h)
         }
         Route::OpenApi => full(StatusCode::OK, "application/json", OPENAPI),
-        Route::Session => json(StatusCode::OK, &api.backend.session()),
+        Route::Session => session_view(&api.backend.session()),
         Route::Events => sse::events(api, &req, last_event_id(&req)?)?,
         Route::Results => results(api, req.uri().query().unwrap_or(""))?,
         Route::ResultById => {
@@ -87,10 +87,16 @@ where
             json(StatusCode::OK, &api.backend.session())
         }
         Route::Command(action) => {
+            // Which session the command is for; compared with the session in progress by the
+            // daemon, in the same step as the command. Only a challenge may name none.
+            let named = if_match(&req)?;
+            if named.is_none() && action != SessionAction::Challenge {
+                return Err(ApiError::SessionRequired);
+            }
             if action == SessionAction::Pin && !api.pin_allowed(api.backend.session().id.as_deref(), Instant::now()) {
                 return Err(ApiError::PinRateLimited);
             }
-            match api.backend.command(body::command(action, req).await?).await {
+            match api.backend.command(named, body::command(action, req).await?).await {
                 CommandOutcome::Accepted => json(StatusCode::OK, &api.backend.session()),
                 CommandOutcome::Photo(p) => photo(p),
                 CommandOutcome::Refused { kind, notice } => return Err(ApiError::Refused(kind, notice)),
@@ -98,6 +104,33 @@ where
             }
         }
     })
+}
+
+/// `GET /v1/session`: the view, with its session id as entity tag while there is a session.
+fn session_view(view: &crate::proto::SessionView) -> Response<ApiBody> {
+    let mut r = json(StatusCode::OK, view);
+    if let Some(tag) = view.id.as_ref().and_then(|id| http::HeaderValue::from_str(&format!("\"{id}\"")).ok()) {
+        r.headers_mut().insert(http::header::ETAG, tag);
+    }
+    r
+}
+
+/// The session a command names: `If-Match` with one strong entity tag, `"<session id>"`.
+/// `Ok(None)` when there is no `If-Match`; anything else (`*`, a weak tag, a list, no quotes)
+/// names no one session and is refused.
+fn if_match<Req>(req: &Request<Req>) -> Result<Option<String>, ApiError> {
+    let mut values = req.headers().get_all(http::header::IF_MATCH).iter();
+    let Some(value) = values.next() else { return Ok(None) };
+    if values.next().is_some() {
+        return Err(ApiError::SessionRequired);
+    }
+    let tag = value.to_str().map_err(|_| ApiError::SessionRequired)?.trim();
+    let id = tag.strip_prefix('"').and_then(|t| t.strip_suffix('"')).ok_or(ApiError::SessionRequired)?;
+    let etagc = |c: char| c == '\x21' || ('\x23'..='\x7e').contains(&c);
+    if id.is_empty() || id.len() > 128 || !id.chars().all(etagc) {
+        return Err(ApiError::SessionRequired);
+    }
+    Ok(Some(id.to_string()))
 }
 
 /// Where an event stream resumes: `Last-Event-ID`, or `?after=` for clients that cannot set it.

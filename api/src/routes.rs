@@ -64,7 +64,10 @@ impl Route {
         use SessionAction as A;
         Some(match self {
             Route::Health | Route::OpenApi => return None,
-            Route::Session | Route::Events => &[Kiosk, Reception, Staff],
+            // The face module reads the session to know when to act and which session its
+            // commands are for (If-Match); it gets no event stream.
+            Route::Session => &[Kiosk, Reception, Staff, Face],
+            Route::Events => &[Kiosk, Reception, Staff],
             Route::Command(A::Method | A::Pin | A::Consent) => &[Kiosk],
             Route::Command(A::FaceReference | A::FaceVerdict) => &[Face],
             Route::Command(A::Visual) => &[Staff],

@@ -10,7 +10,7 @@ use myna_api::backend::{CommandOutcome, HealthStatus, RefusalKind, Role};
 use myna_api::router::{route, Api};
 use myna_api::routes::Route;
 use serde_json::{json, Value};
-use support::{fixture, notice, token, Fake, ROLES};
+use support::{fixture, if_match, notice, token, Fake, ROLES};
 
 struct Answer {
     status: StatusCode,
@@ -28,6 +28,12 @@ async fn call(api: &Api<Fake>, method: &Method, path: &str, token: Option<&str>,
     let mut req = Request::builder().method(method).uri(path);
     if let Some(t) = token {
         req = req.header("authorization", format!("Bearer {t}"));
+    }
+    // Session commands name the session shown now, as every client does.
+    if method == Method::POST && path.starts_with("/v1/session/") {
+        if let Some(tag) = if_match(api) {
+            req = req.header("if-match", tag);
+        }
     }
     let bytes = match body {
         Some(v) => {
@@ -252,4 +258,35 @@ async fn the_bench_answers_in_the_daemons_words() {
     assert_eq!((a.status, a.code()), (StatusCode::BAD_REQUEST, "UNKNOWN_PROFILE"));
     let a = call(&api, &Method::DELETE, "/v1/bench/card", Some(token(Role::Bench)), None).await;
     assert_eq!((a.status, a.code()), (StatusCode::CONFLICT, "NO_CARD"));
+}
+
+#[tokio::test]
+async fn session_commands_name_their_session_in_if_match() {
+    let (api, _stop) = fixture(Fake::new());
+    // The view names its session: the entity tag a client sends back.
+    let a = call(&api, &Method::GET, "/v1/session", Some(token(Role::Staff)), None).await;
+    assert_eq!(a.headers["etag"], "\"s-1\"");
+    let send = |tag: Option<&'static str>, path: &'static str, role: Role| {
+        let mut req = Request::post(path).header("authorization", format!("Bearer {}", token(role)));
+        if let Some(t) = tag {
+            req = req.header("if-match", t);
+        }
+        let body = if path.ends_with("challenge") { json!({ "challenge": "AAAA" }) } else { json!({}) };
+        let req =
+            req.header("content-type", "application/json").body(Full::new(Bytes::from(body.to_string()))).unwrap();
+        let api = &api;
+        async move { route(api, req).await.status() }
+    };
+    // No If-Match, or one that names no one session: 428, and the daemon never hears of it.
+    for tag in [None, Some("*"), Some("W/\"s-1\""), Some("s-1"), Some("\"s-1\", \"s-2\""), Some("\"\"")] {
+        assert_eq!(send(tag, "/v1/session/cancel", Role::Staff).await, StatusCode::PRECONDITION_REQUIRED, "{tag:?}");
+    }
+    let a = call(&api, &Method::GET, "/v1/session", None, None).await;
+    assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+    assert!(api.backend.commands().is_empty());
+    // The named session goes to the daemon with the command; it compares.
+    assert_eq!(send(Some("\"s-7\""), "/v1/session/cancel", Role::Staff).await, StatusCode::OK);
+    // A challenge may name none: it is then for the next session.
+    assert_eq!(send(None, "/v1/session/challenge", Role::Reception).await, StatusCode::OK);
+    assert_eq!(*api.backend.sessions.lock().unwrap(), vec![Some("s-7".to_string()), None]);
 }

@@ -35,6 +35,7 @@ pub struct DaemonBackend {
 fn refusal_kind(r: &Refusal) -> RefusalKind {
     match r {
         Refusal::BadChallenge | Refusal::StaffIdMissing => RefusalKind::Invalid,
+        Refusal::SessionRequired => RefusalKind::SessionRequired,
         _ => RefusalKind::WrongState,
     }
 }
@@ -111,7 +112,7 @@ impl Backend for DaemonBackend {
         self.handle.watch_view()
     }
 
-    async fn command(&self, cmd: ApiCommand) -> CommandOutcome {
+    async fn command(&self, session: Option<String>, cmd: ApiCommand) -> CommandOutcome {
         let command = match cmd {
             ApiCommand::Method(m) => Command::ChooseMethod(m),
             ApiCommand::Pin { pin, confirm_last_try } => match Pin::parse(pin.expose()) {
@@ -135,7 +136,7 @@ impl Backend for DaemonBackend {
                 Err(_) => return refused(RefusalKind::Invalid, catalogue::CHALLENGE_FORMAT.notice()),
             },
         };
-        match self.handle.send(command).await {
+        match self.handle.send(session, command).await {
             Reply::Accepted => CommandOutcome::Accepted,
             Reply::Refused(r) => refused(refusal_kind(&r), notice_of(&r)),
             Reply::Photo(photo) => CommandOutcome::Photo(PhotoBytes(photo.into_bytes())),

@@ -165,6 +165,14 @@ catalogue! {
     STAFF_ID_REQUIRED:
         "職員IDが必要です。",
         "A staff identifier is required.";
+    // A command that names another session (a late cancel after the next patient tapped).
+    SESSION_MISMATCH:
+        "この操作は前の方の受付に対するものです。画面を確認してください。",
+        "This command is for another session: check the screen.";
+    // A command that names no session (If-Match).
+    SESSION_REQUIRED:
+        "どの受付に対する操作か指定してください（If-Match）。",
+        "Name the session this command is for (If-Match: \"<session id>\").";
     // What the API answers for a malformed staff id (the session's own refusal says less).
     STAFF_ID_FORMAT:
         "職員IDは1〜64文字で指定してください。",

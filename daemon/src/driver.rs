@@ -67,6 +67,7 @@ struct CardJob {
 }
 
 struct Request {
+    session: Option<String>,
     command: Command,
     reply: oneshot::Sender<Reply>,
 }
@@ -88,10 +89,13 @@ impl DriverHandle {
         let _ = self.reconfigure.send(cfg).await;
     }
 
-    /// Sends a command and waits for its reply (for a face reference: the photo).
-    pub async fn send(&self, command: Command) -> Reply {
+    /// Sends a command for the session `session` names and waits for its reply (for a face
+    /// reference: the photo). The engine compares `session` with the session in progress
+    /// when it takes the command, so a command for an earlier session is refused, never applied
+    /// to the next one. Only a challenge may name no session.
+    pub async fn send(&self, session: Option<String>, command: Command) -> Reply {
         let (tx, rx) = oneshot::channel();
-        if self.requests.send(Request { command, reply: tx }).await.is_err() {
+        if self.requests.send(Request { session, command, reply: tx }).await.is_err() {
             return Reply::Gone;
         }
         rx.await.unwrap_or(Reply::Gone)
@@ -254,9 +258,9 @@ impl<S: ResultSink, I: SignalSink> Driver<S, I> {
                     None => break,
                 },
                 req = self.requests.recv() => match req {
-                    Some(Request { command, reply }) => {
+                    Some(Request { session, command, reply }) => {
                         let is_photo = matches!(command, Command::FaceReference { .. });
-                        match self.engine.handle(Event::Command(command), self.clock.now()) {
+                        match self.engine.handle(Event::Command { session, command }, self.clock.now()) {
                             Ok(actions) => {
                                 // Publish the new view first: a client reading the session
                                 // right after "accepted" must see the state its command made.

@@ -14,7 +14,9 @@ use myna_api::router::route;
 use myna_kiosk::journal::Journal;
 use myna_kiosk::session::SessionConfig;
 use serde_json::{json, Value};
-use support::http::{call, request, take_card, tap, wait_prompt, EventStream, Http, Router, Socket, SseEvent};
+use support::http::{
+    call, call_for, named, request, take_card, tap, wait_prompt, EventStream, Http, Router, Socket, SseEvent,
+};
 use support::wait::poll_until;
 use support::{BENCH, EVERY_ROLE, FACE, KIOSK, RECEPTION, STAFF};
 
@@ -114,7 +116,8 @@ async fn the_face_module_gets_the_photo_once_as_jp2() {
 async fn roles_and_tokens() {
     let f = fixture(true);
     let cases: &[(&str, &str, &[&str])] = &[
-        ("GET", "/v1/session", &[KIOSK, RECEPTION, STAFF]),
+        // The face module reads the session: its commands name it (If-Match).
+        ("GET", "/v1/session", &[KIOSK, RECEPTION, STAFF, FACE]),
         ("POST", "/v1/session/method", &[KIOSK]),
         ("POST", "/v1/session/pin", &[KIOSK]),
         ("POST", "/v1/session/consent", &[KIOSK]),
@@ -168,7 +171,7 @@ async fn bad_requests_get_clear_problems() {
         .header("content-type", "text/plain")
         .body(Full::new(Bytes::from_static(b"{\"method\":\"pin\"}")))
         .unwrap();
-    let a = f.send(req).await;
+    let a = f.send(named(&f, req).await).await;
     assert_eq!((a.status, a.code()), (StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE".into()));
     // Oversized body.
     let big = format!("{{\"method\":\"{}\"}}", "x".repeat(70_000));
@@ -179,7 +182,7 @@ async fn bad_requests_get_clear_problems() {
         .header("content-type", "application/json")
         .body(Full::new(Bytes::from(big)))
         .unwrap();
-    assert_eq!(f.send(req).await.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(f.send(named(&f, req).await).await.status, StatusCode::PAYLOAD_TOO_LARGE);
     // Malformed JSON, unknown fields, wrong enum: 400, and a PIN is never echoed back.
     for body in [json!({ "method": "iris" }), json!({ "method": "pin", "extra": 1 }), json!([])] {
         let a = call(&f, "POST", "/v1/session/method", Some(KIOSK), Some(body)).await;
@@ -263,7 +266,7 @@ async fn token_guessing_is_slowed_per_address() {
     assert_eq!(f.send(from([127, 0, 0, 1], KIOSK)).await.status, StatusCode::OK);
     // A wrong role with a real token is no guess: never throttled.
     for _ in 0..15 {
-        assert_eq!(f.send(from([192, 168, 1, 11], FACE)).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(f.send(from([192, 168, 1, 11], BENCH)).await.status, StatusCode::FORBIDDEN);
     }
 }
 
@@ -288,6 +291,7 @@ async fn a_body_that_never_arrives_is_given_up_on() {
         .method("POST")
         .uri("/v1/session/cancel")
         .header("authorization", format!("Bearer {KIOSK}"))
+        .header("if-match", "\"s-0000000000000000\"")
         .header("content-type", "application/json")
         .body(Stalled)
         .unwrap();
@@ -426,4 +430,77 @@ async fn held_connection(addr: std::net::SocketAddr) -> SendRequest<Full<Bytes>>
     let answer = conn.send_request(req).await.expect("answered below the limit");
     answer.into_body().collect().await.unwrap();
     conn
+}
+
+#[tokio::test]
+async fn a_late_cancel_for_the_previous_session_leaves_the_next_patient_alone() {
+    let f = fixture(true);
+    tap(&f, "valid").await;
+    wait_prompt(&f, "choose_method").await;
+    let first = call(&f, "GET", "/v1/session", Some(STAFF), None).await;
+    let first_id = first.json()["id"].as_str().unwrap().to_string();
+    let first_tag = format!("\"{first_id}\"");
+    assert_eq!(first.headers["etag"], first_tag.as_str(), "GET /v1/session names its session");
+    // Staff cancel; the patient takes the card and the next one taps.
+    let a = call_for(&f, Some(&first_tag), "POST", "/v1/session/cancel", Some(STAFF), None).await;
+    assert_eq!(a.status, StatusCode::OK);
+    take_card(&f).await;
+    // Idle: a command for any session is for another one.
+    let a = call_for(&f, Some(&first_tag), "POST", "/v1/session/cancel", Some(STAFF), None).await;
+    assert_eq!((a.status, a.code()), (StatusCode::CONFLICT, "SESSION_MISMATCH".into()));
+    tap(&f, "valid").await;
+    let before = wait_prompt(&f, "choose_method").await;
+    assert_ne!(before["id"], first_id.as_str());
+    // The staff page's second tap (a slow network) arrives now, for the first session.
+    let a = call_for(&f, Some(&first_tag), "POST", "/v1/session/cancel", Some(STAFF), None).await;
+    assert_eq!((a.status, a.code()), (StatusCode::CONFLICT, "SESSION_MISMATCH".into()));
+    assert!(a.json()["ja"].as_str().unwrap().contains("前の方"));
+    let body = json!({ "method": "pin" });
+    let a = call_for(&f, Some(&first_tag), "POST", "/v1/session/method", Some(KIOSK), Some(body)).await;
+    assert_eq!((a.status, a.code()), (StatusCode::CONFLICT, "SESSION_MISMATCH".into()));
+    // The new session is untouched.
+    let after = call(&f, "GET", "/v1/session", Some(KIOSK), None).await.json();
+    assert_eq!((&after["id"], &after["prompt"]), (&before["id"], &before["prompt"]));
+    let results = call(&f, "GET", "/v1/results", Some(RECEPTION), None).await.json();
+    assert_eq!(results["results"].as_array().unwrap().len(), 1, "only the first session ended");
+}
+
+#[tokio::test]
+async fn a_command_that_names_no_session_is_428_and_changes_nothing() {
+    let f = fixture(true);
+    tap(&f, "valid").await;
+    let before = wait_prompt(&f, "choose_method").await;
+    for (path, token, body) in [
+        ("/v1/session/cancel", STAFF, None),
+        ("/v1/session/cancel", KIOSK, Some(json!({}))),
+        ("/v1/session/method", KIOSK, Some(json!({ "method": "pin" }))),
+    ] {
+        let a = call_for(&f, None, "POST", path, Some(token), body.clone()).await;
+        assert_eq!((a.status, a.code()), (StatusCode::PRECONDITION_REQUIRED, "SESSION_REQUIRED".into()), "{path}");
+        // `*`, a weak tag or a bare id name no one session either.
+        let id = before["id"].as_str().unwrap();
+        for tag in ["*".to_string(), format!("W/\"{id}\""), id.to_string()] {
+            let a = call_for(&f, Some(&tag), "POST", path, Some(token), body.clone()).await;
+            assert_eq!(a.status, StatusCode::PRECONDITION_REQUIRED, "{path} If-Match: {tag}");
+        }
+    }
+    let after = call(&f, "GET", "/v1/session", Some(KIOSK), None).await.json();
+    assert_eq!((&after["id"], &after["prompt"]), (&before["id"], &before["prompt"]));
+}
+
+#[tokio::test]
+async fn a_challenge_for_another_session_is_refused() {
+    let f = fixture(true);
+    tap(&f, "valid").await;
+    let v = wait_prompt(&f, "choose_method").await;
+    let nonce = json!({ "challenge": base64_of(&[3u8; 32]) });
+    let other = "\"s-0000000000000000\"";
+    let a = call_for(&f, Some(other), "POST", "/v1/session/challenge", Some(RECEPTION), Some(nonce.clone())).await;
+    assert_eq!((a.status, a.code()), (StatusCode::CONFLICT, "SESSION_MISMATCH".into()));
+    // This session's own id is fine, and so is none (then it is for the next session).
+    let own = format!("\"{}\"", v["id"].as_str().unwrap());
+    let a = call_for(&f, Some(&own), "POST", "/v1/session/challenge", Some(RECEPTION), Some(nonce.clone())).await;
+    assert_eq!(a.status, StatusCode::OK);
+    let a = call_for(&f, None, "POST", "/v1/session/challenge", Some(RECEPTION), Some(nonce)).await;
+    assert_eq!(a.status, StatusCode::OK);
 }

@@ -43,20 +43,28 @@ async fn a_face_check_in_through_the_handle() {
     reader.tap(VirtualCard::new(Profile::Valid)).await;
     wait_for(&handle, |p| matches!(p, Prompt::ChooseMethod { .. })).await;
 
-    let refused = handle.send(Command::SubmitPin { pin: Pin::parse("1234").unwrap(), confirm_last_try: false }).await;
+    let refused = handle
+        .send(handle.view().id, Command::SubmitPin { pin: Pin::parse("1234").unwrap(), confirm_last_try: false })
+        .await;
     assert!(matches!(refused, Reply::Refused(Refusal::NotWaiting("pin"))), "{refused:?}");
 
-    assert!(matches!(handle.send(Command::ChooseMethod(Method::Face)).await, Reply::Accepted));
+    assert!(matches!(handle.send(handle.view().id, Command::ChooseMethod(Method::Face)).await, Reply::Accepted));
     let reference = |b: &str| Command::FaceReference { collation_b: CollationB::parse(b).unwrap() };
-    match handle.send(reference(DEFAULT_COLLATION_B)).await {
+    match handle.send(handle.view().id, reference(DEFAULT_COLLATION_B)).await {
         Reply::Photo(photo) => assert_eq!(photo.expose(), TEST_PHOTO_JP2),
         other => panic!("{other:?}"),
     }
-    assert!(matches!(handle.send(reference(DEFAULT_COLLATION_B)).await, Reply::Refused(Refusal::PhotoAlreadyGiven)));
-    assert!(matches!(handle.send(Command::FaceVerdict { matched: true, score: Some(0.9) }).await, Reply::Accepted));
+    assert!(matches!(
+        handle.send(handle.view().id, reference(DEFAULT_COLLATION_B)).await,
+        Reply::Refused(Refusal::PhotoAlreadyGiven)
+    ));
+    assert!(matches!(
+        handle.send(handle.view().id, Command::FaceVerdict { matched: true, score: Some(0.9) }).await,
+        Reply::Accepted
+    ));
     wait_for(&handle, |p| matches!(p, Prompt::Consent { .. })).await;
     let all = myna_api::proto::ConsentAnswer::All { all: true };
-    assert!(matches!(handle.send(Command::Consent(all)).await, Reply::Accepted));
+    assert!(matches!(handle.send(handle.view().id, Command::Consent(all)).await, Reply::Accepted));
     let result = tokio::time::timeout(Duration::from_secs(5), results.recv()).await.unwrap().unwrap();
     assert_eq!((result.outcome, result.seq), (Outcome::Verified, 1));
     assert_eq!(handle.view().prompt, Prompt::TakeCard { outcome: Outcome::Verified });
@@ -69,9 +77,9 @@ async fn a_wrong_collation_b_is_answered_not_hung() {
     let (handle, reader) = start();
     reader.tap(VirtualCard::new(Profile::Valid)).await;
     wait_for(&handle, |p| matches!(p, Prompt::ChooseMethod { .. })).await;
-    handle.send(Command::ChooseMethod(Method::Face)).await;
+    handle.send(handle.view().id, Command::ChooseMethod(Method::Face)).await;
     let wrong = Command::FaceReference { collation_b: CollationB::parse("55010120349999").unwrap() };
-    match handle.send(wrong).await {
+    match handle.send(handle.view().id, wrong).await {
         Reply::PhotoRefused(n) => assert_eq!(n.code, "FACE_REFERENCE_FAILED"),
         other => panic!("{other:?}"),
     }
@@ -90,7 +98,7 @@ async fn a_slow_card_does_not_block_the_api_and_removal_ends_the_session() {
     wait_for(&handle, |p| *p == Prompt::Reading).await;
     let started = std::time::Instant::now();
     let _ = handle.view();
-    assert!(matches!(handle.send(Command::Challenge(vec![7; 32])).await, Reply::Accepted));
+    assert!(matches!(handle.send(handle.view().id, Command::Challenge(vec![7; 32])).await, Reply::Accepted));
     assert!(started.elapsed() < Duration::from_millis(250), "the API waited for the card");
     reader.remove().await;
     let result = tokio::time::timeout(Duration::from_secs(5), results.recv()).await.unwrap().unwrap();
@@ -113,7 +121,7 @@ async fn on_paused_time_a_patient_who_walks_away_times_out_at_the_deadline_not_b
 
     // A second short of the deadline: still waiting for the patient.
     clock.advance(choose - Duration::from_secs(1));
-    assert!(matches!(handle.send(Command::Challenge(vec![7; 32])).await, Reply::Accepted));
+    assert!(matches!(handle.send(handle.view().id, Command::Challenge(vec![7; 32])).await, Reply::Accepted));
     assert!(matches!(handle.view().prompt, Prompt::ChooseMethod { .. }), "{:?}", handle.view());
     assert!(results.try_recv().is_err(), "no result before the deadline");
 
@@ -138,11 +146,12 @@ async fn a_face_reference_in_flight_is_answered_when_the_session_is_cancelled() 
     );
     reader.tap(card).await;
     wait_for(&handle, |p| matches!(p, Prompt::ChooseMethod { .. })).await;
-    assert!(matches!(handle.send(Command::ChooseMethod(Method::Face)).await, Reply::Accepted));
+    assert!(matches!(handle.send(handle.view().id, Command::ChooseMethod(Method::Face)).await, Reply::Accepted));
     use myna_api::proto::SessionAction as A;
     let h = handle.clone();
+    let session = handle.view().id;
     let reference = tokio::spawn(async move {
-        h.send(Command::FaceReference { collation_b: CollationB::parse(DEFAULT_COLLATION_B).unwrap() }).await
+        h.send(session, Command::FaceReference { collation_b: CollationB::parse(DEFAULT_COLLATION_B).unwrap() }).await
     });
     // The photo is being read (many slow APDUs) when staff cancel.
     wait_view(&handle, "photo being read", |v| {
@@ -152,7 +161,7 @@ async fn a_face_reference_in_flight_is_answered_when_the_session_is_cancelled() 
     })
     .await;
     let cancelled = std::time::Instant::now();
-    assert!(matches!(handle.send(Command::Cancel).await, Reply::Accepted));
+    assert!(matches!(handle.send(handle.view().id, Command::Cancel).await, Reply::Accepted));
     let reply = tokio::time::timeout(Duration::from_millis(300), reference)
         .await
         .expect("face/reference still waits after the session ended")
@@ -162,4 +171,50 @@ async fn a_face_reference_in_flight_is_answered_when_the_session_is_cancelled() 
         other => panic!("{other:?}"),
     }
     assert!(cancelled.elapsed() < Duration::from_millis(300));
+}
+
+/// The PIN check-in of the card on the reader, through the handle, naming the session the view
+/// shows; returns the challenge the card signed (base64).
+async fn pin_check_in(handle: &DriverHandle) -> String {
+    let mut results = handle.subscribe_results();
+    wait_for(handle, |p| matches!(p, Prompt::ChooseMethod { .. })).await;
+    assert!(matches!(handle.send(handle.view().id, Command::ChooseMethod(Method::Pin)).await, Reply::Accepted));
+    let pin = Command::SubmitPin { pin: Pin::parse("1234").unwrap(), confirm_last_try: false };
+    assert!(matches!(handle.send(handle.view().id, pin).await, Reply::Accepted));
+    wait_for(handle, |p| matches!(p, Prompt::Consent { .. })).await;
+    let all = myna_api::proto::ConsentAnswer::All { all: true };
+    assert!(matches!(handle.send(handle.view().id, Command::Consent(all)).await, Reply::Accepted));
+    let result = tokio::time::timeout(Duration::from_secs(5), results.recv()).await.unwrap().unwrap();
+    assert_eq!(result.outcome, Outcome::Verified);
+    match result.auth {
+        Some(myna_api::proto::AuthEvidence::Pin { challenge, .. }) => challenge,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_challenge_that_names_no_session_expires_and_a_later_patient_never_signs_it() {
+    use base64::Engine as _;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    let clock = ManualClock::new(chrono::Utc::now());
+    let (handle, reader) = start_on(Some(clock.clone()));
+    // Reception's nonce while the kiosk is idle, naming no session: for the next patient.
+    let nonce = vec![0x5A; 32];
+    assert!(matches!(handle.send(None, Command::Challenge(nonce.clone())).await, Reply::Accepted));
+    // Nobody comes for longer than a challenge waits.
+    clock.advance(myna_kiosk::session::CHALLENGE_FOR_NEXT + Duration::from_secs(1));
+    reader.tap(VirtualCard::new(Profile::Valid)).await;
+    let signed = pin_check_in(&handle).await;
+    assert_ne!(signed, b64(&nonce), "a patient long after reception's challenge signed it");
+    reader.remove().await;
+    wait_for(&handle, |p| *p == Prompt::PlaceCard).await;
+    // Within the time, the next patient signs it (and only that one).
+    assert!(matches!(handle.send(None, Command::Challenge(nonce.clone())).await, Reply::Accepted));
+    clock.advance(myna_kiosk::session::CHALLENGE_FOR_NEXT - Duration::from_secs(1));
+    reader.tap(VirtualCard::new(Profile::Valid)).await;
+    assert_eq!(pin_check_in(&handle).await, b64(&nonce));
+    reader.remove().await;
+    wait_for(&handle, |p| *p == Prompt::PlaceCard).await;
+    reader.tap(VirtualCard::new(Profile::Valid)).await;
+    assert_ne!(pin_check_in(&handle).await, b64(&nonce));
 }

@@ -27,7 +27,7 @@ use myna_kiosk::journal::Journal;
 use myna_kiosk::session::{SessionConfig, Timeouts};
 use myna_virtual_card::{DEFAULT_COLLATION_B, TEST_PHOTO_JP2};
 use serde_json::{json, Value};
-use support::http::{call, tap, wait_prompt, Answer, Changes, EventStream, Http, Router, SseEvent};
+use support::http::{call, call_for, named, tap, wait_prompt, Answer, Changes, EventStream, Http, Router, SseEvent};
 use support::{BENCH, FACE, KIOSK, RECEPTION, STAFF};
 
 /// Where the document is registered for `$ref` resolution.
@@ -212,8 +212,15 @@ impl Spec {
             }
         };
         if let Some(headers) = response.get("headers").and_then(Value::as_object) {
-            for name in headers.keys() {
-                assert!(a.headers.contains_key(name.to_ascii_lowercase().as_str()), "{what}: header {name} missing");
+            for (name, header) in headers {
+                let present = a.headers.get(name.to_ascii_lowercase().as_str());
+                if header["required"] == true {
+                    assert!(present.is_some(), "{what}: header {name} missing");
+                }
+                if let Some(v) = present {
+                    let v = Value::String(v.to_str().unwrap().to_string());
+                    self.assert_valid(&header["schema"], &v, &format!("{what}: header {name}"));
+                }
             }
         }
         let Some(content) = response.get("content").and_then(Value::as_object) else {
@@ -812,9 +819,13 @@ async fn error_answers_validate() {
     expect(&call(&f, "POST", "/v1/results/nope/ack", Some(RECEPTION), None).await, StatusCode::NOT_FOUND, "NOT_FOUND");
     let a = call(&f, "DELETE", "/v1/session", Some(KIOSK), None).await;
     expect(&a, StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED");
-    // 409: nothing is waiting for consent.
-    let a = call(&f, "POST", "/v1/session/consent", Some(KIOSK), Some(json!({ "all": true }))).await;
-    expect(&a, StatusCode::CONFLICT, "NOT_WAITING");
+    // 409: idle, no session is waiting for consent (a command for any session is for another one);
+    // 428: a command that names no session.
+    let all = Some(json!({ "all": true }));
+    let a = call_for(&f, Some("\"s-0000000000000000\""), "POST", "/v1/session/consent", Some(KIOSK), all.clone()).await;
+    expect(&a, StatusCode::CONFLICT, "SESSION_MISMATCH");
+    let a = call_for(&f, None, "POST", "/v1/session/consent", Some(KIOSK), all).await;
+    expect(&a, StatusCode::PRECONDITION_REQUIRED, "SESSION_REQUIRED");
     // 400: bad queries, event ids, bodies (refused bodies must not match the request schema).
     for q in ["limit=0", "limit=1001", "after=-1", "after=x", "page=2"] {
         let a = call(&f, "GET", &format!("/v1/results?{q}"), Some(RECEPTION), None).await;
@@ -851,12 +862,12 @@ async fn error_answers_validate() {
             .body(Full::new(body))
             .unwrap()
     };
-    let a = f.send(post("text/plain", Bytes::from_static(b"{\"method\":\"pin\"}"))).await;
+    let a = f.send(named(&f, post("text/plain", Bytes::from_static(b"{\"method\":\"pin\"}"))).await).await;
     expect(&a, StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE");
     let a = call(&f, "POST", "/v1/session/method", Some(KIOSK), None).await;
     expect(&a, StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE");
     let big = format!("{{\"method\":\"{}\"}}", "x".repeat(70_000));
-    let a = f.send(post("application/json", Bytes::from(big))).await;
+    let a = f.send(named(&f, post("application/json", Bytes::from(big))).await).await;
     expect(&a, StatusCode::PAYLOAD_TOO_LARGE, "BODY_TOO_LARGE");
     // 429: a PIN flood.
     let mut statuses = vec![];

@@ -125,8 +125,15 @@ impl Rig {
         self.event(Event::CardRemoved).unwrap();
     }
 
+    /// `c` for the session in progress (or just finished), as the kiosk screen names it.
     fn cmd(&mut self, c: Command) -> Result<(), Refusal> {
-        self.event(Event::Command(c))
+        let session = self.engine.session_id().map(str::to_string);
+        self.cmd_for(session, c)
+    }
+
+    /// `c` for the session `session` names (`None`: none named).
+    fn cmd_for(&mut self, session: Option<String>, c: Command) -> Result<(), Refusal> {
+        self.event(Event::Command { session, command: c })
     }
 
     fn advance(&mut self, d: Duration) {
@@ -764,8 +771,23 @@ fn cancel_from_every_state() {
         assert!(matches!(rig.prompt(), Prompt::TakeCard { outcome: Outcome::Cancelled }));
         assert_eq!(rig.cmd(Command::Cancel), Err(Refusal::NotWaiting("cancel")));
     }
+    // Idle, there is no session to name: a cancel for any session is for another one.
     let mut idle = Rig::default();
-    assert_eq!(idle.cmd(Command::Cancel), Err(Refusal::NotWaiting("cancel")));
+    assert_eq!(idle.cmd_for(Some("s-gone".into()), Command::Cancel), Err(Refusal::SessionMismatch));
+    assert_eq!(idle.cmd(Command::Cancel), Err(Refusal::SessionRequired));
+}
+
+#[test]
+fn a_command_for_another_session_changes_nothing() {
+    let mut rig = reach("choose");
+    let own = rig.engine.session_id().map(str::to_string);
+    for cmd in [Command::Cancel, Command::ChooseMethod(Method::Pin), Command::Challenge(vec![7; 32])] {
+        assert_eq!(rig.cmd_for(Some("s-earlier".into()), cmd), Err(Refusal::SessionMismatch));
+    }
+    assert_eq!(rig.cmd_for(None, Command::Cancel), Err(Refusal::SessionRequired));
+    assert!(matches!(rig.prompt(), Prompt::ChooseMethod { .. }));
+    assert_eq!(rig.engine.session_id().map(str::to_string), own);
+    assert!(rig.results.is_empty());
 }
 
 #[test]

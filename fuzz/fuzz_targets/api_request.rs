@@ -12,8 +12,9 @@
 //! {"pin":"4711"}
 //! ```
 //!
-//! Unless the request sets them, `authorization` carries a token with every role and a POST
-//! has `content-type: application/json`, so the fuzzer spends its time past the gate.
+//! Unless the request sets them, `authorization` carries a token with every role, a POST
+//! has `content-type: application/json` and a session command names the session in progress
+//! (`if-match`), so the fuzzer spends its time past the gate.
 #![no_main]
 
 use std::sync::Arc;
@@ -71,11 +72,15 @@ fn parse(chunk: &[u8]) -> Option<Fuzzed<'_>> {
     Some(Fuzzed { method, target: target.trim_end_matches(" HTTP/1.1"), headers, body })
 }
 
-fn build(f: &Fuzzed<'_>) -> Option<Request<Full<Bytes>>> {
+fn build(f: &Fuzzed<'_>, session: Option<&str>) -> Option<Request<Full<Bytes>>> {
     let mut req = Request::builder().method(f.method).uri(f.target);
     let has = |n: &str| f.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(n));
     if !has("authorization") {
         req = req.header("authorization", format!("Bearer {TOKEN}"));
+    }
+    if let (false, Some(id), "POST", true) = (has("if-match"), session, f.method, f.target.starts_with("/v1/session/"))
+    {
+        req = req.header("if-match", format!("\"{id}\""));
     }
     if !has("content-type") && f.method == "POST" && !f.body.is_empty() {
         req = req.header("content-type", "application/json");
@@ -150,7 +155,8 @@ fuzz_target!(|data: &[u8]| {
     rt.block_on(async {
         let (api, _stop) = api();
         for f in &requests {
-            let Some(req) = build(f) else { continue };
+            let session = myna_api::backend::Backend::session(&*api.backend).id;
+            let Some(req) = build(f, session.as_deref()) else { continue };
             let answer = route(&api, req).await;
             let status = answer.status();
             assert!(status.as_u16() < 500, "{} {} answered {status}", f.method, f.target);

@@ -74,7 +74,7 @@ fuzz_target!(|data: &[u8]| {
             None => match commands.pop_front() {
                 Some(c) => {
                     secret_holders += &format!("{c:?}");
-                    Event::Command(c)
+                    Event::Command { session: Some("s-fuzz".into()), command: c }
                 }
                 None => break,
             },

@@ -47,13 +47,17 @@ class Run:
             self.counts["errors"] = self.counts.get("errors", 0) + 1
 
 
-def call(host, port, method, path, token=None, body=None, raw=None, content_type="application/json", timeout=15):
-    """One request on a fresh connection: (status, parsed JSON or None)."""
+def call(host, port, method, path, token=None, body=None, raw=None, content_type="application/json", timeout=15,
+         session=None):
+    """One request on a fresh connection: (status, parsed JSON or None). `session`: the id of
+    the session a command is for, sent as If-Match (as the kiosk screen does)."""
     conn = http.client.HTTPConnection(host, port, timeout=timeout)
     try:
         headers = {}
         if token:
             headers["Authorization"] = "Bearer " + token
+        if session:
+            headers["If-Match"] = '"' + session + '"'
         data = raw
         if body is not None:
             data = json.dumps(body).encode()
@@ -110,7 +114,7 @@ def patient(run, a):
                     "consent": ("/v1/session/consent", {"all": True}),
                 }.get(kind)
                 if answer:
-                    s, _ = call(a.host, a.port, "POST", answer[0], a.kiosk, answer[1])
+                    s, _ = call(a.host, a.port, "POST", answer[0], a.kiosk, answer[1], session=view.get("id"))
                     checked(run, s, answer[0])
                 else:
                     time.sleep(0.01)

@@ -37,6 +37,8 @@ pub struct Fake {
     pub health: HealthStatus,
     pub next: Mutex<Vec<CommandOutcome>>,
     pub commands: Mutex<Vec<String>>,
+    /// The session each command named (If-Match).
+    pub sessions: Mutex<Vec<Option<String>>>,
 }
 
 impl Fake {
@@ -72,6 +74,7 @@ impl Fake {
             health: HealthStatus::Ok,
             next: Mutex::new(vec![]),
             commands: Mutex::new(vec![]),
+            sessions: Mutex::new(vec![]),
         }
     }
 
@@ -100,8 +103,9 @@ impl Backend for Fake {
     fn watch_session(&self) -> watch::Receiver<SessionView> {
         self.view.subscribe()
     }
-    async fn command(&self, cmd: ApiCommand) -> CommandOutcome {
+    async fn command(&self, session: Option<String>, cmd: ApiCommand) -> CommandOutcome {
         self.commands.lock().unwrap().push(format!("{cmd:?}"));
+        self.sessions.lock().unwrap().push(session);
         self.next.lock().unwrap().pop().unwrap_or(CommandOutcome::Accepted)
     }
     fn results_after(&self, after: u64, limit: usize) -> Result<Vec<SessionResult>, Notice> {
@@ -152,6 +156,11 @@ impl Backend for Fake {
     async fn bench_remove(&self) -> bool {
         false
     }
+}
+
+/// What a client names in `If-Match` for the session the fake shows (as the kiosk screen does).
+pub fn if_match(api: &Api<Fake>) -> Option<String> {
+    api.backend.session().id.map(|id| format!("\"{id}\""))
 }
 
 /// The router over `fake`, with one token per role ([`ROLES`]).

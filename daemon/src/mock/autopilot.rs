@@ -58,7 +58,7 @@ pub async fn tap_and_check_in(
                 | Prompt::TakeCard { .. } => None,
             };
             if let Some(command) = command {
-                if let Reply::Gone = handle.send(command).await {
+                if let Reply::Gone = handle.send(view.id.clone(), command).await {
                     return None;
                 }
                 // A photo reply arrives with the state already changed: look again at once.

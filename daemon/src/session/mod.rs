@@ -89,9 +89,14 @@ pub enum Command {
     },
     Consent(ConsentAnswer),
     Cancel,
-    /// Reception supplies the nonce the card signs at the next PIN check.
+    /// Reception supplies the nonce the card signs at the PIN check of the session it names,
+    /// or, named none, of the next session that starts within [`CHALLENGE_FOR_NEXT`].
     Challenge(Vec<u8>),
 }
+
+/// How long a challenge that names no session waits for the next session to start: reception
+/// sent it for the patient about to check in, not for whoever comes much later.
+pub const CHALLENGE_FOR_NEXT: std::time::Duration = std::time::Duration::from_secs(60);
 
 #[derive(Debug)]
 pub enum Event {
@@ -106,7 +111,13 @@ pub enum Event {
         session: Option<String>,
         answer: CardAnswer,
     },
-    Command(Command),
+    /// A command for the session `session` names (the API's `If-Match`). A command for
+    /// another session is refused and changes nothing: a late cancel must not end the next
+    /// patient's session. Only a challenge may name none (it is then for the next session).
+    Command {
+        session: Option<String>,
+        command: Command,
+    },
     /// The driver's timer fired at (or after) [`Engine::deadline`].
     Tick,
 }
@@ -146,6 +157,10 @@ pub enum Refusal {
     BadChallenge,
     #[error("a staff identifier is required")]
     StaffIdMissing,
+    #[error("the command names another session")]
+    SessionMismatch,
+    #[error("the command names no session")]
+    SessionRequired,
 }
 
 impl Explained for Refusal {
@@ -160,6 +175,8 @@ impl Explained for Refusal {
             Refusal::AllNotOffered => &catalogue::CONSENT_ALL_NOT_OFFERED,
             Refusal::BadChallenge => &catalogue::CHALLENGE_FORMAT,
             Refusal::StaffIdMissing => &catalogue::STAFF_ID_REQUIRED,
+            Refusal::SessionMismatch => &catalogue::SESSION_MISMATCH,
+            Refusal::SessionRequired => &catalogue::SESSION_REQUIRED,
         }
     }
 }

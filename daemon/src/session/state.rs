@@ -63,14 +63,17 @@ pub(super) struct Session {
     /// Kept in the result.
     pub(super) guidance: Vec<Notice>,
     pub(super) deadline: Option<Instant>,
+    /// Reception's nonce for this session's PIN check; ends with the session.
+    pub(super) challenge: Option<Vec<u8>>,
 }
 
 pub struct Engine {
     pub(super) cfg: SessionConfig,
     pub(super) phase: Phase,
     pub(super) session: Session,
-    /// A reception-supplied nonce for the next PIN check.
-    pub(super) pending_challenge: Option<Vec<u8>>,
+    /// A reception-supplied nonce that named no session, for the next session that starts
+    /// before the instant given with it; dropped after.
+    pub(super) next_challenge: Option<(Vec<u8>, Instant)>,
     /// Set while results cannot be recorded: no new session starts.
     pub(super) out_of_service: Option<Notice>,
     /// A reloaded configuration, taken up when the next session starts.
@@ -83,7 +86,7 @@ impl Engine {
             cfg,
             phase: Phase::Idle,
             session: Session::default(),
-            pending_challenge: None,
+            next_challenge: None,
             out_of_service: None,
             next_cfg: None,
         }

@@ -27,7 +27,13 @@ impl Engine {
                 }
                 Ok(self.card_answer(answer, now))
             }
-            Event::Command(cmd) => self.command(cmd, now),
+            Event::Command { session, command } => {
+                self.check_named(session.as_deref(), &command)?;
+                match command {
+                    Command::Challenge(nonce) => self.challenge(nonce, session.is_some(), now),
+                    command => self.command(command, now),
+                }
+            }
             Event::Tick => Ok(self.tick(now)),
         }
     }
@@ -46,7 +52,9 @@ impl Engine {
         if let Some(cfg) = self.next_cfg.take() {
             self.cfg = cfg;
         }
-        self.session = Session { id: session_id, started_at: Some(now.wall), ..Session::default() };
+        // A challenge that named no session is this one's if it is still fresh.
+        let challenge = self.next_challenge.take().filter(|(_, until)| now.mono < *until).map(|(nonce, _)| nonce);
+        self.session = Session { id: session_id, started_at: Some(now.wall), challenge, ..Session::default() };
         self.phase = Phase::Reading;
         self.session.deadline = Some(now.mono + self.cfg.timeouts.card_operation);
         actions.extend([Action::Signal(Signal::CardDetected), Action::Card(CardOp::Check), Action::Changed]);
@@ -152,15 +160,38 @@ impl Engine {
         vec![Action::Signal(signal), Action::Changed]
     }
 
+    /// Checked before anything else, in the same step as the command: the session the command
+    /// names must be the one in progress (or just finished), so a late command never lands on
+    /// the next patient's session.
+    fn check_named(&self, named: Option<&str>, command: &Command) -> Result<(), Refusal> {
+        match named {
+            // Only a challenge may name no session: it is then for the next one.
+            None if matches!(command, Command::Challenge(_)) => Ok(()),
+            None => Err(Refusal::SessionRequired),
+            Some(id) if Some(id) == self.session_id() => Ok(()),
+            Some(_) => Err(Refusal::SessionMismatch),
+        }
+    }
+
+    /// Reception's nonce. Named: for this session's PIN check. Unnamed: for the next session,
+    /// if it starts within [`super::CHALLENGE_FOR_NEXT`]; the session in progress keeps its own.
+    fn challenge(&mut self, nonce: Vec<u8>, named: bool, now: Now) -> Handled {
+        if !(16..=64).contains(&nonce.len()) {
+            return Err(Refusal::BadChallenge);
+        }
+        if !named {
+            self.next_challenge = Some((nonce, now.mono + super::CHALLENGE_FOR_NEXT));
+        } else if self.in_progress() {
+            self.session.challenge = Some(nonce);
+        } else {
+            // The named session is over: no PIN of it will be checked any more.
+            return Err(Refusal::NotWaiting("challenge"));
+        }
+        Ok(vec![])
+    }
+
     fn command(&mut self, cmd: Command, now: Now) -> Handled {
         match (cmd, self.phase.clone()) {
-            (Command::Challenge(nonce), _) => {
-                if !(16..=64).contains(&nonce.len()) {
-                    return Err(Refusal::BadChallenge);
-                }
-                self.pending_challenge = Some(nonce);
-                Ok(vec![])
-            }
             (Command::Cancel, phase) => {
                 if !self.in_progress() {
                     return Err(Refusal::NotWaiting("cancel"));
@@ -184,7 +215,7 @@ impl Engine {
                 self.phase = Phase::Verifying;
                 self.session.notices.clear();
                 self.session.deadline = Some(now.mono + self.cfg.timeouts.card_operation);
-                let challenge = self.pending_challenge.take();
+                let challenge = self.session.challenge.take();
                 Ok(vec![
                     Action::Card(CardOp::VerifyPinAndSign { pin, challenge }),
                     Action::Signal(Signal::Working),

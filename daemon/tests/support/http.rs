@@ -117,7 +117,42 @@ pub trait Http: Sync {
 }
 
 pub async fn call<H: Http>(h: &H, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Answer {
-    h.send(request(method, path, token, body.as_ref())).await
+    h.send(named(h, request(method, path, token, body.as_ref())).await).await
+}
+
+/// A session command names the session it is for (`If-Match: "<id>"`), as the kiosk screen
+/// does: `req`, if it is a `POST /v1/session/…` without `If-Match`, gets the id of the session
+/// `GET /v1/session` shows now (none while idle).
+pub async fn named<H: Http>(h: &H, mut req: Request<Full<Bytes>>) -> Request<Full<Bytes>> {
+    let command = req.method() == http::Method::POST && req.uri().path().starts_with("/v1/session/");
+    if command && !req.headers().contains_key("if-match") {
+        // Read with the command's own token (every role that sends commands reads the session),
+        // or the kiosk's when it has none.
+        let mut look = request("GET", "/v1/session", Some(&h.token(Role::Kiosk)), None);
+        if let Some(auth) = req.headers().get("authorization") {
+            look.headers_mut().insert("authorization", auth.clone());
+        }
+        if let Some(id) = h.send(look).await.json_or_null()["id"].as_str() {
+            req.headers_mut().insert("if-match", format!("\"{id}\"").parse().unwrap());
+        }
+    }
+    req
+}
+
+/// `method path` as [`call`] sends it, naming the session `if_match` (sent as is, or left out).
+pub async fn call_for<H: Http>(
+    h: &H,
+    if_match: Option<&str>,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> Answer {
+    let mut req = request(method, path, token, body.as_ref());
+    if let Some(tag) = if_match {
+        req.headers_mut().insert("if-match", tag.parse().unwrap());
+    }
+    h.send(req).await
 }
 
 /// [`call`], as the status and the JSON body (`null` when there is none): what the tests of the

@@ -186,6 +186,7 @@ impl Patient {
                 return Ok((ev.at, own));
             }
             let Some(prompt) = ev.prompt() else { continue };
+            let session = ev.json()["id"].as_str().map(str::to_string);
             if done.contains(&prompt) {
                 continue;
             }
@@ -206,7 +207,7 @@ impl Patient {
                 t.stamps.push(start);
             }
             let who = if client == 0 { &mut self.kiosk } else { &mut self.face };
-            let answer = who.call("POST", role_path, Some(body)).await?;
+            let answer = who.call_for(session.as_deref(), "POST", role_path, Some(body)).await?;
             if answer.status != 200 {
                 return Err(format!("POST {role_path}: HTTP {} {:?}", answer.status, answer.body).into());
             }
@@ -216,7 +217,12 @@ impl Patient {
                 own.push(Span::new(self.face.calls.last().map_or(start, |c| c.to), start));
                 let v = self
                     .face
-                    .call("POST", "/v1/session/face/verdict", Some(json!({"matched": true, "score": 0.97})))
+                    .call_for(
+                        session.as_deref(),
+                        "POST",
+                        "/v1/session/face/verdict",
+                        Some(json!({"matched": true, "score": 0.97})),
+                    )
                     .await?;
                 if v.status != 200 {
                     return Err(format!("POST face/verdict: HTTP {}", v.status).into());

@@ -44,12 +44,16 @@ async fn handshake(endpoint: &Endpoint) -> Result<SendRequest<Full<Bytes>>, Erro
     Ok(sender)
 }
 
-fn request(method: &str, path: &str, token: &str, body: Option<&Value>) -> Request<Full<Bytes>> {
+fn request(method: &str, path: &str, token: &str, session: Option<&str>, body: Option<&Value>) -> Request<Full<Bytes>> {
     let mut req = Request::builder()
         .method(method)
         .uri(path)
         .header("host", "kiosk")
         .header("authorization", format!("Bearer {token}"));
+    if let Some(id) = session {
+        // A session command names the session it is for, as the kiosk screen does.
+        req = req.header("if-match", format!("\"{id}\""));
+    }
     let body = match body {
         Some(b) => {
             req = req.header("content-type", "application/json");
@@ -86,13 +90,24 @@ impl Client {
     }
 
     pub async fn call(&mut self, method: &str, path: &str, body: Option<Value>) -> Result<Answer, Error> {
+        self.call_for(None, method, path, body).await
+    }
+
+    /// [`Client::call`] for the session `session` names (`If-Match`), as session commands are.
+    pub async fn call_for(
+        &mut self,
+        session: Option<&str>,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Answer, Error> {
         let start = Instant::now();
         let sender = match &mut self.sender {
             Some(s) if s.is_ready() => s,
             _ => self.sender.insert(handshake(&self.endpoint).await?),
         };
         sender.ready().await?;
-        let resp = sender.send_request(request(method, path, &self.token, body.as_ref())).await?;
+        let resp = sender.send_request(request(method, path, &self.token, session, body.as_ref())).await?;
         let status = resp.status().as_u16();
         let body = resp.into_body().collect().await?.to_bytes();
         self.calls.push(Span::new(start, Instant::now()));
@@ -158,7 +173,7 @@ fn parse_block(block: &str, at: Instant) -> Option<Event> {
 /// connection ends.
 pub async fn subscribe(endpoint: &Endpoint, token: &str, sink: Sink) -> Result<tokio::task::JoinHandle<()>, Error> {
     let mut sender = handshake(endpoint).await?;
-    let mut req = request("GET", "/v1/events", token, None);
+    let mut req = request("GET", "/v1/events", token, None, None);
     req.headers_mut().insert("accept", "text/event-stream".parse().expect("a header value"));
     let resp = sender.send_request(req).await?;
     if resp.status().as_u16() != 200 {
