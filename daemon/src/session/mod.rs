@@ -7,6 +7,7 @@
 //! [`Engine::view`].
 
 pub mod config;
+mod consent;
 mod state;
 mod transitions;
 mod view;

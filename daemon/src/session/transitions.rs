@@ -2,7 +2,7 @@
 //! what to do. Pure: no I/O, no clock, no randomness of its own.
 
 use base64::Engine as _;
-use myna_api::proto::{AuthEvidence, ConsentAnswer, ConsentItem, Method, Notice, Outcome};
+use myna_api::proto::{AuthEvidence, Method, Notice, Outcome};
 use myna_card::cert::Validity;
 use myna_card::jpki::{JpkiError, PinStatus};
 use myna_card::transport::TransportError;
@@ -197,7 +197,7 @@ impl Engine {
                     return Err(Refusal::NotWaiting("cancel"));
                 }
                 if let Phase::Consent { asked } = phase {
-                    self.close_consent(&asked, now);
+                    self.close_consent(&asked);
                 }
                 Ok(self.finish(Outcome::Cancelled, None, now))
             }
@@ -333,48 +333,6 @@ impl Engine {
         }
     }
 
-    fn start_consent(&mut self, now: Now) -> Vec<Action> {
-        let asked = self.consent_items();
-        self.session.notices.clear();
-        if asked.is_empty() {
-            return self.finish(Outcome::Verified, None, now);
-        }
-        self.phase = Phase::Consent { asked };
-        self.session.deadline = Some(now.mono + self.cfg.timeouts.consent);
-        vec![Action::Signal(Signal::WaitingForPatient), Action::Changed]
-    }
-
-    fn consent(&mut self, answer: ConsentAnswer, asked: &[ConsentItem], now: Now) -> Handled {
-        match answer {
-            ConsentAnswer::All { all } => {
-                if all && !self.cfg.consent_all_shortcut {
-                    return Err(Refusal::AllNotOffered);
-                }
-                for item in asked {
-                    self.session.consent.insert(*item, all);
-                }
-            }
-            ConsentAnswer::Items(items) => {
-                if let Some(item) = items.keys().find(|i| !asked.contains(i)) {
-                    return Err(Refusal::NotAsked(*item));
-                }
-                self.session.consent.extend(items);
-            }
-        }
-        if asked.iter().all(|i| self.session.consent.contains_key(i)) {
-            return Ok(self.finish(Outcome::Verified, None, now));
-        }
-        self.session.deadline = Some(now.mono + self.cfg.timeouts.consent);
-        Ok(vec![Action::Changed])
-    }
-
-    /// Silence is not consent: every unanswered item becomes "no".
-    fn close_consent(&mut self, asked: &[ConsentItem], _now: Now) {
-        for item in asked {
-            self.session.consent.entry(*item).or_insert(false);
-        }
-    }
-
     fn tick(&mut self, now: Now) -> Vec<Action> {
         match self.session.deadline {
             Some(d) if now.mono >= d => {}
@@ -391,7 +349,7 @@ impl Engine {
                 vec![Action::Signal(Signal::Idle), Action::Changed]
             }
             Phase::Consent { asked } => {
-                self.close_consent(&asked, now);
+                self.close_consent(&asked);
                 self.finish(Outcome::Verified, None, now)
             }
             // A card operation that never came back: the card (or reader) stopped answering.
@@ -410,7 +368,7 @@ impl Engine {
     }
 
     /// Ends the session: the result is recorded, the card released, the patient told.
-    fn finish(&mut self, outcome: Outcome, error: Option<Notice>, now: Now) -> Vec<Action> {
+    pub(super) fn finish(&mut self, outcome: Outcome, error: Option<Notice>, now: Now) -> Vec<Action> {
         // A face/reference request waits for the photo being read: the session ends under it
         // (cancel, timeout, removal), so it is answered now with why, not left hanging until
         // a card answer that is dropped as late.

@@ -10,13 +10,22 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use myna_api::proto::{Notice, Outcome, SessionResult};
+use myna_api::proto::{Outcome, SessionResult};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 use crate::catalogue;
+
+mod error;
+mod retention;
+mod rows;
+
+pub use error::JournalError;
+pub use retention::{Pruned, Retention};
+use retention::{Pruned64, Uptime};
+use rows::parse_row;
 
 pub const FILE_NAME: &str = "journal.sqlite3";
 
@@ -28,28 +37,6 @@ pub const DEFAULT_RESERVE: u64 = 64 * 1024 * 1024;
 /// How much a probe writes when a past failure may be over: more than any result needs.
 const PROBE_BYTES: usize = 64 * 1024;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Retention {
-    /// Acknowledged results are deleted this long after acknowledgement.
-    pub acknowledged: Duration,
-    /// Unacknowledged results are deleted this long after they were recorded, by the wall
-    /// clock *and* by the daemon's own running time (see [`Journal::prune`]).
-    pub unacknowledged: Duration,
-}
-
-/// What one retention pass deleted.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Pruned {
-    pub acknowledged: usize,
-    pub unacknowledged: usize,
-}
-
-impl Pruned {
-    pub fn total(&self) -> usize {
-        self.acknowledged + self.unacknowledged
-    }
-}
-
 /// What `/metrics` and health report about the journal besides its failures.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct JournalStats {
@@ -58,45 +45,6 @@ pub struct JournalStats {
     /// Rows retention deleted since the daemon started: (acknowledged, unacknowledged).
     pub pruned_acknowledged: u64,
     pub pruned_unacknowledged: u64,
-}
-
-impl Default for Retention {
-    fn default() -> Self {
-        Retention { acknowledged: Duration::from_secs(24 * 3600), unacknowledged: Duration::from_secs(7 * 24 * 3600) }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum JournalError {
-    #[error("the journal's disk is full")]
-    Full,
-    #[error("the journal is read-only")]
-    ReadOnly,
-    #[error("the journal is corrupt: {0}")]
-    Corrupt(String),
-    #[error("less than the reserve of {reserve_mib} MiB free on the journal's disk ({free_mib} MiB)")]
-    LowSpace { free_mib: u64, reserve_mib: u64 },
-    #[error("journal error: {0}")]
-    Other(String),
-}
-
-impl From<rusqlite::Error> for JournalError {
-    fn from(e: rusqlite::Error) -> Self {
-        use rusqlite::ErrorCode::*;
-        match e.sqlite_error_code() {
-            Some(DiskFull) => JournalError::Full,
-            Some(ReadOnly) | Some(CannotOpen) if e.to_string().contains("readonly") => JournalError::ReadOnly,
-            Some(ReadOnly) => JournalError::ReadOnly,
-            Some(DatabaseCorrupt) | Some(NotADatabase) => JournalError::Corrupt(e.to_string()),
-            _ => JournalError::Other(e.to_string()),
-        }
-    }
-}
-
-impl JournalError {
-    pub fn notice(&self) -> Notice {
-        catalogue::JOURNAL_UNAVAILABLE.notice_with(&self.to_string())
-    }
 }
 
 struct Inner {
@@ -113,31 +61,6 @@ struct Inner {
     unreadable: BTreeSet<i64>,
     pruned: Pruned64,
     uptime: Uptime,
-}
-
-#[derive(Default, Clone, Copy)]
-struct Pruned64 {
-    acknowledged: u64,
-    unacknowledged: u64,
-}
-
-/// The daemon's own running time, accumulated across runs in the journal: what retention
-/// trusts besides the wall clock, which a Pi without a real-time clock may jump.
-struct Uptime {
-    /// Stored at open: the running time of earlier runs (up to their last write).
-    base_ms: i64,
-    since: Instant,
-    test_offset_ms: i64,
-}
-
-impl Uptime {
-    fn new(base_ms: i64) -> Self {
-        Uptime { base_ms, since: Instant::now(), test_offset_ms: 0 }
-    }
-
-    fn now_ms(&self) -> i64 {
-        self.base_ms + self.since.elapsed().as_millis() as i64 + self.test_offset_ms
-    }
 }
 
 impl Inner {
@@ -205,45 +128,6 @@ fn free_bytes(dir: &Path) -> std::io::Result<u64> {
     }
     #[allow(clippy::unnecessary_cast)] // the field types differ between targets
     Ok(st.f_bavail as u64 * st.f_frsize as u64)
-}
-
-/// A row as stored, parsed or not.
-fn parse_row(inner: &mut Inner, seq: i64, id: String, body: &str, recorded_at: i64) -> SessionResult {
-    match serde_json::from_str::<SessionResult>(body) {
-        Ok(r) => r,
-        Err(e) => {
-            if inner.unreadable.insert(seq) {
-                tracing::error!(
-                    seq,
-                    session = %id,
-                    error = %e,
-                    code = catalogue::JOURNAL_ROW_UNREADABLE.code,
-                    "a stored result does not parse: reported to readers as a failed result with this code"
-                );
-            }
-            unreadable_result(seq, id, recorded_at, &e.to_string())
-        }
-    }
-}
-
-/// What readers get for a row that does not parse: its seq (so cursors move past it), its id
-/// (so it can be acknowledged), no evidence and an outcome that is never "verified".
-fn unreadable_result(seq: i64, id: String, recorded_at: i64, why: &str) -> SessionResult {
-    let at = DateTime::<Utc>::from_timestamp_millis(recorded_at)
-        .unwrap_or_default()
-        .to_rfc3339_opts(SecondsFormat::Millis, true);
-    SessionResult {
-        id,
-        seq: seq as u64,
-        outcome: Outcome::Failed,
-        started_at: at.clone(),
-        finished_at: at,
-        card: None,
-        auth: None,
-        consent: None,
-        guidance: vec![],
-        error: Some(catalogue::JOURNAL_ROW_UNREADABLE.notice_with(&format!("seq {seq}: {why}"))),
-    }
 }
 
 impl Journal {
@@ -545,59 +429,6 @@ impl Journal {
         })
     }
 
-    /// Deletes what retention says must go and gives the space back.
-    ///
-    /// Acknowledged results go by wall-clock age: reception has them. An unacknowledged result
-    /// goes only when it is past its age by the wall clock *and* the daemon has held it that
-    /// long by its own running time (monotonic, added up across runs in the journal): a Pi
-    /// without a real-time clock can jump forward by weeks, and that jump alone must never
-    /// delete what reception never got. Time the kiosk is switched off does not count, so an
-    /// undelivered result may stay longer than its days; never shorter.
-    pub fn prune(&self, now: DateTime<Utc>, retention: Retention) -> Result<Pruned, JournalError> {
-        let acked_before = ms(now) - retention.acknowledged.as_millis() as i64;
-        let recorded_before = ms(now) - retention.unacknowledged.as_millis() as i64;
-        self.run(false, |c, inner| {
-            let uptime = inner.uptime.now_ms();
-            let held_before = uptime - retention.unacknowledged.as_millis() as i64;
-            let tx = c.transaction()?;
-            let acknowledged =
-                tx.execute("DELETE FROM results WHERE acked_at IS NOT NULL AND acked_at <= ?1", params![acked_before])?;
-            let unacknowledged = tx.execute(
-                "DELETE FROM results WHERE acked_at IS NULL AND recorded_at <= ?1 AND COALESCE(held_from, 0) <= ?2",
-                params![recorded_before, held_before],
-            )?;
-            // The running time matters only while something waits for reception.
-            let waiting: bool =
-                tx.query_row("SELECT EXISTS (SELECT 1 FROM results WHERE acked_at IS NULL)", [], |r| r.get(0))?;
-            if waiting {
-                tx.execute(SAVE_UPTIME, params![uptime])?;
-            }
-            tx.commit()?;
-            let pruned = Pruned { acknowledged, unacknowledged };
-            if pruned.total() > 0 {
-                c.execute_batch("PRAGMA incremental_vacuum; PRAGMA wal_checkpoint(TRUNCATE);")?;
-                inner.pruned.acknowledged += acknowledged as u64;
-                inner.pruned.unacknowledged += unacknowledged as u64;
-                // Unreadable rows retention removed are no longer a problem to report.
-                let gone: Vec<i64> = inner
-                    .unreadable
-                    .iter()
-                    .copied()
-                    .filter(|seq| {
-                        c.query_row("SELECT 1 FROM results WHERE seq = ?1", params![seq], |_| Ok(()))
-                            .optional()
-                            .map(|r| r.is_none())
-                            .unwrap_or(false)
-                    })
-                    .collect();
-                for seq in gone {
-                    inner.unreadable.remove(&seq);
-                }
-            }
-            Ok(pruned)
-        })
-    }
-
     pub fn unacknowledged(&self) -> Result<u64, JournalError> {
         self.read(|c, _| c.query_row("SELECT COUNT(*) FROM results WHERE acked_at IS NULL", [], |r| r.get::<_, i64>(0)))
             .map(|n| n as u64)
@@ -605,25 +436,4 @@ impl Journal {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Regression (fuzz/corpus/api_request/results-after-max): `GET /v1/results?after=<u64::MAX>`
-    /// answered every result from the start, as `after` wrapped to -1 on its way to SQLite.
-    #[test]
-    fn after_beyond_i64_finds_nothing_newer() {
-        let j = Journal::in_memory();
-        let result: SessionResult = serde_json::from_str(
-            r#"{"id":"s-1","seq":0,"outcome":"cancelled","started_at":"2026-01-01T00:00:00.000Z",
-                "finished_at":"2026-01-01T00:00:01.000Z","card":null,"auth":null,"consent":null,
-                "guidance":[],"error":null}"#,
-        )
-        .unwrap();
-        j.record(result, Utc::now()).unwrap();
-        assert_eq!(j.after(0, 100).unwrap().len(), 1);
-        for after in [u64::MAX, i64::MAX as u64 + 1, i64::MAX as u64] {
-            assert!(j.after(after, 100).unwrap().is_empty(), "after={after}");
-        }
-        assert_eq!(j.after(0, usize::MAX).unwrap().len(), 1);
-    }
-}
+mod tests;
