@@ -5,9 +5,8 @@ mod support;
 
 use std::time::Duration;
 
-use myna_api::backend::{Backend, Health, HealthStatus};
+use myna_api::backend::Backend;
 use myna_card::transport::{CardTransport, TransportError};
-use myna_kiosk::api_backend::DaemonBackend;
 use myna_kiosk::card_worker::{CardWorker, Connector};
 use myna_kiosk::driver::{Driver, DriverHandle};
 use myna_kiosk::journal::Journal;
@@ -15,6 +14,7 @@ use myna_kiosk::mock::reader::MockReader;
 use myna_kiosk::recorder::Recorder;
 use myna_kiosk::session::{Engine, SessionConfig};
 use myna_virtual_card::{test_trust_anchors, Profile, VirtualCard};
+use support::driver::backend_on;
 use support::wait::WAIT;
 
 /// A connector whose connect panics: the card thread dies on the first card.
@@ -36,25 +36,6 @@ fn start() -> (DriverHandle, MockReader, Recorder) {
     (handle, reader, recorder)
 }
 
-fn backend(handle: DriverHandle, recorder: &Recorder) -> DaemonBackend {
-    let ok = |s: &str| s.to_string();
-    DaemonBackend {
-        handle,
-        journal: recorder.journal.clone(),
-        metrics: recorder.metrics.clone(),
-        bench: None,
-        health: Health {
-            status: HealthStatus::Ok,
-            version: ok("t"),
-            reader: ok("ok"),
-            indicators: ok("ok"),
-            journal: ok("ok"),
-            mock: false,
-        },
-        reader: None,
-    }
-}
-
 async fn beats_over(handle: &DriverHandle, span: Duration) -> u64 {
     let before = handle.heartbeat();
     tokio::time::sleep(span).await;
@@ -64,7 +45,7 @@ async fn beats_over(handle: &DriverHandle, span: Duration) -> u64 {
 #[tokio::test]
 async fn a_dead_card_thread_makes_health_unavailable_and_stops_the_heartbeat() {
     let (handle, reader, recorder) = start();
-    let backend = backend(handle.clone(), &recorder);
+    let backend = backend_on(handle.clone(), &recorder);
     assert!(beats_over(&handle, Duration::from_millis(200)).await > 3, "a live driver beats");
     assert_eq!(backend.health().status, "ok");
 

@@ -12,7 +12,7 @@ use myna_api::proto::{AuthEvidence, Outcome, Prompt, SessionResult};
 use myna_kiosk::journal::{Journal, JournalError, Retention, FILE_NAME};
 use myna_kiosk::recorder::Recorder;
 use myna_virtual_card::{Profile, VirtualCard};
-use support::driver::{mock_driver, wait_view};
+use support::driver::{backend_on, mock_driver, wait_view};
 
 fn dir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("myna-journal-{name}-{}", std::process::id()));
@@ -187,30 +187,14 @@ async fn the_kiosk_refuses_sessions_it_cannot_record() {
 
 #[tokio::test]
 async fn health_reports_an_unusable_journal() {
-    use myna_api::backend::{Backend, Health, HealthStatus};
-    use myna_kiosk::api_backend::DaemonBackend;
+    use myna_api::backend::Backend;
     let d = dir("health");
     std::fs::create_dir_all(&d).unwrap();
     std::fs::write(d.join(FILE_NAME), b"garbage ".repeat(1000)).unwrap();
     let journal = Journal::open(&d);
     let recorder = Recorder::new(journal.clone());
     let (_driver, handle, _reader) = mock_driver(recorder.clone(), |_s| {});
-    let ok = |s: &str| s.to_string();
-    let backend = DaemonBackend {
-        handle,
-        journal,
-        metrics: recorder.metrics.clone(),
-        bench: None,
-        health: Health {
-            status: HealthStatus::Ok,
-            version: ok("t"),
-            reader: ok("ok"),
-            indicators: ok("ok"),
-            journal: ok("ok"),
-            mock: false,
-        },
-        reader: None,
-    };
+    let backend = backend_on(handle, &recorder);
     let h = backend.health();
     assert_eq!(h.status, "unavailable");
     assert!(h.journal.starts_with("error: the journal is corrupt"), "{}", h.journal);
@@ -324,8 +308,7 @@ fn a_row_that_does_not_parse_is_reported_and_never_blocks_the_cursor() {
 
 #[tokio::test]
 async fn health_reports_unreadable_rows() {
-    use myna_api::backend::{Backend, Health, HealthStatus};
-    use myna_kiosk::api_backend::DaemonBackend;
+    use myna_api::backend::Backend;
     let d = dir("unreadable-health");
     let journal = Journal::open(&d);
     for id in ["a", "b"] {
@@ -334,22 +317,7 @@ async fn health_reports_unreadable_rows() {
     corrupt_row(&d, "a");
     let recorder = Recorder::new(journal.clone());
     let (_driver, handle, _reader) = mock_driver(recorder.clone(), |_s| {});
-    let ok = |s: &str| s.to_string();
-    let backend = DaemonBackend {
-        handle,
-        journal,
-        metrics: recorder.metrics.clone(),
-        bench: None,
-        health: Health {
-            status: HealthStatus::Ok,
-            version: ok("t"),
-            reader: ok("ok"),
-            indicators: ok("ok"),
-            journal: ok("ok"),
-            mock: false,
-        },
-        reader: None,
-    };
+    let backend = backend_on(handle, &recorder);
     let page = backend.results_after(0, 10).unwrap();
     assert_eq!(page.len(), 2);
     let h = backend.health();

@@ -2,6 +2,7 @@
 //! for the tests that talk to the driver itself rather than to the API.
 
 use myna_api::proto::SessionView;
+use myna_kiosk::api_backend::{starting_health, DaemonBackend};
 use myna_kiosk::card_worker::CardWorker;
 use myna_kiosk::driver::{Driver, DriverHandle, SignalSink};
 use myna_kiosk::mock::reader::MockReader;
@@ -36,4 +37,18 @@ pub async fn wait_view(handle: &DriverHandle, what: &str, done: impl Fn(&Session
     })
     .await
     .unwrap_or_else(|_| panic!("{what} not reached in time; started at {first:?}, now {:?}", handle.view()))
+}
+
+/// The daemon behind the API over `handle` and `recorder`'s journal and metrics, with health
+/// as a started kiosk on a working reader reports it (and no real reader to ask).
+#[allow(dead_code)] // not every test binary that includes support asks the backend
+pub fn backend_on(handle: DriverHandle, recorder: &Recorder) -> DaemonBackend {
+    DaemonBackend {
+        handle,
+        journal: recorder.journal.clone(),
+        metrics: recorder.metrics.clone(),
+        bench: None,
+        health: starting_health("t", "ok", "ok".into(), false, false),
+        reader: None,
+    }
 }
