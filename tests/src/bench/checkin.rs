@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
 use super::card::{self, Latency};
-use super::daemon::{Daemon, FACE, KIOSK};
+use super::daemon::{Daemon, FACE, KIOSK, RECEPTION};
 use super::http::{self, Client, Endpoint, Error, Event, Sink};
 use super::stats::{covered, ms, Span, Summary};
 use myna_virtual_card::vpcd::MessageKind;
@@ -134,7 +134,9 @@ pub struct Triggers {
 impl Patient {
     pub async fn connect(endpoint: Endpoint) -> Result<Patient, Error> {
         let (sink, events) = Sink::events();
-        let stream = http::subscribe(&endpoint, KIOSK, sink).await?;
+        // The stream reception follows: session views and the result events, which (health
+        // data) only reception receives.
+        let stream = http::subscribe(&endpoint, RECEPTION, sink).await?;
         Ok(Patient {
             kiosk: Client::new(endpoint.clone(), KIOSK),
             face: Client::new(endpoint.clone(), FACE),
