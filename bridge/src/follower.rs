@@ -112,9 +112,9 @@ impl Follower {
     async fn stream(&mut self) -> Result<Ended, Fatal> {
         let mut req = request("GET", "/v1/events", &self.kiosk.token.0, None);
         req.headers_mut().insert("accept", "text/event-stream".parse().expect("fixed"));
-        if self.cursor.acked > 0 {
-            req.headers_mut().insert("last-event-id", self.cursor.acked.into());
-        }
+        // Always, even 0: without it the kiosk sends only what happens from now on, and the
+        // results finished before the first connection would never come.
+        req.headers_mut().insert("last-event-id", self.cursor.acked.into());
         let answer = match tokio::time::timeout(ANSWER, self.kiosk.endpoint.send(req)).await {
             Ok(Ok(a)) => a,
             Ok(Err(e)) => return Ok(Ended::Failed(e.to_string())),
