@@ -220,3 +220,92 @@ impl Config {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir() -> PathBuf {
+        let d = std::env::temp_dir().join(format!("myna-bridge-config-{}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    fn token(dir: &Path, mode: u32) -> PathBuf {
+        let p = dir.join(format!("token-{mode:o}"));
+        std::fs::write(&p, "reception-token-0123456789\n").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+        }
+        p
+    }
+
+    fn from_toml(text: &str) -> Result<Config, ConfigError> {
+        let path = dir().join(format!("bridge-{}.toml", text.len()));
+        std::fs::write(&path, text).unwrap();
+        let args = Args::try_parse_from(["myna-bridge", "--config", path.to_str().unwrap()]).unwrap();
+        Config::from_args(&args)
+    }
+
+    #[test]
+    fn a_toml_file_names_every_kiosk_with_its_own_token() {
+        let t = token(&dir(), 0o600);
+        let c = from_toml(&format!(
+            "out = \"/srv/results\"\nwebhook = \"http://127.0.0.1:9000/hook\"\n\n\
+             [[kiosk]]\nname = \"entrance\"\nurl = \"http://192.0.2.10:8787\"\ntoken_file = \"{0}\"\n\n\
+             [[kiosk]]\nname = \"annex-2\"\nurl = \"http://192.0.2.11:8787\"\ntoken_file = \"{0}\"\n",
+            t.display()
+        ))
+        .unwrap();
+        assert_eq!(c.kiosks.iter().map(|k| k.name.as_str()).collect::<Vec<_>>(), ["entrance", "annex-2"]);
+        assert_eq!(c.state, Path::new("/srv/results/.myna-bridge"));
+        assert!(c.webhook.is_some());
+        assert!(!format!("{c:?}").contains("reception-token"), "the token never shows in Debug");
+    }
+
+    #[test]
+    fn mistakes_are_refused_before_anything_runs() {
+        let t = token(&dir(), 0o600).display().to_string();
+        let kiosk = |name: &str, url: &str, extra: &str| {
+            from_toml(&format!(
+                "out = \"/o\"\n[[kiosk]]\nname = \"{name}\"\nurl = \"{url}\"\ntoken_file = \"{t}\"\n{extra}"
+            ))
+        };
+        assert!(matches!(kiosk("a/b", "http://h", ""), Err(ConfigError::KioskName(_))));
+        assert!(matches!(kiosk("a", "ftp://h", ""), Err(ConfigError::Endpoint(..))));
+        let no_trust = kiosk("a", "https://h", "").unwrap_err().to_string();
+        assert!(no_trust.contains("--ca") && no_trust.contains("--pin-sha256"), "{no_trust}");
+        assert!(matches!(kiosk("a", "https://h", "pin_sha256 = \"abc\""), Err(ConfigError::Endpoint(..))));
+        assert!(matches!(kiosk("a", "http://h", "colour = 1"), Err(ConfigError::Toml(..))));
+        #[cfg(unix)]
+        {
+            let open = token(&dir(), 0o644);
+            let args = Args::try_parse_from([
+                "myna-bridge",
+                "--kiosk",
+                "a=http://h",
+                "--out",
+                "/o",
+                "--token-file",
+                open.to_str().unwrap(),
+            ])
+            .unwrap();
+            assert!(matches!(Config::from_args(&args), Err(ConfigError::TokenMode(..))));
+        }
+        let args = Args::try_parse_from([
+            "myna-bridge",
+            "--kiosk",
+            "a=http://h",
+            "--kiosk",
+            "a=http://i",
+            "--out",
+            "/o",
+            "--token-file",
+            &t,
+        ])
+        .unwrap();
+        assert!(matches!(Config::from_args(&args), Err(ConfigError::KioskTwice(_))));
+    }
+}
