@@ -20,7 +20,8 @@ pub struct Args {
     /// A kiosk to follow, `NAME=URL` (`NAME`: letters, digits, `-`, `_`; it names the files).
     #[arg(long, value_name = "NAME=URL")]
     pub kiosk: Vec<String>,
-    /// The reception token for the kiosks given with `--kiosk` (file, mode 0600 on Unix).
+    /// The reception token for the kiosks given with `--kiosk` (file, mode 0600 on Unix; a
+    /// relative name is looked up in systemd's `$CREDENTIALS_DIRECTORY` when that is set).
     #[arg(long, value_name = "FILE")]
     pub token_file: Option<PathBuf>,
     /// The folder results are written to, one JSON file per result.
@@ -127,7 +128,17 @@ fn valid_name(name: &str) -> bool {
     (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
+/// A relative token file under systemd is a credential (`LoadCredential=NAME:/etc/…`): the
+/// service reads its private copy, and the file in /etc can stay root's own.
+fn credential_path(path: &Path) -> PathBuf {
+    match std::env::var_os("CREDENTIALS_DIRECTORY") {
+        Some(dir) if path.is_relative() => Path::new(&dir).join(path),
+        _ => path.to_path_buf(),
+    }
+}
+
 fn read_token(path: &Path) -> Result<Token, ConfigError> {
+    let path = &credential_path(path);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
@@ -307,5 +318,32 @@ mod tests {
         ])
         .unwrap();
         assert!(matches!(Config::from_args(&args), Err(ConfigError::KioskTwice(_))));
+    }
+}
+
+#[cfg(test)]
+mod example {
+    use super::*;
+
+    /// The example README points to parses, its relative token a systemd credential.
+    #[test]
+    fn the_example_file_is_a_valid_configuration() {
+        let creds = std::env::temp_dir().join(format!("myna-bridge-creds-{}", std::process::id()));
+        std::fs::create_dir_all(&creds).unwrap();
+        let token = creds.join("entrance.token");
+        std::fs::write(&token, "reception-token-0123456789\n").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o400)).unwrap();
+        }
+        // Only this test runs with a relative token path; the others give absolute ones.
+        std::env::set_var("CREDENTIALS_DIRECTORY", &creds);
+        let example = concat!(env!("CARGO_MANIFEST_DIR"), "/bridge.example.toml");
+        let args = Args::try_parse_from(["myna-bridge", "--config", example]).unwrap();
+        let c = Config::from_args(&args).unwrap();
+        assert_eq!(c.kiosks[0].name, "entrance");
+        assert_eq!(c.kiosks[0].token.0, "reception-token-0123456789");
+        assert_eq!(c.state, Path::new("/var/lib/myna-bridge"));
     }
 }
