@@ -83,6 +83,9 @@ enum Ended {
     /// It had been answered 200: the next attempt starts from the shortest wait.
     AfterConnecting(String),
     Failed(String),
+    /// Retried too, but something only a person can fix: a refused token, a full or
+    /// unwritable disk.
+    NeedsOperator(String),
 }
 
 impl Follower {
@@ -103,6 +106,7 @@ impl Follower {
                     tracing::warn!(kiosk = %self.kiosk.name, "event stream ended: {why}; reconnecting");
                 }
                 Ok(Ended::Failed(why)) => tracing::warn!(kiosk = %self.kiosk.name, "event stream: {why}; retrying"),
+                Ok(Ended::NeedsOperator(why)) => tracing::error!(kiosk = %self.kiosk.name, "{why}; retrying"),
                 Err(fatal) => return fatal,
             }
             backoff.wait().await;
@@ -120,6 +124,12 @@ impl Follower {
             Ok(Err(e)) => return Ok(Ended::Failed(e.to_string())),
             Err(_) => return Ok(Ended::Failed("no answer".into())),
         };
+        if matches!(answer.status(), StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
+            return Ok(Ended::NeedsOperator(format!(
+                "the kiosk refused the token ({}): is it a reception token?",
+                answer.status()
+            )));
+        }
         if answer.status() != StatusCode::OK {
             return Ok(Ended::Failed(format!("answered {}", answer.status())));
         }
@@ -141,7 +151,14 @@ impl Follower {
                 let id = event.id.clone().unwrap_or_default();
                 let seq: u64 = id.parse().map_err(|_| Fatal::BadResult(id.clone(), "no numeric id".into()))?;
                 if seq > self.cursor.acked {
-                    self.deliver(seq, &event.data).await?;
+                    match self.deliver(seq, &event.data).await {
+                        Ok(()) => {}
+                        // The disk may come back (space freed, share remounted): from the cursor again.
+                        Err(Fatal::Store(StoreError::Io(path, e))) => {
+                            return Ok(Ended::NeedsOperator(format!("{}: {e}", path.display())))
+                        }
+                        Err(fatal) => return Err(fatal),
+                    }
                 }
             }
         }

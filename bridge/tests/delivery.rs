@@ -182,3 +182,27 @@ async fn a_file_with_other_content_is_kept_and_stops_only_that_kiosk() {
     bridge.stop();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_token_is_logged_as_an_error_and_retried() {
+    let dir = fresh_dir("token");
+    let k = Kiosk::start(&dir.join("k1"));
+    let token = dir.join("wrong.token");
+    std::fs::write(&token, "not-the-reception-token-0123").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let urls = [("k1", format!("http://{}", k.addr))];
+    let mut bridge =
+        Bridge::start(&args(&urls, &token, &dir.join("out"), &dir.join("state"), None), &dir.join("bridge.log"));
+    let refusals = || bridge.log().matches("ERROR").count();
+    support::until("two refusals in the log", || async { (refusals() >= 2).then_some(()) }).await;
+    let log = bridge.log();
+    assert!(log.contains("refused the token (401 Unauthorized)"), "{log}");
+    assert!(!log.contains("not-the-reception-token"), "the token never reaches the log");
+    assert!(bridge.running(), "it keeps trying (the kiosk's tokens are reloadable)");
+    bridge.stop();
+    let _ = std::fs::remove_dir_all(&dir);
+}

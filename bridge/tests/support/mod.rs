@@ -65,6 +65,11 @@ impl Bridge {
         let _ = self.child.wait();
     }
 
+    /// Still running (it never exits on its own while a follower goes on).
+    pub fn running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
