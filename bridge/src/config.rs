@@ -42,6 +42,10 @@ pub struct Args {
     /// The longest wait between two retries (reconnect, webhook, ack), in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     pub max_backoff: u64,
+    /// No byte from a kiosk for this long (it sends a keep-alive every 15 s) counts as a cut
+    /// network: the bridge reconnects. Also bounds the wait for any answer. In seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 45)]
+    pub idle_timeout: u64,
     /// Log as JSON lines.
     #[arg(long)]
     pub log_json: bool,
@@ -56,6 +60,7 @@ struct File {
     webhook: Option<String>,
     webhook_ca: Option<PathBuf>,
     max_backoff_secs: Option<u64>,
+    idle_timeout_secs: Option<u64>,
     #[serde(default)]
     kiosk: Vec<FileKiosk>,
 }
@@ -96,6 +101,7 @@ pub struct Config {
     pub state: PathBuf,
     pub webhook: Option<Endpoint>,
     pub max_backoff: Duration,
+    pub idle_timeout: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -205,6 +211,7 @@ impl Config {
             out,
             webhook,
             max_backoff: Duration::from_secs(args.max_backoff.max(1)),
+            idle_timeout: Duration::from_secs(args.idle_timeout.max(1)),
         })
     }
 
@@ -228,6 +235,7 @@ impl Config {
             out: f.out,
             webhook,
             max_backoff: Duration::from_secs(f.max_backoff_secs.unwrap_or(30).max(1)),
+            idle_timeout: Duration::from_secs(f.idle_timeout_secs.unwrap_or(45).max(1)),
         })
     }
 }

@@ -17,10 +17,7 @@ use crate::net::Endpoint;
 use crate::sse::Splitter;
 use crate::store::{self, Cursor, StoreError};
 
-/// No byte for this long (the kiosk sends a keep-alive every 15 s) means the connection is
-/// dead without having been closed (a cut cable): reconnect.
-const IDLE: Duration = Duration::from_secs(45);
-/// For one request's answer head (and a whole short answer).
+/// For one request's answer head (and a whole short answer), at most.
 const ANSWER: Duration = Duration::from_secs(15);
 const FIRST_RETRY: Duration = Duration::from_millis(250);
 /// The longest event-stream line taken (a result is a few KiB).
@@ -33,6 +30,15 @@ pub struct Shared {
     pub state: PathBuf,
     pub webhook: Option<Endpoint>,
     pub max_backoff: Duration,
+    /// No byte for this long (the kiosk sends a keep-alive every 15 s) means the connection
+    /// is dead without having been closed (a pulled cable): reconnect.
+    pub idle: Duration,
+}
+
+impl Shared {
+    fn answer_timeout(&self) -> Duration {
+        ANSWER.min(self.idle)
+    }
 }
 
 /// Why a follower stopped for good.
@@ -119,7 +125,7 @@ impl Follower {
         // Always, even 0: without it the kiosk sends only what happens from now on, and the
         // results finished before the first connection would never come.
         req.headers_mut().insert("last-event-id", self.cursor.acked.into());
-        let answer = match tokio::time::timeout(ANSWER, self.kiosk.endpoint.send(req)).await {
+        let answer = match tokio::time::timeout(self.shared.answer_timeout(), self.kiosk.endpoint.send(req)).await {
             Ok(Ok(a)) => a,
             Ok(Err(e)) => return Ok(Ended::Failed(e.to_string())),
             Err(_) => return Ok(Ended::Failed("no answer".into())),
@@ -136,8 +142,8 @@ impl Follower {
         let mut body = answer.into_body();
         let mut splitter = Splitter::new(MAX_LINE);
         loop {
-            let frame = match tokio::time::timeout(IDLE, body.frame()).await {
-                Err(_) => return Ok(Ended::AfterConnecting(format!("nothing for {} s", IDLE.as_secs()))),
+            let frame = match tokio::time::timeout(self.shared.idle, body.frame()).await {
+                Err(_) => return Ok(Ended::AfterConnecting(format!("nothing for {} s", self.shared.idle.as_secs()))),
                 Ok(None) => return Ok(Ended::AfterConnecting("closed by the kiosk".into())),
                 Ok(Some(Err(e))) => return Ok(Ended::AfterConnecting(e.to_string())),
                 Ok(Some(Ok(frame))) => frame,
@@ -205,7 +211,7 @@ impl Follower {
                 .header("idempotency-key", format!("{}-{seq}", self.kiosk.name))
                 .body(Full::new(Bytes::copy_from_slice(content)))
                 .expect("a request from fixed parts");
-            match call(hook, req).await {
+            match call(hook, req, self.shared.answer_timeout()).await {
                 Ok(status) if status.is_success() => return,
                 Ok(status) => tracing::warn!(kiosk = %self.kiosk.name, seq, "webhook answered {status}; retrying"),
                 Err(e) => tracing::warn!(kiosk = %self.kiosk.name, seq, "webhook: {e}; retrying"),
@@ -218,7 +224,8 @@ impl Follower {
         let mut backoff = Backoff::new(self.shared.max_backoff);
         let path = format!("/v1/results/{id}/ack");
         loop {
-            match call(&self.kiosk.endpoint, request("POST", &path, &self.kiosk.token.0, None)).await {
+            let ack = request("POST", &path, &self.kiosk.token.0, None);
+            match call(&self.kiosk.endpoint, ack, self.shared.answer_timeout()).await {
                 Ok(StatusCode::OK) => return,
                 // Acknowledged results are deleted after a day: gone means nothing to ack.
                 Ok(StatusCode::NOT_FOUND) => {
@@ -234,12 +241,12 @@ impl Follower {
 }
 
 /// One short request: its status once the whole answer is read.
-async fn call(endpoint: &Endpoint, req: Request<Full<Bytes>>) -> Result<StatusCode, String> {
+async fn call(endpoint: &Endpoint, req: Request<Full<Bytes>>, within: Duration) -> Result<StatusCode, String> {
     let exchange = async {
         let answer = endpoint.send(req).await.map_err(|e| e.to_string())?;
         let status = answer.status();
         answer.into_body().collect().await.map_err(|e| e.to_string())?;
         Ok(status)
     };
-    tokio::time::timeout(ANSWER, exchange).await.unwrap_or_else(|_| Err("no answer".into()))
+    tokio::time::timeout(within, exchange).await.unwrap_or_else(|_| Err("no answer".into()))
 }

@@ -52,6 +52,7 @@ async fn run(config: Config) -> ExitCode {
         state: config.state.clone(),
         webhook: config.webhook.clone(),
         max_backoff: config.max_backoff,
+        idle: config.idle_timeout,
     });
     let mut followers = tokio::task::JoinSet::new();
     for kiosk in config.kiosks {

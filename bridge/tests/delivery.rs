@@ -206,3 +206,28 @@ async fn a_refused_token_is_logged_as_an_error_and_retried() {
     bridge.stop();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_network_is_noticed_by_the_idle_timeout_and_nothing_is_lost() {
+    let dir = fresh_dir("stall");
+    let (out, state) = (dir.join("out"), dir.join("state"));
+    let k = Kiosk::start(&dir.join("k1"));
+    let proxy = Proxy::start(k.addr).await;
+    let mut a = args(&[("k1", proxy.url())], &token_file(&dir), &out, &state, None);
+    a.extend(["--idle-timeout".into(), "1".into()]);
+    let bridge = Bridge::start(&a, &dir.join("bridge.log"));
+    k.check_in().await;
+    support::until("the first result", || async { (k.unacknowledged().await == 0).then_some(()) }).await;
+
+    // The cable is pulled: the open stream goes silent, nothing is closed, reconnects hang.
+    proxy.stall();
+    k.check_in().await;
+    k.check_in().await;
+    support::until("the silence noticed", || async { bridge.log().contains("nothing for 1 s").then_some(()) }).await;
+    assert_eq!(k.unacknowledged().await, 2);
+    proxy.restore();
+    let want = wait_delivered(&out, &[("k1", &k)], &bridge).await;
+    assert_eq!(want.len(), 3);
+    bridge.stop();
+    let _ = std::fs::remove_dir_all(&dir);
+}
