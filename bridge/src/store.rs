@@ -72,11 +72,16 @@ pub enum Written {
 
 fn compare(path: &Path, content: &[u8]) -> Result<Written, StoreError> {
     let existing = std::fs::read(path).map_err(io(path))?;
-    if existing == content {
-        Ok(Written::Same)
-    } else {
-        Err(StoreError::Conflict(path.to_path_buf()))
+    if existing != content {
+        return Err(StoreError::Conflict(path.to_path_buf()));
     }
+    // A process killed before it flushed the file's directory may have left it in the page
+    // cache only: flush both now, before the caller acknowledges what the file holds.
+    // (Windows flushes only through a handle opened for writing.)
+    let handle = if cfg!(unix) { File::open(path) } else { OpenOptions::new().write(true).open(path) };
+    handle.and_then(|f| f.sync_all()).map_err(io(path))?;
+    sync_dir(path.parent().unwrap_or(Path::new(".")))?;
+    Ok(Written::Same)
 }
 
 /// Writes `content` as `path` unless the file exists; an existing file is never changed.
