@@ -78,19 +78,25 @@ async fn every_result_lands_once_through_kills_a_kiosk_restart_a_cut_and_a_faili
 
     for round in 0..10u64 {
         // Check-ins on both kiosks; the bridge is SIGKILLed at another moment of them each
-        // round (so at another step of its work: reading, writing, webhook, ack, cursor).
+        // round, so at every step of its work: reading, file, webhook, ack, cursor.
         let doomed = bridge;
         let (files, hooked) = (result_files(&out).len(), hook.seen.delivered.lock().unwrap().len());
         tokio::join!(k1.check_in(), k2.check_in(), async {
-            match round % 3 {
+            match round % 4 {
                 // At a moment of its own.
                 0 => tokio::time::sleep(Duration::from_millis(37 * round % 300)).await,
                 // As soon as it wrote a file: before (or during) its webhook call and ack.
                 1 => support::until("a new file", || async { (result_files(&out).len() > files).then_some(()) }).await,
                 // As soon as the webhook answered it 200: before it noted that, before the ack.
-                _ => {
+                2 => {
                     let delivered = || hook.seen.delivered.lock().unwrap().len();
                     support::until("a webhook delivery", || async { (delivered() > hooked).then_some(()) }).await
+                }
+                // As soon as a kiosk counts one result fewer unacknowledged: before the cursor.
+                _ => {
+                    let acked = || async { k1.acknowledged().await + k2.acknowledged().await };
+                    let before = acked().await;
+                    support::until("an ack", || async { (acked().await > before).then_some(()) }).await
                 }
             }
             doomed.kill();

@@ -141,6 +141,13 @@ impl Kiosk {
         line.rsplit(' ').next().unwrap().parse::<f64>().unwrap() as u64
     }
 
+    /// How many results are acknowledged (never more than the truth: the results are counted
+    /// before the unacknowledged ones, so a result finishing in between is not taken for an ack).
+    pub async fn acknowledged(&self) -> u64 {
+        let all = self.results().await.len() as u64;
+        all.saturating_sub(self.unacknowledged().await)
+    }
+
     /// Waits until the session shows `kind`; returns the session's id.
     async fn prompt(&self, kind: &str) -> String {
         super::until(&format!("prompt {kind}"), || async {
