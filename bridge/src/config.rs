@@ -353,5 +353,6 @@ mod example {
         assert_eq!(c.kiosks[0].name, "entrance");
         assert_eq!(c.kiosks[0].token.0, "reception-token-0123456789");
         assert_eq!(c.state, Path::new("/var/lib/myna-bridge"));
+        let _ = std::fs::remove_dir_all(&creds);
     }
 }

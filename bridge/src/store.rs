@@ -160,6 +160,7 @@ mod tests {
         assert!(matches!(write_new(&p, b"two"), Err(StoreError::Conflict(_))));
         assert_eq!(std::fs::read(&p).unwrap(), b"one");
         assert_eq!(std::fs::read_dir(&d).unwrap().count(), 1, "no temp file left");
+        let _ = std::fs::remove_dir_all(&d);
     }
 
     #[test]
@@ -172,5 +173,6 @@ mod tests {
         assert_eq!(load_cursor(&p).unwrap(), Cursor::default());
         save_cursor(&p, Cursor { acked: 4, webhooked: 5 }).unwrap();
         assert_eq!(load_cursor(&p).unwrap(), Cursor { acked: 4, webhooked: 5 });
+        let _ = std::fs::remove_dir_all(&d);
     }
 }
