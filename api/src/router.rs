@@ -11,7 +11,7 @@ use crate::backend::{Backend, BenchCard, CommandOutcome, HealthStatus, RefusalKi
 use crate::body::{self, read_json};
 use crate::error::ApiError;
 use crate::proto::SessionAction;
-use crate::response::{full, json, photo, problem};
+use crate::response::{full, json, photo, problem_at};
 use crate::routes::Route;
 use crate::sse;
 // Where the daemon, the tests and the fuzzer have always found them.
@@ -34,7 +34,7 @@ where
         // The reference kiosk screen: static pages, and the kiosk token for this machine only.
         return crate::kiosk_page::serve(api, &req, &segments);
     }
-    dispatch(api, req, &segments).await.unwrap_or_else(problem)
+    dispatch(api, req, &segments).await.unwrap_or_else(|e| problem_at(e, &path))
 }
 
 async fn dispatch<B, Req>(api: &Api<B>, req: Request<Req>, path: &[&str]) -> Result<Response<ApiBody>, ApiError>
