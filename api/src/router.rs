@@ -21,6 +21,9 @@ pub use crate::response::ApiBody;
 pub use crate::routes::OPENAPI;
 pub use crate::state::Api;
 
+/// `/metrics` is OpenMetrics 1.0 text (what the prometheus-client encoder writes).
+pub const METRICS_CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
 /// Handles one request. Never panics on any input.
 pub async fn route<B, Req>(api: &Api<B>, req: Request<Req>) -> Response<ApiBody>
 where
@@ -74,7 +77,7 @@ where
             }
             json(StatusCode::OK, &serde_json::json!({ "acknowledged": id }))
         }
-        Route::Metrics => full(StatusCode::OK, "text/plain; version=0.0.4", api.backend.metrics()),
+        Route::Metrics => full(StatusCode::OK, METRICS_CONTENT_TYPE, api.backend.metrics()),
         Route::BenchTap => {
             let card: BenchCard = read_json(req).await?;
             api.backend.bench_tap(card).await.map_err(|n| ApiError::Refused(RefusalKind::Invalid, n))?;

@@ -657,7 +657,7 @@ async fn a_pin_check_in_validates_and_so_do_its_events() {
     let page = call(&f, "GET", "/v1/results?after=1", Some(RECEPTION), None).await.json();
     assert_eq!(page, json!({ "results": [], "next_after": 1 }));
     let metrics = call(&f, "GET", "/metrics", Some(STAFF), None).await;
-    assert_eq!(metrics.content_type, "text/plain; version=0.0.4");
+    assert_eq!(metrics.content_type, "application/openmetrics-text; version=1.0.0; charset=utf-8");
     assert!(String::from_utf8_lossy(&metrics.body).contains("myna_sessions_total{outcome=\"verified\"} 1"));
 
     // SSE: resuming from 0 replays the result (id 1), then the current session.
