@@ -113,3 +113,26 @@ fn interrupted_sessions_are_counted() {
     assert_eq!(get(&m, "myna_results_unacknowledged"), 1.0);
     assert_eq!(get(&m, "myna_reader_up"), 0.0);
 }
+
+/// The example alert rules (docs/prometheus/alerts.yml) name only metrics the daemon exports,
+/// and cover a reader down, a broken journal and results left unacknowledged.
+#[tokio::test]
+async fn the_example_alert_rules_name_exported_metrics() {
+    let rules = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/prometheus/alerts.yml")).unwrap();
+    let f = Router::new(Journal::in_memory(), SessionConfig::default(), true, &EVERY_ROLE);
+    let exported = scrape(&f).await;
+    let names: Vec<&str> = exported.keys().map(|k| k.split('{').next().unwrap()).collect();
+    let mut named = 0;
+    for line in rules.lines().filter(|l| l.trim_start().starts_with("expr:")) {
+        for word in line.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+            if word.starts_with("myna_") {
+                assert!(names.contains(&word), "alerts.yml names {word}, which /metrics does not have");
+                named += 1;
+            }
+        }
+    }
+    assert!(named >= 5, "{named}");
+    for metric in ["myna_reader_up", "myna_journal_up", "myna_results_unacknowledged"] {
+        assert!(rules.contains(&format!("expr: {metric}")), "an alert on {metric}");
+    }
+}
