@@ -40,7 +40,7 @@ cargo test --workspace --locked "$@"
 bash tests/browser/run.sh
 
 # Clients generated from the OpenAPI documents (TypeScript from npm, Python from PyPI) each
-# check a patient in against run --mock (~1 min).
+# check a patient in against run --mock (1-2 min, most of it npm ci and pip install).
 bash tests/clients/run.sh
 
 # Hostile API clients and a soak (schemathesis from PyPI; its own network namespace).

@@ -23,7 +23,8 @@ use serde_json::{json, Map, Value};
 /// Every role, in the order the security schemes are listed.
 pub const ROLES: [Role; 5] = [Role::Kiosk, Role::Reception, Role::Staff, Role::Face, Role::Bench];
 
-/// One code: what it is called and what a person is told.
+/// One code: what it is called and what a person is told. (Should the catalogue gain a "when
+/// it appears" text, add it here and to the table and descriptions below.)
 pub struct CodeText {
     pub code: String,
     pub ja: String,
