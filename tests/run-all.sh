@@ -39,6 +39,10 @@ cargo test --workspace --locked "$@"
 # The reference kiosk screen in headless Chromium (installs chromium, node packages).
 bash tests/browser/run.sh
 
+# Clients generated from the OpenAPI documents (TypeScript from npm, Python from PyPI) each
+# check a patient in against run --mock (1-2 min, most of it npm ci and pip install).
+bash tests/clients/run.sh
+
 # Hostile API clients and a soak (schemathesis from PyPI; its own network namespace).
 bash tests/hostile/run.sh
 

@@ -49,6 +49,42 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// One of each error that has its own text here (the others carry the daemon's catalogue
+    /// entries): the OpenAPI document's code list is built from these and the catalogue.
+    pub fn own() -> Vec<ApiError> {
+        use ApiError::*;
+        let own = vec![
+            NotFound,
+            MethodNotAllowed { allow: "GET".into() },
+            Unauthorized,
+            Forbidden,
+            TooManyAuthFailures { retry_after: Duration::from_secs(60) },
+            PinRateLimited,
+            SessionRequired,
+            BadEventId,
+            BadQuery,
+            UnsupportedMediaType,
+            BodyTimeout,
+            BodyTooLarge,
+            BodyUnreadable,
+            BadRequestBody { line: 1, column: 1 },
+            ScoreRange,
+            NoCard,
+            KioskScreenLocalOnly,
+            Internal,
+        ];
+        // A new variant with its own text fails to build here until it is listed above.
+        for e in &own {
+            match e {
+                NotFound | MethodNotAllowed { .. } | Unauthorized | Forbidden | TooManyAuthFailures { .. } => {}
+                PinRateLimited | SessionRequired | BadEventId | BadQuery | UnsupportedMediaType => {}
+                BodyTimeout | BodyTooLarge | BodyUnreadable | BadRequestBody { .. } | ScoreRange | NoCard => {}
+                KioskScreenLocalOnly | Internal | Refused(..) | Unavailable(_) => {}
+            }
+        }
+        own
+    }
+
     pub fn status(&self) -> StatusCode {
         self.describe().0
     }

@@ -17,6 +17,10 @@ pub struct Problem {
     pub title: String,
     pub ja: String,
     pub en: String,
+    /// The request this problem answers (RFC 9457 `instance`): its path, e.g.
+    /// `/v1/session/pin`. Absent only where no request is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
 }
 
 impl Problem {
@@ -28,7 +32,12 @@ impl Problem {
             title: en.to_string(),
             ja: ja.to_string(),
             en: en.to_string(),
+            instance: None,
         }
+    }
+
+    pub fn at(self, instance: &str) -> Self {
+        Problem { instance: Some(instance.to_string()), ..self }
     }
 
     pub fn to_json(&self) -> String {

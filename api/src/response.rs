@@ -32,7 +32,15 @@ pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Response<ApiBody> {
 
 /// The one way an [`ApiError`] reaches the wire: problem+json, with the headers its status needs.
 pub fn problem(err: ApiError) -> Response<ApiBody> {
-    let p = err.to_problem();
+    problem_with(err.to_problem(), err)
+}
+
+/// [`problem`] for a request, named in the answer's `instance` (its path, never its query).
+pub fn problem_at(err: ApiError, path: &str) -> Response<ApiBody> {
+    problem_with(err.to_problem().at(path), err)
+}
+
+fn problem_with(p: crate::problem::Problem, err: ApiError) -> Response<ApiBody> {
     let mut r = full(err.status(), PROBLEM, p.to_json());
     match err {
         ApiError::MethodNotAllowed { allow } => {

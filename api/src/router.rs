@@ -11,7 +11,7 @@ use crate::backend::{Backend, BenchCard, CommandOutcome, HealthStatus, RefusalKi
 use crate::body::{self, read_json};
 use crate::error::ApiError;
 use crate::proto::SessionAction;
-use crate::response::{full, json, photo, problem};
+use crate::response::{full, json, photo, problem_at};
 use crate::routes::Route;
 use crate::sse;
 // Where the daemon, the tests and the fuzzer have always found them.
@@ -20,6 +20,9 @@ pub use crate::proto::ResultsPage;
 pub use crate::response::ApiBody;
 pub use crate::routes::OPENAPI;
 pub use crate::state::Api;
+
+/// `/metrics` is OpenMetrics 1.0 text (what the prometheus-client encoder writes).
+pub const METRICS_CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 /// Handles one request. Never panics on any input.
 pub async fn route<B, Req>(api: &Api<B>, req: Request<Req>) -> Response<ApiBody>
@@ -34,7 +37,7 @@ where
         // The reference kiosk screen: static pages, and the kiosk token for this machine only.
         return crate::kiosk_page::serve(api, &req, &segments);
     }
-    dispatch(api, req, &segments).await.unwrap_or_else(problem)
+    dispatch(api, req, &segments).await.unwrap_or_else(|e| problem_at(e, &path))
 }
 
 async fn dispatch<B, Req>(api: &Api<B>, req: Request<Req>, path: &[&str]) -> Result<Response<ApiBody>, ApiError>
@@ -74,7 +77,7 @@ where
             }
             json(StatusCode::OK, &serde_json::json!({ "acknowledged": id }))
         }
-        Route::Metrics => full(StatusCode::OK, "text/plain; version=0.0.4", api.backend.metrics()),
+        Route::Metrics => full(StatusCode::OK, METRICS_CONTENT_TYPE, api.backend.metrics()),
         Route::BenchTap => {
             let card: BenchCard = read_json(req).await?;
             api.backend.bench_tap(card).await.map_err(|n| ApiError::Refused(RefusalKind::Invalid, n))?;

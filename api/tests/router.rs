@@ -149,6 +149,7 @@ async fn a_refused_command_keeps_the_daemons_words_with_the_status_of_its_kind()
             "title": "NOT_NOW in English",
             "ja": "NOT_NOW（日本語）",
             "en": "NOT_NOW in English",
+            "instance": "/v1/session/visual",
         });
         assert_eq!(a.body, want);
     }

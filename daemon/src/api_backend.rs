@@ -14,10 +14,10 @@ use tokio::sync::{broadcast, watch};
 use crate::catalogue::{self, notice_of};
 use crate::driver::{DriverHandle, Reply};
 use crate::journal::Journal;
+use crate::metrics::{Metrics, Scrape};
 #[cfg(feature = "mock")]
 use crate::mock::reader::MockReader;
 use crate::pcsc_reader::ReaderHealth;
-use crate::recorder::Metrics;
 use crate::session::{Command, Refusal};
 
 pub struct DaemonBackend {
@@ -88,7 +88,7 @@ impl DaemonBackend {
 
         let (reader, presence) = MockReader::new();
         let recorder = Recorder::new(journal);
-        let worker = CardWorker::new(reader.slot(), anchors);
+        let worker = CardWorker::new(reader.slot(), anchors).with_metrics(recorder.metrics.clone());
         let (driver, handle) = Driver::new(Engine::new(config), worker, presence, recorder.clone(), |_s| {});
         tokio::spawn(driver.run());
         let health = starting_health("in-process", "ok (virtual)", "ok (mock)".into(), false, bench);
@@ -200,9 +200,13 @@ impl Backend for DaemonBackend {
     }
 
     fn metrics(&self) -> String {
-        let mut out = self.metrics.render(self.journal.unacknowledged().ok());
-        out.push_str(&crate::recorder::Metrics::render_journal(&self.journal.stats()));
-        out
+        let reader_up = self.reader.as_ref().map_or(true, |r| r.describe().is_ok()) && self.handle.fatal().is_none();
+        self.metrics.render(&Scrape {
+            unacknowledged: self.journal.unacknowledged().ok(),
+            journal: self.journal.stats(),
+            reader_up,
+            journal_up: self.journal.problem().is_none(),
+        })
     }
 
     #[cfg(feature = "mock")]

@@ -1,6 +1,8 @@
 //! Performs the session's card operations on one card connection. Synchronous: the driver runs
 //! it on a dedicated thread so a slow card never blocks the API or the timers.
 
+use std::time::Instant;
+
 use chrono::{DateTime, Utc};
 use myna_card::cert::TrustAnchors;
 use myna_card::jpki::JpkiClient;
@@ -8,6 +10,7 @@ use myna_card::transport::{CardTransport, TransportError};
 use rand::RngCore;
 
 use crate::card_check::{check_card, CheckError};
+use crate::metrics::Metrics;
 use crate::session::{CardAnswer, CardFacts, CardOp, PinSigned};
 
 /// Opens an exclusive connection to the card currently on the reader.
@@ -19,11 +22,18 @@ pub struct CardWorker<C: Connector> {
     connector: C,
     anchors: TrustAnchors,
     client: Option<JpkiClient<Box<dyn CardTransport + Send>>>,
+    metrics: Option<Metrics>,
 }
 
 impl<C: Connector> CardWorker<C> {
     pub fn new(connector: C, anchors: TrustAnchors) -> Self {
-        CardWorker { connector, anchors, client: None }
+        CardWorker { connector, anchors, client: None, metrics: None }
+    }
+
+    /// Times every operation into `metrics` (by name and result).
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     pub fn connector_mut(&mut self) -> &mut C {
@@ -44,6 +54,21 @@ impl<C: Connector> CardWorker<C> {
 
     /// Performs one operation; `Release` has no answer.
     pub fn perform(&mut self, op: CardOp, wall: DateTime<Utc>) -> Option<CardAnswer> {
+        let name = match &op {
+            CardOp::Check => "check",
+            CardOp::VerifyPinAndSign { .. } => "verify_pin_and_sign",
+            CardOp::ReadPhoto { .. } => "read_photo",
+            CardOp::Release => "release",
+        };
+        let started = Instant::now();
+        let answer = self.perform_op(op, wall);
+        if let (Some(metrics), Some(answer)) = (&self.metrics, &answer) {
+            metrics.card_op(name, result_code(answer), started.elapsed());
+        }
+        answer
+    }
+
+    fn perform_op(&mut self, op: CardOp, wall: DateTime<Utc>) -> Option<CardAnswer> {
         match op {
             CardOp::Check => {
                 // A new session starts on a fresh connection.
@@ -85,6 +110,15 @@ impl<C: Connector> CardWorker<C> {
                 None
             }
         }
+    }
+}
+
+/// `ok`, or the code of what went wrong (a bounded set: a metrics label).
+fn result_code(answer: &CardAnswer) -> &'static str {
+    match answer {
+        CardAnswer::Checked(Err(e)) => e.code(),
+        CardAnswer::PinSigned(Err(e)) | CardAnswer::Photo(Err(e)) => e.code().as_str(),
+        CardAnswer::Checked(Ok(_)) | CardAnswer::PinSigned(Ok(_)) | CardAnswer::Photo(Ok(_)) => "ok",
     }
 }
 

@@ -6,7 +6,8 @@
 //! - [`session`]: the check-in as a pure state machine (events in, actions out, no I/O).
 //! - [`driver`], [`card_worker`], [`card_check`]: the one loop that performs the actions, and
 //!   the card thread it talks to; [`clock`]: the time it reads, injected.
-//! - [`journal`], [`recorder`]: results kept durably until reception acknowledges them.
+//! - [`journal`], [`recorder`]: results kept durably until reception acknowledges them;
+//!   [`metrics`]: what `/metrics` reports.
 //! - [`api_backend`]: the daemon behind the HTTP API (`myna-api`).
 //! - [`catalogue`]: every code a patient or reception may see, with its Japanese and English.
 //! - [`config`]: the TOML file, by section.
@@ -25,6 +26,7 @@ pub mod config;
 pub mod driver;
 pub mod indicators;
 pub mod journal;
+pub mod metrics;
 #[cfg(feature = "mock")]
 pub mod mock;
 pub mod pcsc_reader;

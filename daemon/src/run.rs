@@ -262,7 +262,8 @@ pub async fn run(opts: RunOptions) -> Result<(), RunError> {
 
     let journal = Journal::open(&state_dir);
     journal.set_reserve(cfg.journal.reserve_mib.get_ref() << 20);
-    match journal.recover(chrono::Utc::now()) {
+    let recorder = Recorder::new(journal.clone());
+    match recorder.recover(chrono::Utc::now()) {
         Ok(interrupted) => {
             for r in &interrupted {
                 tracing::warn!(session = %r.id, seq = r.seq, "a session was in progress when the daemon stopped: recorded as interrupted");
@@ -270,7 +271,6 @@ pub async fn run(opts: RunOptions) -> Result<(), RunError> {
         }
         Err(e) => tracing::error!(error = %e, "journal recovery failed"),
     }
-    let recorder = Recorder::new(journal.clone());
     let retention = tokio::spawn(retention_loop(journal.clone(), cfg.retention()));
 
     let (reader, presence) = Reader::start(&opts)?;
@@ -281,12 +281,20 @@ pub async fn run(opts: RunOptions) -> Result<(), RunError> {
     let engine = Engine::new(cfg.session_config());
     let (mut driver, handle) = match &reader {
         #[cfg(feature = "mock")]
-        Reader::Mock(mock) => {
-            Driver::new(engine, CardWorker::new(mock.slot(), anchors), presence, recorder.clone(), signals)
-        }
-        Reader::Pcsc(pcsc) => {
-            Driver::new(engine, CardWorker::new(pcsc.connector.clone(), anchors), presence, recorder.clone(), signals)
-        }
+        Reader::Mock(mock) => Driver::new(
+            engine,
+            CardWorker::new(mock.slot(), anchors).with_metrics(recorder.metrics.clone()),
+            presence,
+            recorder.clone(),
+            signals,
+        ),
+        Reader::Pcsc(pcsc) => Driver::new(
+            engine,
+            CardWorker::new(pcsc.connector.clone(), anchors).with_metrics(recorder.metrics.clone()),
+            presence,
+            recorder.clone(),
+            signals,
+        ),
     };
     if let Some(after) = opts.hang_driver_after {
         driver = driver.hang_after(after);

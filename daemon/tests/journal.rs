@@ -302,7 +302,7 @@ fn a_row_that_does_not_parse_is_reported_and_never_blocks_the_cursor() {
     assert_eq!(j.get("b").unwrap().unwrap().error.unwrap().code, "JOURNAL_ROW_UNREADABLE");
     assert!(j.problem().is_none(), "the kiosk can still record: no reason to refuse patients");
     assert_eq!(j.stats().unreadable, [2]);
-    let metrics = myna_kiosk::recorder::Metrics::render_journal(&j.stats());
+    let metrics = journal_metrics(&j);
     assert!(metrics.contains("myna_journal_unreadable_rows 1\n"), "{metrics}");
 }
 
@@ -345,7 +345,7 @@ fn a_forward_clock_jump_keeps_unacknowledged_results() {
     let pruned = j.prune(t0() + TimeDelta::days(30), Retention::default()).unwrap();
     assert_eq!((pruned.acknowledged, pruned.unacknowledged), (0, 1));
     assert!(j.get("pending").unwrap().is_none());
-    let metrics = myna_kiosk::recorder::Metrics::render_journal(&j.stats());
+    let metrics = journal_metrics(&j);
     assert!(metrics.contains("myna_journal_pruned_total{acknowledged=\"false\"} 1"), "{metrics}");
     assert!(metrics.contains("myna_journal_pruned_total{acknowledged=\"true\"} 1"), "{metrics}");
 }
@@ -364,4 +364,16 @@ fn held_time_adds_up_across_restarts() {
     assert_eq!(j.prune(t0() + TimeDelta::days(30), Retention::default()).unwrap().total(), 0, "4 days held");
     j.advance_uptime_for_test(Duration::from_secs(3 * 86_400));
     assert_eq!(j.prune(t0() + TimeDelta::days(30), Retention::default()).unwrap().unacknowledged, 1);
+}
+
+/// `/metrics` as a daemon with this journal (and a reader) reports it.
+fn journal_metrics(j: &Journal) -> String {
+    use myna_kiosk::metrics::{Metrics, Scrape};
+    let scrape = Scrape {
+        unacknowledged: j.unacknowledged().ok(),
+        journal: j.stats(),
+        reader_up: true,
+        journal_up: j.problem().is_none(),
+    };
+    Metrics::default().render(&scrape)
 }

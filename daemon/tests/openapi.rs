@@ -10,6 +10,12 @@
 //!   so a renamed, added or missing field fails. Request bodies the router accepts validate
 //!   against the declared request schema too.
 
+#[path = "openapi/contract.rs"]
+mod contract;
+#[path = "openapi/downgrade.rs"]
+mod downgrade;
+#[path = "openapi/generate.rs"]
+mod generate;
 mod support;
 
 use std::collections::{BTreeSet, HashMap};
@@ -98,6 +104,19 @@ fn absolutize(v: &mut Value) {
         Value::Array(a) => a.iter_mut().for_each(absolutize),
         _ => {}
     }
+}
+
+/// The roles an operation's security requirements name (one requirement per role).
+fn roles_of(op: &Value) -> Vec<&str> {
+    let requirements = op["security"].as_array().expect("every operation states its security");
+    requirements
+        .iter()
+        .map(|r| {
+            let r = r.as_object().expect("a requirement is an object");
+            assert_eq!(r.len(), 1, "one scheme per requirement (any one role suffices): {r:?}");
+            r.keys().next().expect("one key").as_str()
+        })
+        .collect()
 }
 
 enum Lookup<'a> {
@@ -444,22 +463,19 @@ fn the_document_is_consistent() {
     for name in doc["components"]["schemas"].as_object().unwrap().keys() {
         spec.validator(&spec.schema_named(name));
     }
-    // Operations: unique ids, known roles, security that says the same as x-roles, a success
+    // Operations: unique ids, security requirements naming known roles, a success
     // answer, and the error answers that the router gives to every guarded operation.
     let known: BTreeSet<&str> = ROLES.iter().map(|r| r.0).collect();
     let mut ids = BTreeSet::new();
     for (method, template, op) in spec.operations() {
         let at = format!("{method} {template}");
         assert!(ids.insert(op["operationId"].as_str().unwrap().to_string()), "{at}: duplicate operationId");
-        let roles: Vec<&str> = op["x-roles"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
+        let roles = roles_of(op);
         assert!(roles.iter().all(|r| known.contains(r)), "{at}: unknown role in {roles:?}");
         let description = op["description"].as_str().unwrap();
         let responses = op["responses"].as_object().unwrap();
         assert!(responses.keys().any(|s| s.starts_with('2')), "{at}: no success answer");
-        if roles.is_empty() {
-            assert_eq!(op["security"], json!([]), "{at}: a public operation needs no token");
-        } else {
-            assert_eq!(op["security"], json!([{ "bearerAuth": [] }]), "{at}");
+        if !roles.is_empty() {
             assert!(responses.contains_key("401") && responses.contains_key("403"), "{at}: 401 and 403");
             for r in &roles {
                 assert!(description.contains(&format!("`{r}`")), "{at}: the description names role {r}");
@@ -480,7 +496,9 @@ fn the_document_is_consistent() {
             }
         }
     }
-    assert_eq!(doc["components"]["securitySchemes"]["bearerAuth"]["scheme"], "bearer");
+    for role in &known {
+        assert_eq!(doc["components"]["securitySchemes"][role]["scheme"], "bearer", "a scheme for {role}");
+    }
 }
 
 #[tokio::test]
@@ -510,7 +528,7 @@ async fn the_document_and_the_router_name_the_same_routes() {
 
     for (method, template, op) in spec.operations() {
         let path = template.replace("{id}", &id);
-        let roles: Vec<&str> = op["x-roles"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
+        let roles = roles_of(op);
         let at = format!("{method} {path}");
         if roles.is_empty() {
             let a = call(&f, &method, &path, None, None).await;
@@ -531,12 +549,12 @@ async fn the_document_and_the_router_name_the_same_routes() {
                             | StatusCode::NOT_FOUND
                             | StatusCode::METHOD_NOT_ALLOWED
                     ),
-                    "{at} as {role} (x-roles {roles:?}): {}",
+                    "{at} as {role} (security {roles:?}): {}",
                     a.status
                 );
             } else {
                 let got = (a.status, a.code());
-                assert_eq!(got, (StatusCode::FORBIDDEN, "FORBIDDEN".into()), "{at} as {role} (x-roles {roles:?})");
+                assert_eq!(got, (StatusCode::FORBIDDEN, "FORBIDDEN".into()), "{at} as {role} (security {roles:?})");
             }
         }
     }
@@ -639,7 +657,7 @@ async fn a_pin_check_in_validates_and_so_do_its_events() {
     let page = call(&f, "GET", "/v1/results?after=1", Some(RECEPTION), None).await.json();
     assert_eq!(page, json!({ "results": [], "next_after": 1 }));
     let metrics = call(&f, "GET", "/metrics", Some(STAFF), None).await;
-    assert_eq!(metrics.content_type, "text/plain; version=0.0.4");
+    assert_eq!(metrics.content_type, "application/openmetrics-text; version=1.0.0; charset=utf-8");
     assert!(String::from_utf8_lossy(&metrics.body).contains("myna_sessions_total{outcome=\"verified\"} 1"));
 
     // SSE: resuming from 0 replays the result (id 1), then the current session.
