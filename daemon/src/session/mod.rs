@@ -8,6 +8,7 @@
 
 pub mod config;
 mod consent;
+mod service;
 mod state;
 mod transitions;
 mod view;
@@ -119,6 +120,11 @@ pub enum Event {
         session: Option<String>,
         command: Command,
     },
+    /// The reader is gone (pcscd stopped, reader unplugged): out of service at once, and a
+    /// session in progress ends with `READER_UNAVAILABLE`.
+    ReaderGone,
+    /// The reader is back.
+    ReaderReady,
     /// The driver's timer fired at (or after) [`Engine::deadline`].
     Tick,
 }

@@ -76,6 +76,9 @@ pub struct Engine {
     pub(super) next_challenge: Option<(Vec<u8>, Instant)>,
     /// Set while results cannot be recorded: no new session starts.
     pub(super) out_of_service: Option<Notice>,
+    /// Set while there is no reader (kept apart from the journal's reason: the reader coming
+    /// back must not hide a journal that still cannot be written).
+    pub(super) reader_down: Option<Notice>,
     /// A reloaded configuration, taken up when the next session starts.
     pub(super) next_cfg: Option<SessionConfig>,
 }
@@ -88,6 +91,7 @@ impl Engine {
             session: Session::default(),
             next_challenge: None,
             out_of_service: None,
+            reader_down: None,
             next_cfg: None,
         }
     }

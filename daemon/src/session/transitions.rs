@@ -34,6 +34,8 @@ impl Engine {
                     command => self.command(command, now),
                 }
             }
+            Event::ReaderGone => Ok(self.reader_gone(now)),
+            Event::ReaderReady => Ok(self.reader_ready()),
             Event::Tick => Ok(self.tick(now)),
         }
     }
@@ -44,6 +46,8 @@ impl Engine {
             // A removal we never saw: close the old session honestly first.
             actions.extend(self.finish(Outcome::CardRemoved, Some(catalogue::CARD_REMOVED.notice()), now));
         }
+        // A card arriving proves the reader is there.
+        self.reader_down = None;
         if self.out_of_service.is_some() {
             self.become_idle();
             actions.extend([Action::Signal(Signal::Error), Action::Changed]);
@@ -78,7 +82,7 @@ impl Engine {
         }
     }
 
-    fn become_idle(&mut self) {
+    pub(super) fn become_idle(&mut self) {
         self.phase = Phase::Idle;
         self.session = Session::default();
     }

@@ -44,7 +44,7 @@ impl Engine {
     pub fn view(&self, now: Instant) -> SessionView {
         let s = &self.session;
         let prompt = match &self.phase {
-            Phase::Idle | Phase::Stale if self.out_of_service.is_some() => Prompt::OutOfService,
+            Phase::Idle | Phase::Stale if !self.service_problems().is_empty() => Prompt::OutOfService,
             Phase::Idle | Phase::Stale => Prompt::PlaceCard,
             Phase::Reading => Prompt::Reading,
             Phase::ChooseMethod => Prompt::ChooseMethod { methods: self.methods() },
@@ -91,8 +91,8 @@ impl Engine {
             allowed_actions: allowed,
             pin_tries_left: s.pin_tries,
             deadline_ms: s.deadline.map(|d| d.saturating_duration_since(now).as_millis() as u64),
-            notices: match (&self.out_of_service, &self.phase) {
-                (Some(reason), Phase::Idle | Phase::Stale) => vec![reason.clone()],
+            notices: match &self.phase {
+                Phase::Idle | Phase::Stale if !self.service_problems().is_empty() => self.service_problems(),
                 _ => s.notices.clone(),
             },
             card: s.facts.as_ref().map(card_info),

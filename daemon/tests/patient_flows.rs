@@ -1,0 +1,72 @@
+//! What the patient is told and offered on the paths issue 17 is about, through the session
+//! engine with the virtual card: the reader going away, consent as the national flow asks it,
+//! the staff check only where it belongs, the lock guidance per offered method, more time.
+
+mod engine_rig;
+
+use myna_api::proto::{Method, Outcome, Prompt};
+use myna_indicator::Signal;
+use myna_kiosk::session::Event;
+use myna_virtual_card::Profile;
+
+use engine_rig::Rig;
+
+#[test]
+fn the_reader_going_away_while_idle_puts_the_kiosk_out_of_service_until_it_is_back() {
+    let mut rig = Rig::default();
+    assert_eq!(rig.prompt(), Prompt::PlaceCard);
+    rig.event(Event::ReaderGone).unwrap();
+    assert_eq!(rig.prompt(), Prompt::OutOfService, "not \"place your card\" on a kiosk that cannot read one");
+    assert_eq!(rig.notice_codes(), ["READER_UNAVAILABLE"]);
+    assert_eq!(rig.signals.last(), Some(&Signal::Offline));
+    assert!(rig.results.is_empty(), "no session, no result");
+
+    rig.event(Event::ReaderReady).unwrap();
+    assert_eq!(rig.prompt(), Prompt::PlaceCard);
+    assert!(rig.notice_codes().is_empty());
+    assert_eq!(rig.signals.last(), Some(&Signal::Idle));
+    rig.tap(Profile::Valid);
+    assert!(matches!(rig.prompt(), Prompt::ChooseMethod { .. }), "{:?}", rig.prompt());
+}
+
+#[test]
+fn a_session_the_reader_loss_cuts_ends_with_the_readers_code_not_card_removed() {
+    for step in ["choose_method", "enter_pin", "consent", "take_card"] {
+        let mut rig = Rig::default();
+        rig.tap(Profile::Valid);
+        if step != "choose_method" {
+            rig.method(Method::Pin).unwrap();
+        }
+        if step == "consent" || step == "take_card" {
+            rig.pin("1234", false).unwrap();
+        }
+        if step == "take_card" {
+            rig.consent_all(true);
+        }
+        let before = rig.results.len();
+        rig.event(Event::ReaderGone).unwrap();
+        // pcscd reports the card gone after the reader: it changes nothing more.
+        rig.remove();
+        assert_eq!(rig.prompt(), Prompt::OutOfService, "{step}");
+        assert_eq!(rig.notice_codes(), ["READER_UNAVAILABLE"], "{step}");
+        if step == "take_card" {
+            assert_eq!(rig.results.len(), before, "a finished session keeps its result");
+            continue;
+        }
+        assert_eq!(rig.results.len(), before + 1, "{step}");
+        let r = rig.last();
+        assert_eq!(r.outcome, Outcome::Failed, "{step}");
+        assert_eq!(r.error.as_ref().map(|e| e.code.as_str()), Some("READER_UNAVAILABLE"), "{step}");
+        assert!(r.error.as_ref().unwrap().ja.contains("資格情報のお知らせ"), "the patient is sent to the fallback");
+        assert!(r.auth.is_none() || step == "consent", "{step}");
+    }
+}
+
+#[test]
+fn a_card_on_a_reader_back_from_the_dead_starts_a_session() {
+    let mut rig = Rig::default();
+    rig.event(Event::ReaderGone).unwrap();
+    // A reader that comes back with a card already on it: the card's arrival is proof enough.
+    rig.tap(Profile::Valid);
+    assert!(matches!(rig.prompt(), Prompt::ChooseMethod { .. }), "{:?}", rig.prompt());
+}
