@@ -191,6 +191,9 @@ export const TEXT = {
     no: 'いいえ',
     noLabel: 'いいえ、同意しません',
     all: 'すべての項目にまとめて同意する',
+    prescription_electronic: '電子処方箋',
+    prescription_paper: '紙の処方箋',
+    prescription_detail: '電子処方箋は、マイナ保険証で薬局が処方の内容を確認できます。',
     take_card_verified: '受付が完了しました',
     take_card_failed: '受付できませんでした',
     take_card_cancelled: '受付を中止しました',
@@ -256,6 +259,9 @@ export const TEXT = {
     no: 'No',
     noLabel: 'No, I do not agree',
     all: 'Agree to all items at once',
+    prescription_electronic: 'Electronic prescription (電子処方箋)',
+    prescription_paper: 'Paper prescription (紙の処方箋)',
+    prescription_detail: 'With an electronic prescription, the pharmacy reads it with your My Number card.',
     take_card_verified: 'You are checked in',
     take_card_failed: 'Check-in was not possible',
     take_card_cancelled: 'Check-in was cancelled',
@@ -280,6 +286,8 @@ export function promptTitle(prompt, lang) {
   const t = TEXT[lang];
   if (!prompt) return t.loading;
   if (prompt.kind === 'take_card') return t['take_card_' + prompt.outcome] || t.take_card_detail;
-  if (prompt.kind === 'consent') return lang === 'en' ? prompt.question_en : prompt.question_ja;
+  if (prompt.kind === 'consent' || prompt.kind === 'prescription') {
+    return lang === 'en' ? prompt.question_en : prompt.question_ja;
+  }
   return t[prompt.kind] || prompt.kind;
 }

@@ -205,6 +205,13 @@ function controlsFor(view) {
           button('consent-no', t().no, () => command('POST', '/v1/session/consent', { [p.item]: false }), 'no', t().noLabel)),
         p.allow_all ? button('consent-all', t().all, () => command('POST', '/v1/session/consent', { all: true }), 'primary all') : null,
       ];
+    case 'prescription':
+      // A choice, not a consent: two answers, neither a yes nor a no.
+      return [
+        el('div', { class: 'choices', role: 'group', 'aria-labelledby': 'title' }, (p.choices || []).map((c) =>
+          button('prescription-' + c, t()['prescription_' + c] || c,
+            () => command('POST', '/v1/session/consent', { prescription: c }), 'primary choice'))),
+      ];
     case 'face_check':
     case 'staff_check':
     case 'reading':
@@ -226,7 +233,7 @@ function texts(view) {
     if (p.last_try) warning = tx.lastTryWarning;
   } else if (p.kind === 'face_check') {
     progress = tx.attemptsLeft(p.attempts_left);
-  } else if (p.kind === 'consent') {
+  } else if (p.kind === 'consent' || p.kind === 'prescription') {
     progress = tx.progress(p.index, p.total);
   } else if (p.kind === 'take_card') {
     detail = tx.take_card_detail;

@@ -8,7 +8,7 @@ mod engine_rig;
 use std::time::Duration;
 
 use base64::Engine as _;
-use myna_api::proto::{AuthEvidence, ConsentAnswer, ConsentItem, Method, Outcome, Prompt};
+use myna_api::proto::{AuthEvidence, ConsentAnswer, ConsentItem, Method, Outcome, PrescriptionForm, Prompt};
 use myna_card::cert::{Certificate, TrustAnchors};
 use myna_card::secret::CollationB;
 use myna_indicator::Signal;
@@ -193,6 +193,9 @@ fn grace_offers_no_medication_or_history_consent() {
         Err(Refusal::NotAsked(ConsentItem::Medication))
     );
     rig.consent_all(true);
+    // The prescription form is a choice of its own, not covered by まとめて同意.
+    assert!(matches!(rig.prompt(), Prompt::Prescription { index: 2, total: 2, .. }), "{:?}", rig.prompt());
+    rig.cmd(Command::Consent(ConsentAnswer::Prescription { prescription: PrescriptionForm::Paper })).unwrap();
     let r = rig.last();
     assert_eq!(r.outcome, Outcome::Verified);
     let consent = &r.consent.as_ref().unwrap().items;
