@@ -694,8 +694,8 @@ async fn face_and_staff_check_ins_validate() {
     wait_prompt(&f, "take_card").await;
     remove(&f).await;
 
-    // Staff compare the card photo with the patient.
-    tap(&f, "valid").await;
+    // Staff compare the card photo with the patient (offered once the PIN is locked).
+    tap(&f, "pin-locked").await;
     wait_prompt(&f, "choose_method").await;
     call(&f, "POST", "/v1/session/method", Some(KIOSK), Some(json!({ "method": "visual" }))).await;
     let v = wait_prompt(&f, "staff_check").await;

@@ -6,8 +6,9 @@ mod engine_rig;
 
 use myna_api::proto::{ConsentAnswer, ConsentItem, Method, Outcome, PrescriptionForm, Prompt, SessionAction};
 use myna_indicator::Signal;
-use myna_kiosk::session::{Command, Event, Refusal, SessionConfig};
-use myna_virtual_card::Profile;
+use myna_card::secret::CollationB;
+use myna_kiosk::session::{Command, Event, Refusal, SessionConfig, StaffCheck};
+use myna_virtual_card::{Profile, DEFAULT_COLLATION_B};
 
 use engine_rig::{items, Rig};
 
@@ -135,4 +136,97 @@ fn the_prescription_answer_is_wire_shaped_as_documented() {
     let a: ConsentAnswer = serde_json::from_str(r#"{"all":true}"#).unwrap();
     assert_eq!(a, ConsentAnswer::All { all: true });
     assert!(serde_json::from_str::<ConsentAnswer>(r#"{"prescription":"yes"}"#).is_err());
+}
+
+fn clinic(methods: &[Method], staff_check: StaffCheck) -> Rig {
+    Rig::new(SessionConfig { methods: methods.to_vec(), staff_check, ..SessionConfig::default() })
+}
+
+const ALL_METHODS: [Method; 3] = [Method::Pin, Method::Face, Method::Visual];
+
+fn methods_offered(rig: &Rig) -> Vec<Method> {
+    match rig.prompt() {
+        Prompt::ChooseMethod { methods } => methods,
+        Prompt::EnterPin { .. } => vec![Method::Pin],
+        Prompt::FaceCheck { .. } => vec![Method::Face],
+        Prompt::StaffCheck => vec![Method::Visual],
+        p => panic!("{p:?}"),
+    }
+}
+
+#[test]
+fn the_staff_check_is_offered_only_as_a_fallback_by_default() {
+    assert_eq!(SessionConfig::default().staff_check, StaffCheck::Fallback);
+    // A card whose PIN and face both work: no staff check on the first screen.
+    let mut rig = clinic(&ALL_METHODS, StaffCheck::Fallback);
+    rig.tap(Profile::Valid);
+    assert_eq!(methods_offered(&rig), [Method::Pin, Method::Face]);
+    // Offered always where the clinic says so.
+    let mut rig = clinic(&ALL_METHODS, StaffCheck::Always);
+    rig.tap(Profile::Valid);
+    assert_eq!(methods_offered(&rig), ALL_METHODS);
+    // A locked or absent PIN: face or staff.
+    for profile in [Profile::PinLocked, Profile::NoPin] {
+        let mut rig = clinic(&ALL_METHODS, StaffCheck::Fallback);
+        rig.tap(profile);
+        assert_eq!(methods_offered(&rig), [Method::Face, Method::Visual], "{profile}");
+    }
+    // A face check that failed: PIN or staff.
+    let mut rig = clinic(&ALL_METHODS, StaffCheck::Fallback);
+    rig.tap(Profile::Valid);
+    rig.method(Method::Face).unwrap();
+    rig.cmd(Command::FaceReference { collation_b: CollationB::parse(DEFAULT_COLLATION_B).unwrap() }).unwrap();
+    for _ in 0..3 {
+        rig.cmd(Command::FaceVerdict { matched: false, score: None }).unwrap();
+    }
+    assert_eq!(methods_offered(&rig), [Method::Pin, Method::Visual]);
+    // A PIN that locks during the session: the staff check joins the face check.
+    let mut rig = clinic(&ALL_METHODS, StaffCheck::Fallback);
+    rig.tap(Profile::PinLastTry);
+    rig.method(Method::Pin).unwrap();
+    rig.pin("9999", true).unwrap();
+    assert_eq!(methods_offered(&rig), [Method::Face, Method::Visual]);
+    // A clinic with the PIN and the staff check: a working PIN goes straight to the PIN.
+    let mut rig = clinic(&[Method::Pin, Method::Visual], StaffCheck::Fallback);
+    rig.tap(Profile::Valid);
+    assert_eq!(rig.prompt(), Prompt::EnterPin { tries_left: 3, last_try: false });
+    // A clinic with the staff check only still checks patients in.
+    let mut rig = clinic(&[Method::Visual], StaffCheck::Fallback);
+    rig.tap(Profile::Valid);
+    assert_eq!(rig.prompt(), Prompt::StaffCheck);
+}
+
+/// The lock guidance the patient reads once the PIN is locked on `profile` at this clinic.
+fn lock_guidance(methods: &[Method], profile: Profile) -> String {
+    let mut rig = clinic(methods, StaffCheck::Fallback);
+    rig.tap(profile);
+    if rig.engine.in_progress() && matches!(rig.prompt(), Prompt::EnterPin { .. }) {
+        for wrong in ["9990", "9991", "9992"] {
+            rig.pin(wrong, true).unwrap();
+        }
+    }
+    let view = rig.engine.view(rig.now().mono);
+    let locked = view.notices.iter().chain(rig.results.iter().flat_map(|r| r.error.iter())).find(|n| n.code == "PIN_LOCKED");
+    let locked = locked.unwrap_or_else(|| panic!("{profile}: {view:?} {:?}", rig.results));
+    assert!(locked.ja.contains("市区町村"), "{}", locked.ja);
+    format!("{} / {}", locked.ja, locked.en)
+}
+
+#[test]
+fn the_lock_guidance_names_only_the_methods_offered() {
+    let text = lock_guidance(&ALL_METHODS, Profile::PinLocked);
+    assert!(text.contains("顔認証か、職員による本人確認") && text.contains("face check, or a staff member"), "{text}");
+    // A PIN-only clinic: nothing left but the desk, no promise of face or staff.
+    let text = lock_guidance(&[Method::Pin], Profile::PinLocked);
+    assert!(!text.contains("顔認証") && !text.contains("職員"), "{text}");
+    assert!(text.contains("受付にお申し出ください"), "{text}");
+    // PIN and staff: the staff check, not the face check.
+    let text = lock_guidance(&[Method::Pin, Method::Visual], Profile::PinLocked);
+    assert!(text.contains("職員") && !text.contains("顔認証"), "{text}");
+    // A phone whose PIN locks: neither face nor staff works on a phone; the card itself does.
+    for phone in [Profile::Android] {
+        let text = lock_guidance(&ALL_METHODS, phone);
+        assert!(!text.contains("顔認証") && !text.contains("職員"), "{phone}: {text}");
+        assert!(text.contains("マイナンバーカード本体"), "{phone}: {text}");
+    }
 }

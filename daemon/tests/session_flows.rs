@@ -13,7 +13,7 @@ use myna_card::cert::{Certificate, TrustAnchors};
 use myna_card::secret::CollationB;
 use myna_indicator::Signal;
 use myna_kiosk::card_worker::CardWorker;
-use myna_kiosk::session::{Command, Event, Refusal, SessionConfig};
+use myna_kiosk::session::{Command, Event, Refusal, SessionConfig, StaffCheck};
 use myna_virtual_card::{
     CardOptions, Fault, FaultKind, Profile, VirtualCard, DEFAULT_COLLATION_B, TEST_PHOTO_JP2,
 };
@@ -25,7 +25,8 @@ use engine_rig::{items, Rig};
 fn pin_check_in_from_tap_to_take_card() {
     let mut rig = Rig::default();
     rig.tap(Profile::Valid);
-    assert_eq!(rig.prompt(), Prompt::ChooseMethod { methods: vec![Method::Pin, Method::Face, Method::Visual] });
+    // The staff check is a fallback (the default): not on the first screen.
+    assert_eq!(rig.prompt(), Prompt::ChooseMethod { methods: vec![Method::Pin, Method::Face] });
     rig.method(Method::Pin).unwrap();
     assert_eq!(rig.prompt(), Prompt::EnterPin { tries_left: 3, last_try: false });
     rig.pin("1234", false).unwrap();
@@ -245,7 +246,7 @@ fn wrong_pins_lead_to_the_last_try_warning() {
     rig.pin("0000", false).unwrap();
     rig.pin("0001", false).unwrap();
     assert_eq!(rig.prompt(), Prompt::EnterPin { tries_left: 1, last_try: true });
-    assert_eq!(rig.notice_codes(), ["PIN_LAST_TRY"]);
+    assert_eq!(rig.notice_codes(), ["PIN_WRONG", "PIN_LAST_TRY"]);
     assert_eq!(rig.pin("1234", false), Err(Refusal::LastTryNotConfirmed));
 }
 
@@ -329,7 +330,7 @@ fn a_misread_collation_b_can_be_retried() {
     rig.tap(Profile::Valid);
     rig.method(Method::Face).unwrap();
     rig.cmd(Command::FaceReference { collation_b: CollationB::parse("55010120349999").unwrap() }).unwrap();
-    assert_eq!(rig.photo_refusals, ["FACE_REFERENCE_FAILED"]);
+    assert_eq!(rig.photo_refusals, ["COLLATION_B_RETRY"], "not \"the photo could not be read\": it is read again");
     assert!(rig.photos.is_empty());
     rig.cmd(Command::FaceReference { collation_b: collation() }).unwrap();
     assert_eq!(rig.photos.len(), 1);
@@ -360,7 +361,7 @@ fn face_failure_then_pin() {
 
 #[test]
 fn staff_can_reject() {
-    let mut rig = Rig::default();
+    let mut rig = staff_always();
     rig.tap(Profile::Valid);
     rig.method(Method::Visual).unwrap();
     rig.cmd(Command::Visual { confirmed: false, staff_id: "clerk-2".into() }).unwrap();
@@ -434,8 +435,13 @@ fn no_consent_items_finishes_after_authentication() {
 }
 
 /// Drives a fresh session to each waiting state.
+/// A clinic that offers the staff check from the first screen.
+fn staff_always() -> Rig {
+    Rig::new(SessionConfig { staff_check: StaffCheck::Always, ..SessionConfig::default() })
+}
+
 fn reach(state: &str) -> Rig {
-    let mut rig = Rig::default();
+    let mut rig = if state == "staff" { staff_always() } else { Rig::default() };
     if state == "reading" {
         rig.hold_card_ops = true;
         rig.tap(Profile::Valid);

@@ -8,6 +8,7 @@
 
 pub mod config;
 mod consent;
+mod methods;
 mod service;
 mod state;
 mod transitions;
@@ -21,7 +22,7 @@ use myna_card::jpki::{JpkiError, PinStatus};
 use myna_card::secret::{CollationB, FacePhoto, Pin};
 use myna_indicator::Signal;
 
-pub use config::{SessionConfig, Timeouts};
+pub use config::{SessionConfig, StaffCheck, Timeouts};
 pub use state::Engine;
 
 use crate::card_check::{CardReport, CheckError};

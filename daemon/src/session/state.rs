@@ -6,7 +6,6 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use myna_api::proto::{AuthEvidence, ConsentItem, Method, Notice, Outcome};
 use myna_card::cert::Validity;
-use myna_card::jpki::{CardKind, PinStatus};
 
 use super::{CardFacts, SessionConfig};
 
@@ -124,23 +123,6 @@ impl Engine {
 
     pub fn session_id(&self) -> Option<&str> {
         (!matches!(self.phase, Phase::Idle | Phase::Stale)).then_some(self.session.id.as_str())
-    }
-
-    /// The methods the clinic enables, the card allows and the session has not ruled out.
-    pub(super) fn methods(&self) -> Vec<Method> {
-        let Some(facts) = &self.session.facts else { return vec![] };
-        let physical_card = facts.report.kind == CardKind::MyNumberCard;
-        self.cfg
-            .methods
-            .iter()
-            .copied()
-            .filter(|m| !self.session.excluded.contains(m))
-            .filter(|m| match m {
-                Method::Pin => matches!(facts.pin, PinStatus::TriesLeft(n) if n > 0),
-                // A phone carries no card face: no photo to compare, by camera or by staff.
-                Method::Face | Method::Visual => physical_card,
-            })
-            .collect()
     }
 
     /// Items asked in this session: in grace, no medication or medical-history sharing.
