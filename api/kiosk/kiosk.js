@@ -158,6 +158,11 @@ function button(id, label, onclick, cls = '', aria) {
   return el('button', { id, type: 'button', class: cls, onclick, 'aria-label': aria }, label);
 }
 
+function extendButton(view) {
+  if (!view.allowed_actions?.includes('extend')) return null;
+  return button('extend', t().extend, () => command('POST', '/v1/session/extend'), 'secondary extend', t().extendLabel);
+}
+
 function cancelButton(view) {
   if (!view.allowed_actions?.includes('cancel')) return null;
   return button('cancel', t().cancel, () => command('POST', '/v1/session/cancel'), 'secondary cancel', t().cancelLabel);
@@ -310,7 +315,7 @@ function render() {
   }
   $('notices').replaceChildren(...notices);
   $('controls').replaceChildren(...controlsFor(view).flat().filter(Boolean));
-  $('foot-actions').replaceChildren(...[cancelButton(view)].filter(Boolean));
+  $('foot-actions').replaceChildren(...[extendButton(view), cancelButton(view)].filter(Boolean));
   updatePin();
   tick();
 

@@ -220,6 +220,8 @@ pub enum SessionAction {
     Consent,
     Cancel,
     Challenge,
+    /// 「時間を延長」: more time for the step on screen (bounded: see the daemon).
+    Extend,
 }
 
 wire_names!(SessionAction {
@@ -231,6 +233,7 @@ wire_names!(SessionAction {
     Consent => "consent",
     Cancel => "cancel",
     Challenge => "challenge",
+    Extend => "extend",
 });
 
 /// The current session as `GET /v1/session` returns it.

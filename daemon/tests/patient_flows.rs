@@ -230,3 +230,69 @@ fn the_lock_guidance_names_only_the_methods_offered() {
         assert!(text.contains("マイナンバーカード本体"), "{phone}: {text}");
     }
 }
+
+fn deadline_secs(rig: &Rig) -> u64 {
+    rig.engine.view(rig.now().mono).deadline_ms.unwrap().div_ceil(1000)
+}
+
+fn allowed(rig: &Rig) -> Vec<SessionAction> {
+    rig.engine.view(rig.now().mono).allowed_actions
+}
+
+#[test]
+fn more_time_on_any_step_is_given_and_bounded() {
+    use std::time::Duration;
+    // Each waiting step: the extend action is offered and moves the deadline on.
+    let steps: [(&str, fn(&mut Rig), u64); 4] = [
+        ("choose_method", |_| {}, 60),
+        ("enter_pin", |r| r.method(Method::Pin).unwrap(), 60),
+        ("face_check", |r| r.method(Method::Face).unwrap(), 90),
+        (
+            "consent",
+            |r| {
+                r.method(Method::Pin).unwrap();
+                r.pin("1234", false).unwrap();
+            },
+            60,
+        ),
+    ];
+    for (step, reach, secs) in steps {
+        let mut rig = Rig::default();
+        rig.tap(Profile::Valid);
+        reach(&mut rig);
+        rig.advance(Duration::from_secs(secs - 10));
+        assert_eq!(deadline_secs(&rig), 10, "{step}");
+        assert!(allowed(&rig).contains(&SessionAction::Extend), "{step}: {:?}", allowed(&rig));
+        rig.cmd(Command::Extend).unwrap();
+        assert_eq!(deadline_secs(&rig), 10 + secs, "{step}: one step's time more");
+        // Past the old deadline the patient is still there.
+        rig.advance(Duration::from_secs(secs));
+        assert!(rig.results.is_empty(), "{step}: extended, not timed out");
+        assert!(rig.engine.in_progress(), "{step}");
+    }
+
+    // Bounded: never more than twice the step's time ahead, and only EXTENSIONS times.
+    let mut rig = Rig::default();
+    rig.tap(Profile::Valid);
+    rig.method(Method::Pin).unwrap();
+    rig.cmd(Command::Extend).unwrap();
+    assert_eq!(deadline_secs(&rig), 120, "60 s left + 60 s");
+    rig.cmd(Command::Extend).unwrap();
+    assert_eq!(deadline_secs(&rig), 120, "capped at twice the step's time from now");
+    rig.cmd(Command::Extend).unwrap();
+    assert_eq!(rig.cmd(Command::Extend), Err(Refusal::ExtendLimit));
+    assert!(!allowed(&rig).contains(&SessionAction::Extend));
+    // The patient who walked away still times out.
+    rig.advance(Duration::from_secs(121));
+    assert_eq!(rig.last().outcome, Outcome::TimedOut);
+
+    // Not while the card works, and not once finished: the card's bound stays.
+    let mut rig = Rig::default();
+    rig.hold_card_ops = true;
+    rig.tap(Profile::Valid);
+    assert_eq!(rig.cmd(Command::Extend), Err(Refusal::NotWaiting("extend")));
+    assert!(!allowed(&rig).contains(&SessionAction::Extend));
+    let mut rig = Rig::default();
+    rig.tap(Profile::Expired);
+    assert_eq!(rig.cmd(Command::Extend), Err(Refusal::NotWaiting("extend")));
+}

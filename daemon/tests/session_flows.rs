@@ -659,7 +659,7 @@ fn commands_out_of_turn_are_refused_without_touching_the_card() {
 fn the_view_lists_the_allowed_actions() {
     let rig = reach("pin");
     let view = rig.engine.view(rig.now().mono);
-    assert_eq!(view.allowed_actions, ["pin", "cancel", "challenge"]);
+    assert_eq!(view.allowed_actions, ["pin", "cancel", "extend", "challenge"]);
     assert_eq!(view.pin_tries_left, Some(3));
     assert_eq!(view.id.as_deref(), Some("s1"));
     assert_eq!(view.card.unwrap().certificate.unwrap().status, "valid");

@@ -62,6 +62,8 @@ pub(super) struct Session {
     /// Kept in the result.
     pub(super) guidance: Vec<Notice>,
     pub(super) deadline: Option<Instant>,
+    /// 「時間を延長」 used so far.
+    pub(super) extensions: u8,
     /// Reception's nonce for this session's PIN check; ends with the session.
     pub(super) challenge: Option<Vec<u8>>,
 }

@@ -273,6 +273,7 @@ impl Engine {
                 }
             }
             (Command::Consent(answer), Phase::Consent { asked }) => self.consent(answer, &asked, now),
+            (Command::Extend, _) => self.extend(now),
             (cmd, _) => Err(Refusal::NotWaiting(command_name(&cmd))),
         }
     }
@@ -419,6 +420,7 @@ fn command_name(cmd: &Command) -> &'static str {
         Command::Visual { .. } => "visual",
         Command::Consent(_) => "consent",
         Command::Cancel => "cancel",
+        Command::Extend => "extend",
         Command::Challenge(_) => "challenge",
     }
 }

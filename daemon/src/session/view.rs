@@ -72,6 +72,7 @@ impl Engine {
             Phase::Staff => vec![A::Visual, A::Cancel],
             Phase::Consent { .. } => vec![A::Consent, A::Cancel],
         };
+        allowed.extend(self.can_extend());
         allowed.push(A::Challenge);
         SessionView {
             id: self.session_id().map(str::to_string),
