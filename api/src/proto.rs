@@ -106,20 +106,17 @@ impl ConsentItem {
                 "特定健診などの健診の結果を、この医療機関に提供することに同意しますか？",
                 "Do you agree that this clinic may see your health check-up results (特定健診)?",
             ),
-            ConsentItem::Surgery => {
-                (
-                    "過去の手術の情報を、この医療機関の医師に提供することに同意しますか？",
-                    "Do you agree that the doctors here may see your past operations?",
-                )
-            }
+            ConsentItem::Surgery => (
+                "過去の手術の情報を、この医療機関の医師に提供することに同意しますか？",
+                "Do you agree that the doctors here may see your past operations?",
+            ),
             ConsentItem::SpecificDiseases => (
                 "特定疾病療養受療証の情報を、この医療機関に提供することに同意しますか？",
                 "Do you agree that this clinic may see your specified-disease certificate (特定疾病療養受療証)?",
             ),
-            ConsentItem::ElectronicPrescription => (
-                "処方箋の受け取り方を選んでください。",
-                "How would you like to receive your prescription?",
-            ),
+            ConsentItem::ElectronicPrescription => {
+                ("処方箋の受け取り方を選んでください。", "How would you like to receive your prescription?")
+            }
         }
     }
 }

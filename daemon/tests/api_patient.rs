@@ -59,7 +59,10 @@ async fn the_prescription_choice_over_the_api() {
     call(&f, "POST", "/v1/session/method", Some(KIOSK), Some(json!({ "method": "pin" }))).await;
     call(&f, "POST", "/v1/session/pin", Some(KIOSK), Some(json!({ "pin": "1234" }))).await;
     wait_prompt(&f, "consent").await;
-    assert_eq!(call(&f, "POST", "/v1/session/consent", Some(KIOSK), Some(json!({ "all": true }))).await.status, StatusCode::OK);
+    assert_eq!(
+        call(&f, "POST", "/v1/session/consent", Some(KIOSK), Some(json!({ "all": true }))).await.status,
+        StatusCode::OK
+    );
     let v = wait_prompt(&f, "prescription").await;
     assert_eq!(v["prompt"]["choices"], json!(["electronic", "paper"]), "{v}");
     let bad = call(&f, "POST", "/v1/session/consent", Some(KIOSK), Some(json!({ "prescription": "yes" }))).await;

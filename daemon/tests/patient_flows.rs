@@ -5,8 +5,8 @@
 mod engine_rig;
 
 use myna_api::proto::{ConsentAnswer, ConsentItem, Method, Outcome, PrescriptionForm, Prompt, SessionAction};
-use myna_indicator::Signal;
 use myna_card::secret::CollationB;
+use myna_indicator::Signal;
 use myna_kiosk::session::{Command, Event, Refusal, SessionConfig, StaffCheck};
 use myna_virtual_card::{Profile, DEFAULT_COLLATION_B};
 
@@ -97,8 +97,7 @@ fn consent_to_all_after_an_explicit_no_keeps_the_no() {
 #[test]
 fn consent_to_all_never_chooses_the_prescription_form_which_is_a_choice() {
     for (form, electronic) in [(PrescriptionForm::Electronic, true), (PrescriptionForm::Paper, false)] {
-        let mut rig =
-            asked(&[ConsentItem::Medication, ConsentItem::ElectronicPrescription, ConsentItem::LimitAmount]);
+        let mut rig = asked(&[ConsentItem::Medication, ConsentItem::ElectronicPrescription, ConsentItem::LimitAmount]);
         rig.consent_all(true);
         assert!(rig.results.is_empty(), "まとめて同意 does not answer the prescription form");
         match rig.prompt() {
@@ -206,7 +205,8 @@ fn lock_guidance(methods: &[Method], profile: Profile) -> String {
         }
     }
     let view = rig.engine.view(rig.now().mono);
-    let locked = view.notices.iter().chain(rig.results.iter().flat_map(|r| r.error.iter())).find(|n| n.code == "PIN_LOCKED");
+    let locked =
+        view.notices.iter().chain(rig.results.iter().flat_map(|r| r.error.iter())).find(|n| n.code == "PIN_LOCKED");
     let locked = locked.unwrap_or_else(|| panic!("{profile}: {view:?} {:?}", rig.results));
     assert!(locked.ja.contains("市区町村"), "{}", locked.ja);
     format!("{} / {}", locked.ja, locked.en)

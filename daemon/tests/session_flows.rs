@@ -14,12 +14,9 @@ use myna_card::secret::CollationB;
 use myna_indicator::Signal;
 use myna_kiosk::card_worker::CardWorker;
 use myna_kiosk::session::{Command, Event, Refusal, SessionConfig, StaffCheck};
-use myna_virtual_card::{
-    CardOptions, Fault, FaultKind, Profile, VirtualCard, DEFAULT_COLLATION_B, TEST_PHOTO_JP2,
-};
+use myna_virtual_card::{CardOptions, Fault, FaultKind, Profile, VirtualCard, DEFAULT_COLLATION_B, TEST_PHOTO_JP2};
 
 use engine_rig::{items, Rig};
-
 
 #[test]
 fn pin_check_in_from_tap_to_take_card() {

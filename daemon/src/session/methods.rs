@@ -25,7 +25,8 @@ impl Engine {
                 }
         };
         let own: Vec<Method> = [Method::Pin, Method::Face].into_iter().filter(usable).collect();
-        let pin_gone = !matches!(facts.pin, PinStatus::TriesLeft(n) if n > 0) || self.session.excluded.contains(&Method::Pin);
+        let pin_gone =
+            !matches!(facts.pin, PinStatus::TriesLeft(n) if n > 0) || self.session.excluded.contains(&Method::Pin);
         let face_failed = self.session.excluded.contains(&Method::Face);
         let staff = usable(&Method::Visual)
             && match self.cfg.staff_check {

@@ -430,5 +430,6 @@ fn grace_notice(facts: &CardFacts) -> myna_api::proto::Notice {
     let jst = chrono::FixedOffset::east_opt(9 * 3600).expect("JST");
     let end = myna_card::cert::grace_end(facts.report.certificate.not_after) - chrono::TimeDelta::seconds(1);
     let last = end.with_timezone(&jst);
-    catalogue::CERT_GRACE.notice_until(&last.format("%Y年%-m月%-d日").to_string(), &last.format("%-d %B %Y").to_string())
+    catalogue::CERT_GRACE
+        .notice_until(&last.format("%Y年%-m月%-d日").to_string(), &last.format("%-d %B %Y").to_string())
 }
