@@ -295,3 +295,20 @@ fn more_time_on_any_step_is_given_and_bounded() {
     rig.tap(Profile::Expired);
     assert_eq!(rig.cmd(Command::Extend), Err(Refusal::NotWaiting("extend")));
 }
+
+#[test]
+fn the_grace_notice_says_until_when_the_card_works_and_what_is_not_shared() {
+    let mut rig = Rig::default();
+    rig.tap(Profile::Grace);
+    let grace = rig.engine.view(rig.now().mono).notices.into_iter().find(|n| n.code == "CERT_GRACE").unwrap();
+    let not_after = rig.engine.view(rig.now().mono).card.unwrap().certificate.unwrap().not_after;
+    let not_after = chrono::DateTime::parse_from_rfc3339(&not_after).unwrap().with_timezone(&chrono::Utc);
+    // The last second of the grace, on Japan's calendar.
+    let last = (myna_card::cert::grace_end(not_after) - chrono::TimeDelta::seconds(1))
+        .with_timezone(&chrono::FixedOffset::east_opt(9 * 3600).unwrap());
+    let ja_date = last.format("%Y年%-m月%-d日").to_string();
+    assert!(grace.ja.contains(&format!("{ja_date}までは保険証として使えます")), "{}", grace.ja);
+    assert!(grace.ja.contains("お薬"), "{}", grace.ja);
+    assert!(grace.en.contains(&last.format("until %-d %B %Y").to_string()), "{}", grace.en);
+    assert!(!grace.ja.contains('{') && !grace.en.contains('{'));
+}
