@@ -136,6 +136,56 @@ export function el(tag, attrs = {}, ...children) {
   return e;
 }
 
+/**
+ * Key terms and their readings, shown as furigana (<ruby>) on the Japanese screen: a patient
+ * who cannot read 暗証番号 or 資格確認書 can still follow the screen. Longer terms first.
+ */
+export const FURIGANA = [
+  ['資格情報のお知らせ', 'しかくじょうほうのおしらせ'],
+  ['電子証明書', 'でんししょうめいしょ'],
+  ['資格確認書', 'しかくかくにんしょ'],
+  ['市区町村', 'しくちょうそん'],
+  ['暗証番号', 'あんしょうばんごう'],
+  ['顔認証', 'かおにんしょう'],
+  ['処方箋', 'しょほうせん'],
+  ['保険証', 'ほけんしょう'],
+  ['受付', 'うけつけ'],
+  ['同意', 'どうい'],
+  ['延長', 'えんちょう'],
+  ['中止', 'ちゅうし'],
+];
+
+/**
+ * `text` as nodes, each key term's first occurrence in <ruby> with its reading (Japanese
+ * only). Text nodes only: nothing from the API is parsed as HTML.
+ */
+export function withFurigana(text, lang) {
+  if (lang !== 'ja' || !text) return [text || ''];
+  const out = [];
+  const used = new Set();
+  let rest = String(text);
+  for (;;) {
+    let best = null;
+    for (const [term, reading] of FURIGANA) {
+      if (used.has(term)) continue;
+      const at = rest.indexOf(term);
+      if (at >= 0 && (best === null || at < best.at)) best = { at, term, reading };
+    }
+    if (best === null) break;
+    used.add(best.term);
+    if (best.at > 0) out.push(document.createTextNode(rest.slice(0, best.at)));
+    const ruby = document.createElement('ruby');
+    ruby.append(best.term);
+    const rt = document.createElement('rt');
+    rt.textContent = best.reading;
+    ruby.append(rt);
+    out.push(ruby);
+    rest = rest.slice(best.at + best.term.length);
+  }
+  if (rest) out.push(document.createTextNode(rest));
+  return out;
+}
+
 /** The text of a notice or problem in the chosen language (the API gives both). */
 export function noticeText(n, lang) {
   return (lang === 'en' ? n.en : n.ja) || n.en || n.ja || n.code || '';
@@ -146,6 +196,10 @@ export const TEXT = {
   ja: {
     switchTo: 'English',
     switchToLabel: 'Switch to English',
+    larger: '文字を大きく',
+    largerLabel: '文字を大きくする',
+    smaller: '文字を戻す',
+    smallerLabel: '文字の大きさを戻す',
     brand: 'マイナ保険証 受付',
     loading: '準備しています…',
     connecting: '接続しています…',
@@ -154,9 +208,11 @@ export const TEXT = {
     noKioskTokenTitle: 'キオスク用のトークンが設定されていません',
     noKioskTokenDetail: '設定ファイルの [[api.tokens]] に roles = ["kiosk"] のトークンを追加してください。',
     place_card: 'マイナ保険証（マイナンバーカード）をカードリーダーに置いてください',
-    place_card_detail: '受付が終わるまでカードを置いたままにしてください。',
-    out_of_service: 'ただいまこの端末では受付できません',
-    out_of_service_detail: '恐れ入りますが、受付窓口へお越しください。',
+    place_card_detail: '受付が終わるまで、カードは置いたままにしてください。',
+    place_card_phone: 'スマートフォンのマイナ保険証は、カードリーダーにかざしてください。',
+    place_card_desk: '資格確認書や、以前の健康保険証をお持ちの方は、受付にお越しください。',
+    out_of_service: 'ただいま、この端末では受付できません',
+    out_of_service_detail: 'お手数ですが、受付にお越しください。',
     reading: 'カードを読み取っています',
     reading_detail: 'カードを動かさずにお待ちください。',
     choose_method: '本人確認の方法を選んでください',
@@ -164,18 +220,18 @@ export const TEXT = {
     method_face: '顔認証',
     method_visual: '職員による確認',
     enter_pin: '暗証番号（数字4桁）を入力してください',
-    triesLeft: (n) => `残り ${n} 回`,
-    lastTryWarning: 'あと1回間違えるとカードがロックされます。',
+    triesLeft: (n) => `入力できるのは、あと ${n} 回です。`,
+    lastTryWarning: '暗証番号の入力は残り1回です。間違えると暗証番号がロックされます。',
     pinEntered: (n) => `4桁中 ${n}桁 入力済み`,
     pinDots: '入力した暗証番号（伏せ字）',
     keypad: '暗証番号の入力キー',
     del: '訂正',
     delLabel: '1文字消す',
     ok: '確定',
-    okLabel: '暗証番号を送信する',
-    lastTryConfirmTitle: '最後の1回です',
-    lastTryConfirm: '間違えるとカードがロックされ、市区町村の窓口などでの手続きが必要になります。このまま送信しますか？',
-    lastTrySend: '送信する',
+    okLabel: '暗証番号を確定する',
+    lastTryConfirmTitle: '暗証番号の入力は残り1回です',
+    lastTryConfirm: '間違えると暗証番号がロックされ、市区町村の窓口での手続きが必要になります。このまま確定しますか？',
+    lastTrySend: '確定する',
     lastTryBack: '入力し直す',
     verifying: '確認しています',
     verifying_detail: 'カードを動かさずにお待ちください。',
@@ -183,7 +239,7 @@ export const TEXT = {
     face_check_detail: 'カメラの方を向いてください。',
     attemptsLeft: (n) => `残り ${n} 回`,
     staff_check: '職員が確認します',
-    staff_check_detail: 'そのままお待ちください。職員がカードの写真とご本人を確認します。',
+    staff_check_detail: 'そのままお待ちください。職員が、カードの顔写真とご本人を確認します。',
     consent: '情報の提供について',
     progress: (i, t) => `質問 ${i} / ${t}`,
     yes: 'はい',
@@ -191,15 +247,20 @@ export const TEXT = {
     no: 'いいえ',
     noLabel: 'いいえ、同意しません',
     all: 'すべての項目にまとめて同意する',
+    prescription_electronic: '電子処方箋',
+    prescription_paper: '紙の処方箋',
+    prescription_detail: '紙の処方箋か、電子処方箋かを選べます。',
     take_card_verified: '受付が完了しました',
     take_card_failed: '受付できませんでした',
     take_card_cancelled: '受付を中止しました',
     take_card_timed_out: '時間切れになりました',
-    take_card_card_removed: 'カードが離されました',
-    take_card_interrupted: '受付が中断されました',
+    take_card_card_removed: 'カードが取り外されました',
+    take_card_interrupted: '受付が途中で止まりました',
     take_card_detail: 'カードをお取りください。',
     cancel: '中止する',
     cancelLabel: '受付を中止する',
+    extend: '時間を延長',
+    extendLabel: 'この画面の時間を延長する',
     secondsLeft: (s) => `あと ${s} 秒`,
     bench: 'ベンチ',
     benchTitle: 'ベンチ（--mock）：仮想カード',
@@ -211,6 +272,10 @@ export const TEXT = {
   en: {
     switchTo: '日本語',
     switchToLabel: '日本語に切り替え',
+    larger: 'Larger text',
+    largerLabel: 'Make the text larger',
+    smaller: 'Normal text',
+    smallerLabel: 'Make the text normal size',
     brand: 'My Number insurance card check-in',
     loading: 'Getting ready…',
     connecting: 'Connecting…',
@@ -219,7 +284,9 @@ export const TEXT = {
     noKioskTokenTitle: 'No kiosk token is configured',
     noKioskTokenDetail: 'Add a token with roles = ["kiosk"] to [[api.tokens]] in the configuration.',
     place_card: 'Please place your My Number card on the card reader',
-    place_card_detail: 'Leave the card on the reader until check-in is finished.',
+    place_card_detail: 'Please leave the card on the reader until check-in is finished.',
+    place_card_phone: 'Using the My Number card on your smartphone? Please hold your phone over the reader.',
+    place_card_desk: 'If you have an Eligibility Certificate (資格確認書) or an old health insurance card, please go to the reception desk.',
     out_of_service: 'This kiosk cannot check you in right now',
     out_of_service_detail: 'We are sorry. Please go to the reception desk.',
     reading: 'Reading your card',
@@ -229,18 +296,18 @@ export const TEXT = {
     method_face: 'Face check',
     method_visual: 'Check by staff',
     enter_pin: 'Enter your 4-digit PIN',
-    triesLeft: (n) => `${n} ${n === 1 ? 'try' : 'tries'} left`,
-    lastTryWarning: 'One more wrong PIN will lock your card.',
+    triesLeft: (n) => `You have ${n} ${n === 1 ? 'try' : 'tries'} left.`,
+    lastTryWarning: 'You have one PIN try left. A wrong PIN will lock your PIN.',
     pinEntered: (n) => `${n} of 4 digits entered`,
     pinDots: 'PIN entered (hidden)',
     keypad: 'PIN keypad',
     del: 'Delete',
     delLabel: 'Delete one digit',
     ok: 'OK',
-    okLabel: 'Submit the PIN',
-    lastTryConfirmTitle: 'This is your last try',
-    lastTryConfirm: 'A wrong PIN will lock your card, and unlocking it needs a visit to your municipal office. Submit this PIN?',
-    lastTrySend: 'Submit',
+    okLabel: 'Confirm the PIN',
+    lastTryConfirmTitle: 'You have one PIN try left',
+    lastTryConfirm: 'A wrong PIN will lock your PIN, and resetting it needs a visit to your municipal office. Use this PIN?',
+    lastTrySend: 'OK',
     lastTryBack: 'Enter again',
     verifying: 'Checking',
     verifying_detail: 'Please do not move the card.',
@@ -256,15 +323,20 @@ export const TEXT = {
     no: 'No',
     noLabel: 'No, I do not agree',
     all: 'Agree to all items at once',
+    prescription_electronic: 'Electronic prescription (電子処方箋)',
+    prescription_paper: 'Paper prescription (紙の処方箋)',
+    prescription_detail: 'You can choose a paper prescription or an electronic one.',
     take_card_verified: 'You are checked in',
     take_card_failed: 'Check-in was not possible',
     take_card_cancelled: 'Check-in was cancelled',
     take_card_timed_out: 'The time ran out',
-    take_card_card_removed: 'The card was removed',
+    take_card_card_removed: 'The card was taken off the reader',
     take_card_interrupted: 'Check-in was interrupted',
     take_card_detail: 'Please take your card.',
     cancel: 'Cancel',
     cancelLabel: 'Cancel check-in',
+    extend: 'More time',
+    extendLabel: 'More time for this screen',
     secondsLeft: (s) => `${s} s left`,
     bench: 'Bench',
     benchTitle: 'Bench (--mock): virtual cards',
@@ -280,6 +352,8 @@ export function promptTitle(prompt, lang) {
   const t = TEXT[lang];
   if (!prompt) return t.loading;
   if (prompt.kind === 'take_card') return t['take_card_' + prompt.outcome] || t.take_card_detail;
-  if (prompt.kind === 'consent') return lang === 'en' ? prompt.question_en : prompt.question_ja;
+  if (prompt.kind === 'consent' || prompt.kind === 'prescription') {
+    return lang === 'en' ? prompt.question_en : prompt.question_ja;
+  }
   return t[prompt.kind] || prompt.kind;
 }

@@ -6,7 +6,7 @@
 //   once; it never reaches the DOM (the dots are drawn from its length).
 // - Every control is a real <button>; digits, Backspace and Enter work from the keyboard.
 
-import { api, followEvents, el, noticeText, TEXT, promptTitle } from '/kiosk/common.js';
+import { api, followEvents, el, noticeText, TEXT, promptTitle, withFurigana } from '/kiosk/common.js';
 
 const BENCH_PROFILES = [
   'valid', 'expiring-soon', 'grace', 'expired', 'pin-last-try', 'pin-locked',
@@ -17,6 +17,8 @@ const $ = (id) => document.getElementById(id);
 
 const state = {
   lang: 'ja',
+  /** The larger-text toggle: for this patient only. */
+  large: false,
   tokens: { kiosk: null, bench: null },
   view: null,
   /** The PIN digits typed so far (memory only). */
@@ -49,13 +51,16 @@ async function loadTokens() {
   return r.status;
 }
 
-async function command(method, path, body) {
+/** `lock`: ignore taps until the next screen (not for 時間を延長, which keeps the screen). */
+async function command(method, path, body, lock = true) {
   if (state.locked) return;
-  state.locked = true;
+  state.locked = lock;
   state.commandError = null;
   // For the session on screen: if the next patient's session started meanwhile, the daemon
   // refuses this (409 SESSION_MISMATCH) instead of applying it there.
   const r = await api(method, path, state.tokens.kiosk, body, state.view?.id);
+  // The same screen with more time: the event stream brings the new deadline.
+  if (r.status === 200 && !lock) return;
   if (r.status === 200) {
     // The event stream shows the next screen; until then further taps are ignored, so a double
     // tap cannot answer the next question too. The answer's own view is not applied: it may be
@@ -78,8 +83,9 @@ function applyView(view) {
   const deadline = view.deadline_ms;
   state.deadlineAt = typeof deadline === 'number' ? performance.now() + deadline : null;
   if (previous && previous.id && !view.id) {
-    // The patient left: the next one starts in Japanese.
+    // The patient left: the next one starts in Japanese, with the normal text size.
     state.lang = 'ja';
+    state.large = false;
   }
   const p = view.prompt || {};
   const pp = previous?.prompt || {};
@@ -155,7 +161,17 @@ document.addEventListener('keydown', (e) => {
 // Rendering
 
 function button(id, label, onclick, cls = '', aria) {
-  return el('button', { id, type: 'button', class: cls, onclick, 'aria-label': aria }, label);
+  return el('button', { id, type: 'button', class: cls, onclick, 'aria-label': aria }, withFurigana(label, state.lang));
+}
+
+/** Sets an element's text, with furigana on the key terms in Japanese. */
+function setText(element, text) {
+  element.replaceChildren(...withFurigana(text, state.lang));
+}
+
+function extendButton(view) {
+  if (!view.allowed_actions?.includes('extend')) return null;
+  return button('extend', t().extend, () => command('POST', '/v1/session/extend', undefined, false), 'secondary extend', t().extendLabel);
 }
 
 function cancelButton(view) {
@@ -205,6 +221,13 @@ function controlsFor(view) {
           button('consent-no', t().no, () => command('POST', '/v1/session/consent', { [p.item]: false }), 'no', t().noLabel)),
         p.allow_all ? button('consent-all', t().all, () => command('POST', '/v1/session/consent', { all: true }), 'primary all') : null,
       ];
+    case 'prescription':
+      // A choice, not a consent: two answers, neither a yes nor a no.
+      return [
+        el('div', { class: 'choices', role: 'group', 'aria-labelledby': 'title' }, (p.choices || []).map((c) =>
+          button('prescription-' + c, t()['prescription_' + c] || c,
+            () => command('POST', '/v1/session/consent', { prescription: c }), 'primary choice'))),
+      ];
     case 'face_check':
     case 'staff_check':
     case 'reading':
@@ -226,12 +249,15 @@ function texts(view) {
     if (p.last_try) warning = tx.lastTryWarning;
   } else if (p.kind === 'face_check') {
     progress = tx.attemptsLeft(p.attempts_left);
-  } else if (p.kind === 'consent') {
+  } else if (p.kind === 'consent' || p.kind === 'prescription') {
     progress = tx.progress(p.index, p.total);
   } else if (p.kind === 'take_card') {
     detail = tx.take_card_detail;
   }
-  return { progress, title: promptTitle(p, state.lang), detail, warning };
+  // The idle screen also sends phone users to the reader and holders of a 資格確認書 or an
+  // old 保険証 to the desk.
+  const hints = p.kind === 'place_card' ? [tx.place_card_phone, tx.place_card_desk] : [];
+  return { progress, title: promptTitle(p, state.lang), detail, warning, hints };
 }
 
 function renderFatal() {
@@ -260,6 +286,10 @@ function render() {
   $('lang').textContent = tx.switchTo;
   $('lang').setAttribute('lang', state.lang === 'ja' ? 'en' : 'ja');
   $('lang').setAttribute('aria-label', tx.switchToLabel);
+  document.body.classList.toggle('large', state.large);
+  $('large').textContent = state.large ? tx.smaller : tx.larger;
+  $('large').setAttribute('aria-label', state.large ? tx.smallerLabel : tx.largerLabel);
+  $('large').setAttribute('aria-pressed', String(state.large));
   $('bench-open').textContent = tx.bench;
   $('bench-title').textContent = tx.benchTitle;
   $('bench-remove').textContent = tx.benchRemove;
@@ -276,7 +306,7 @@ function render() {
   const view = state.view;
   if (!view) return;
   const promptKey = JSON.stringify([view.id, view.prompt]);
-  const key = JSON.stringify([view.id, view.prompt, view.notices, view.allowed_actions, state.lang, state.confirming, state.commandError]);
+  const key = JSON.stringify([view.id, view.prompt, view.notices, view.allowed_actions, state.lang, state.large, state.confirming, state.commandError]);
   if (key === state.renderedKey) return;
   const promptChanged = promptKey !== state.renderedPromptKey;
   const focusedId = document.activeElement?.id;
@@ -290,20 +320,21 @@ function render() {
   else delete main.dataset.item;
   const s = texts(view);
   $('progress').textContent = s.progress;
-  $('title').textContent = s.title;
-  $('detail').textContent = s.detail;
-  $('warning').textContent = s.warning;
+  setText($('title'), s.title);
+  setText($('detail'), s.detail);
+  setText($('warning'), s.warning);
+  $('hints').replaceChildren(...s.hints.map((h) => el('p', { class: 'hint' }, withFurigana(h, state.lang))));
 
   // On the success screen CHECKED_IN says what the title and "take your card" already say.
   const shown = (view.notices || []).filter((n) => !(p.kind === 'take_card' && n.code === 'CHECKED_IN'));
-  const notices = shown.map((n) => el('p', { class: 'notice', dataset: { code: n.code } }, noticeText(n, state.lang)));
+  const notices = shown.map((n) => el('p', { class: 'notice', dataset: { code: n.code } }, withFurigana(noticeText(n, state.lang), state.lang)));
   if (state.commandError) {
     const e = state.commandError;
     notices.push(el('p', { class: 'notice error', role: 'alert', dataset: { code: e.code } }, noticeText(e, state.lang)));
   }
   $('notices').replaceChildren(...notices);
   $('controls').replaceChildren(...controlsFor(view).flat().filter(Boolean));
-  $('foot-actions').replaceChildren(...[cancelButton(view)].filter(Boolean));
+  $('foot-actions').replaceChildren(...[extendButton(view), cancelButton(view)].filter(Boolean));
   updatePin();
   tick();
 
@@ -362,6 +393,10 @@ async function setupBench() {
 async function main() {
   $('lang').addEventListener('click', () => {
     state.lang = state.lang === 'ja' ? 'en' : 'ja';
+    render();
+  });
+  $('large').addEventListener('click', () => {
+    state.large = !state.large;
     render();
   });
   await loadTokens();

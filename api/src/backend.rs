@@ -70,6 +70,7 @@ pub enum ApiCommand {
     Consent(ConsentAnswer),
     Cancel,
     Challenge(String),
+    Extend,
 }
 
 /// The photo bytes for the face module; wiped when the response body is dropped.

@@ -104,6 +104,13 @@ where
             }
             ApiCommand::Cancel
         }
+        SessionAction::Extend => {
+            // Like cancel: no body, or `{}`.
+            if req.headers().contains_key(CONTENT_TYPE) {
+                let _: Empty = read_json(req).await?;
+            }
+            ApiCommand::Extend
+        }
         SessionAction::Challenge => ApiCommand::Challenge(read_json::<ChallengeReq, _>(req).await?.challenge),
     })
 }

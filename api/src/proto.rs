@@ -74,6 +74,12 @@ impl ConsentItem {
         ConsentItem::ElectronicPrescription,
     ];
 
+    /// Information the patient agrees to share: every item but the prescription form, which
+    /// is a choice (電子 / 紙), not a consent. 「まとめて同意」 covers exactly these.
+    pub fn is_information(self) -> bool {
+        self != ConsentItem::ElectronicPrescription
+    }
+
     /// Medication and medical-history sharing: not offered while a certificate is in grace.
     pub fn is_medical_history(self) -> bool {
         matches!(
@@ -85,32 +91,32 @@ impl ConsentItem {
     pub fn question(self) -> (&'static str, &'static str) {
         match self {
             ConsentItem::Medication => (
-                "過去の薬剤情報（お薬の情報）を医師・薬剤師と共有することに同意しますか？",
-                "Do you agree to share your past medication information with doctors and pharmacists?",
+                "過去のお薬の情報を、この医療機関の医師・薬剤師に提供することに同意しますか？",
+                "Do you agree that the doctors and pharmacists here may see your past medication?",
             ),
             ConsentItem::LimitAmount => (
-                "限度額情報（高額療養費の自己負担限度額）の提供に同意しますか？",
-                "Do you agree to provide your limit-amount information (high-cost medical expense cap)?",
+                "医療費の自己負担の上限額（限度額）の情報を、この医療機関に提供することに同意しますか？",
+                "Do you agree that this clinic may see your limit on out-of-pocket medical costs (限度額)?",
             ),
             ConsentItem::Diagnosis => (
-                "過去の診療情報を医師と共有することに同意しますか？",
-                "Do you agree to share your past diagnosis and treatment information with doctors?",
+                "過去の診療の情報を、この医療機関の医師に提供することに同意しますか？",
+                "Do you agree that the doctors here may see your past diagnoses and treatments?",
             ),
             ConsentItem::HealthCheckups => (
-                "特定健診などの健診情報を共有することに同意しますか？",
-                "Do you agree to share your health check-up results?",
+                "特定健診などの健診の結果を、この医療機関に提供することに同意しますか？",
+                "Do you agree that this clinic may see your health check-up results (特定健診)?",
             ),
-            ConsentItem::Surgery => {
-                ("過去の手術情報を共有することに同意しますか？", "Do you agree to share your past surgery information?")
-            }
+            ConsentItem::Surgery => (
+                "過去の手術の情報を、この医療機関の医師に提供することに同意しますか？",
+                "Do you agree that the doctors here may see your past operations?",
+            ),
             ConsentItem::SpecificDiseases => (
-                "特定疾病療養受療証の情報の提供に同意しますか？",
-                "Do you agree to provide your specified-disease treatment certificate information?",
+                "特定疾病療養受療証の情報を、この医療機関に提供することに同意しますか？",
+                "Do you agree that this clinic may see your specified-disease certificate (特定疾病療養受療証)?",
             ),
-            ConsentItem::ElectronicPrescription => (
-                "処方箋を電子処方箋で受け取りますか？（いいえ＝紙の処方箋）",
-                "Would you like an electronic prescription? (No = a paper prescription)",
-            ),
+            ConsentItem::ElectronicPrescription => {
+                ("処方箋の受け取り方を選んでください。", "How would you like to receive your prescription?")
+            }
         }
     }
 }
@@ -181,6 +187,16 @@ pub enum Prompt {
         /// Whether "consent to all" (まとめて同意) may be offered.
         allow_all: bool,
     },
+    /// How the patient wants the prescription (処方箋の発行形態): a choice between `choices`
+    /// (電子処方箋 / 紙の処方箋), answered with `{"prescription": "electronic"}` or `"paper"`.
+    Prescription {
+        question_ja: String,
+        question_en: String,
+        choices: Vec<PrescriptionForm>,
+        /// 1-based position among the consent items and this choice.
+        index: usize,
+        total: usize,
+    },
     /// Finished: "please take your card".
     TakeCard {
         outcome: Outcome,
@@ -201,6 +217,8 @@ pub enum SessionAction {
     Consent,
     Cancel,
     Challenge,
+    /// 「時間を延長」: more time for the step on screen (bounded: see the daemon).
+    Extend,
 }
 
 wire_names!(SessionAction {
@@ -212,6 +230,7 @@ wire_names!(SessionAction {
     Consent => "consent",
     Cancel => "cancel",
     Challenge => "challenge",
+    Extend => "extend",
 });
 
 /// The current session as `GET /v1/session` returns it.
@@ -349,13 +368,32 @@ pub struct ResultsPage {
     pub next_after: u64,
 }
 
+/// The prescription form (`PrescriptionIssueSelect`: 1 electronic, 2 paper). Recorded in the
+/// result as `electronic_prescription`: true for electronic, false for paper.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrescriptionForm {
+    /// 電子処方箋
+    Electronic,
+    /// 紙の処方箋
+    Paper,
+}
+
+wire_names!(PrescriptionForm {
+    Electronic => "electronic",
+    Paper => "paper",
+});
+
 /// `POST /v1/session/consent`: per item, or everything at once. The bodies carry no tag, so
 /// serde tells them apart by shape: a body with a boolean `all` is `All`, whatever else it holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum ConsentAnswer {
-    /// `{"all": true}`: まとめて同意 (or `false`: decline every item).
+    /// `{"all": true}`: まとめて同意 (or `false`: decline). Applies to the information items
+    /// not yet answered: never to the prescription form, never over an explicit answer.
     All { all: bool },
+    /// `{"prescription": "electronic"}` or `"paper"`: the answer to the prescription prompt.
+    Prescription { prescription: PrescriptionForm },
     /// `{"medication": true, "limit_amount": false}`: an answer per item asked.
     Items(BTreeMap<ConsentItem, bool>),
 }
@@ -381,6 +419,7 @@ mod tests {
         check(Outcome::ALL, Outcome::as_str);
         check(CardKind::ALL, CardKind::as_str);
         check(CertStatus::ALL, CertStatus::as_str);
+        check(PrescriptionForm::ALL, PrescriptionForm::as_str);
         check(crate::backend::HealthStatus::ALL, crate::backend::HealthStatus::as_str);
         assert_ne!(SessionAction::Pin, "cancel");
     }

@@ -27,7 +27,7 @@ pub enum Route {
 }
 
 /// `{id}` in a template stands for any one path segment.
-static TABLE: [(Method, &str, Route); 18] = {
+static TABLE: [(Method, &str, Route); 19] = {
     use Route::*;
     use SessionAction as A;
     [
@@ -43,6 +43,7 @@ static TABLE: [(Method, &str, Route); 18] = {
         (Method::POST, "/v1/session/consent", Command(A::Consent)),
         (Method::POST, "/v1/session/cancel", Command(A::Cancel)),
         (Method::POST, "/v1/session/challenge", Command(A::Challenge)),
+        (Method::POST, "/v1/session/extend", Command(A::Extend)),
         (Method::GET, "/v1/results", Results),
         (Method::GET, "/v1/results/{id}", ResultById),
         (Method::POST, "/v1/results/{id}/ack", AckResult),
@@ -71,7 +72,7 @@ impl Route {
             Route::Command(A::Method | A::Pin | A::Consent) => &[Kiosk],
             Route::Command(A::FaceReference | A::FaceVerdict) => &[Face],
             Route::Command(A::Visual) => &[Staff],
-            Route::Command(A::Cancel) => &[Kiosk, Staff],
+            Route::Command(A::Cancel | A::Extend) => &[Kiosk, Staff],
             Route::Command(A::Challenge) => &[Reception],
             Route::Results | Route::ResultById | Route::AckResult => &[Reception],
             Route::Metrics => &[Reception, Staff],

@@ -130,6 +130,7 @@ impl Backend for DaemonBackend {
             },
             ApiCommand::Consent(answer) => Command::Consent(answer),
             ApiCommand::Cancel => Command::Cancel,
+            ApiCommand::Extend => Command::Extend,
             // The session checks the length.
             ApiCommand::Challenge(text) => match STANDARD.decode(text.trim()) {
                 Ok(nonce) => Command::Challenge(nonce),

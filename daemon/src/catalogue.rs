@@ -10,12 +10,15 @@ use myna_card::secret::SecretError;
 use myna_card::transport::TransportError;
 use myna_card::Code;
 
-/// One catalogue entry. An `en` holding `{detail}` is filled in by [`Text::notice_with`].
+/// One catalogue entry. An `en` holding `{detail}` is filled in by [`Text::notice_with`]; a
+/// `{until}` in both languages by [`Text::notice_until`]. `when` says when the code appears
+/// (for reception vendors: README's table and the OpenAPI document are built from it).
 #[derive(Debug, PartialEq, Eq)]
 pub struct Text {
     pub code: &'static str,
     pub ja: &'static str,
     pub en: &'static str,
+    pub when: &'static str,
 }
 
 impl Text {
@@ -25,6 +28,17 @@ impl Text {
 
     pub fn notice_with(&self, detail: &str) -> Notice {
         Notice { en: self.en.replace("{detail}", detail), ..self.notice() }
+    }
+
+    /// Fills `{until}` with a date, written for each language.
+    pub fn notice_until(&self, ja: &str, en: &str) -> Notice {
+        Notice { code: self.code.into(), ja: self.ja.replace("{until}", ja), en: self.en.replace("{until}", en) }
+    }
+
+    /// This entry's notice with `next` (a `NEXT_…` entry: what the patient can do now)
+    /// appended; the code stays this entry's.
+    pub fn followed_by(&self, next: &Text) -> Notice {
+        Notice { code: self.code.into(), ja: format!("{}{}", self.ja, next.ja), en: format!("{} {}", self.en, next.en) }
     }
 }
 
@@ -40,8 +54,8 @@ pub fn notice_of(e: &impl Explained) -> Notice {
 /// Declares each entry as a constant named by its code, so no code can appear twice, and
 /// [`ALL`] from the same list.
 macro_rules! catalogue {
-    ($($code:ident: $ja:literal, $en:literal;)*) => {
-        $(pub const $code: Text = Text { code: stringify!($code), ja: $ja, en: $en };)*
+    ($($code:ident: $ja:literal, $en:literal, $when:literal;)*) => {
+        $(pub const $code: Text = Text { code: stringify!($code), ja: $ja, en: $en, when: $when };)*
 
         /// Every entry, in declaration order.
         pub const ALL: &[&Text] = &[$(&$code),*];
@@ -51,158 +65,250 @@ macro_rules! catalogue {
 catalogue! {
     // The card crate's codes: see `card`.
     CARD_REMOVED:
-        "カードが途中で離されました。もう一度カードを置いてください。",
-        "The card was removed too early. Please place your card again.";
+        "カードが読み取りの途中で取り外されました。もう一度カードを置いてください。",
+        "The card was taken off the reader before check-in finished. Please place it again.",
+        "The card left the reader before the session finished (result outcome card_removed).";
     NO_CARD:
-        "カードが置かれていません。",
-        "No card is on the reader.";
+        "カードが置かれていません。カードリーダーにカードを置いてください。",
+        "There is no card on the reader. Please place your card on the reader.",
+        "A card operation found no card on the reader.";
     READER_UNAVAILABLE:
-        "カードリーダーが使えません。マイナンバーカードと資格情報のお知らせ（またはマイナポータルの資格情報画面）を受付でお見せください。",
-        "The card reader is unavailable. Please show your My Number card with the 資格情報のお知らせ (or the My Portal eligibility screen) at the desk.";
+        "カードリーダーが使えません。受付で、マイナ保険証と資格情報のお知らせをお見せください。スマートフォンのマイナポータルの資格情報の画面でもかまいません。",
+        "The card reader is not working. At the desk, please show your My Number card with your Eligibility Information Notice (資格情報のお知らせ), or the eligibility screen of My Portal (マイナポータル) on your phone.",
+        "No reader (pcscd stopped, reader unplugged): the screen is out_of_service with this notice, and a session it cuts ends failed with this code.";
     CARD_TIMEOUT:
-        "カードが応答しません。カードを置き直してください。",
-        "The card is not answering. Please place your card again.";
+        "カードから応答がありません。カードを置き直してください。それでも読み取れないときは、受付で、マイナ保険証と資格情報のお知らせをお見せください。",
+        "The card is not answering. Please place it again. If it still cannot be read, please show your My Number card with your Eligibility Information Notice (資格情報のお知らせ) at the desk.",
+        "A card operation took longer than the card-operation timeout (result outcome timed_out).";
     CARD_UNREADABLE:
-        "カードを読み取れませんでした。置き直してもだめな場合は受付にお申し出ください。",
-        "The card could not be read. If placing it again does not help, please ask at the desk.";
+        "カードを読み取れませんでした。カードを置き直してください。それでも読み取れないときは、受付で、マイナ保険証と資格情報のお知らせ（またはスマートフォンのマイナポータルの資格情報の画面）をお見せください。",
+        "The card could not be read. Please place it again. If it still cannot be read, please show your My Number card with your Eligibility Information Notice (資格情報のお知らせ), or the eligibility screen of My Portal (マイナポータル) on your phone, at the desk.",
+        "The card answered in a way the kiosk cannot use (a worn card, a reader fault).";
     NOT_MY_NUMBER_CARD:
-        "マイナンバーカードではないようです。マイナ保険証（マイナンバーカード）を置いてください。",
-        "This does not seem to be a My Number card. Please place your My Number card.";
+        "マイナンバーカードではないようです。マイナ保険証（マイナンバーカード）を置いてください。資格確認書をお持ちの方は、受付でお見せください。",
+        "This does not seem to be a My Number card. Please place your My Number card. If you have an Eligibility Certificate (資格確認書), please show it at the desk.",
+        "The card has no JPKI application (another IC card), or a JPKI token the kiosk does not know.";
     PIN_LOCKED:
-        "暗証番号がロックされています。市区町村の窓口またはコンビニのキオスク端末で再設定できます。顔認証または職員による目視確認で受付できます。",
-        "The PIN is locked. It can be reset at your municipal office or a convenience-store kiosk. You can check in with face recognition or a visual check by staff.";
+        "暗証番号がロックされています。お住まいの市区町村の窓口か、コンビニのキオスク端末（署名用パスワードが必要です）で再設定できます。",
+        "Your PIN is locked. You can reset it at your municipal office, or at a convenience-store kiosk if you know your signature password.",
+        "The PIN is locked, when the card is read or after the third wrong PIN; the text goes on with what the patient can do now (a NEXT_ entry).";
     PIN_LAST_TRY:
-        "暗証番号が違います。あと1回間違えるとロックされます。",
-        "Wrong PIN. One more wrong entry will lock it.";
+        "暗証番号の入力は残り1回です。間違えるとロックされます。",
+        "You have one PIN try left. A wrong PIN will lock it.",
+        "One PIN try is left: beside the PIN prompt, before the first entry too.";
     PIN_WRONG:
         "暗証番号が違います。もう一度入力してください。",
-        "Wrong PIN. Please enter it again.";
+        "That PIN is not correct. Please enter it again.",
+        "A wrong PIN, with tries left (with PIN_LAST_TRY when one is left).";
     PIN_NOT_SET:
-        "このカードは顔認証マイナンバーカードです。顔認証または目視確認で受付します。",
-        "This card is face-recognition only. Please use face recognition or a staff check.";
+        "このカードは、暗証番号のない顔認証マイナンバーカードです。",
+        "This card has no PIN (a face-recognition My Number card).",
+        "The card has no PIN (顔認証マイナンバーカード); the text goes on with what the patient can do now (a NEXT_ entry).";
     FACE_REFERENCE_FAILED:
-        "カードの顔写真を読み取れませんでした。暗証番号または職員による確認で受付します。",
-        "The photo on the card could not be read. Please use your PIN or a staff check.";
+        "カードの顔写真を確認できませんでした。",
+        "The photo on your card could not be checked.",
+        "The card-face photo could not be read (照合番号B locked, the card face failed): no face check in this session; the text goes on with what the patient can do now (a NEXT_ entry).";
     CERT_UNREADABLE:
-        "カードの電子証明書を読み取れませんでした。受付にお申し出ください。",
-        "The certificate on the card could not be read. Please ask at the desk.";
+        "カードの電子証明書を読み取れませんでした。受付で、マイナ保険証と資格情報のお知らせをお見せください。",
+        "The certificate on your card could not be read. Please show your My Number card with your Eligibility Information Notice (資格情報のお知らせ) at the desk.",
+        "The user-authentication certificate could not be read or parsed.";
     CERT_UNTRUSTED:
-        "カードの電子証明書を確認できませんでした。受付にお申し出ください。",
-        "The certificate on the card could not be verified. Please ask at the desk.";
+        "このカードを確認できませんでした。受付にお申し出ください。",
+        "This card could not be confirmed. Please ask at the desk.",
+        "The certificate does not chain to a configured J-LIS trust anchor.";
     PIN_FORMAT:
         "暗証番号は数字4桁で入力してください。",
-        "The PIN is exactly 4 digits.";
+        "Please enter your PIN as 4 digits.",
+        "A PIN that is not 4 digits (API 400; no try spent).";
     COLLATION_B_FORMAT:
         "照合番号Bは数字14桁（生年月日6桁・有効期限の西暦4桁・セキュリティコード4桁）です。",
-        "照合番号B is 14 digits: birth date (6), card expiry year (4) and security code (4).";
+        "照合番号B (collation number B) is 14 digits: birth date (6), card expiry year (4) and security code (4).",
+        "The face module sent a 照合番号B that is not 14 digits (API 400).";
 
     // The card check.
     JUKI_CARD:
-        "住民基本台帳カードは保険証として使えません。マイナンバーカードをお使いください。",
-        "A 住基カード (Basic Resident Register card) cannot be used. Please use your My Number card.";
+        "住民基本台帳カードは、保険証として使えません。マイナ保険証（マイナンバーカード）を置いてください。",
+        "A Basic Resident Register card (住基カード) cannot be used as a health insurance card. Please place your My Number card.",
+        "An old 住基カード was placed.";
     CERT_EXPIRED:
-        "電子証明書の有効期限が切れています（猶予期間も過ぎています）。市区町村の窓口で更新するか、資格確認書を受付でお見せください。",
-        "The card's certificate has expired, beyond the grace period. Please renew it at your municipal office, or show your 資格確認書 at the desk.";
+        "電子証明書の有効期限が切れているため、このカードは保険証として使えません。資格確認書をお持ちの方は、受付でお見せください。電子証明書は、お住まいの市区町村の窓口で再発行できます。",
+        "The certificate on your card has expired, so the card cannot be used as a health insurance card. If you have an Eligibility Certificate (資格確認書), please show it at the desk. Your municipal office can issue a new certificate.",
+        "The certificate expired and its grace period is over (a phone has none), or it is not valid yet.";
 
     // The session's guidance and results.
     CERT_EXPIRING_SOON:
-        "マイナンバーカードの電子証明書の有効期限が近づいています。お住まいの市区町村の窓口で更新してください。",
-        "Your My Number card's certificate expires soon. Please renew it at your municipal office.";
+        "マイナ保険証の電子証明書の有効期限が近づいています。お住まいの市区町村の窓口で更新してください。",
+        "The certificate on your My Number card expires soon. Please renew it at your municipal office.",
+        "Within three months before the certificate expires; the check-in goes on.";
     CERT_GRACE:
-        "電子証明書の有効期限が切れています（猶予期間中）。資格確認のみ行い、お薬などの情報共有はできません。市区町村の窓口で更新してください。",
-        "Your certificate has expired and is in its grace period: only eligibility can be confirmed, no medication or medical-history sharing. Please renew it at your municipal office.";
+        "電子証明書の有効期限が切れています。{until}までは保険証として使えますが、お薬などの情報は共有されません。お早めに、お住まいの市区町村の窓口で手続きしてください。",
+        "The certificate on your card has expired. You can use the card as your health insurance card until {until}, but your medication and other medical information will not be shared. Please go to your municipal office soon.",
+        "The certificate expired but is in its grace period (to the end of the third month after expiry); medication and medical-history consent are not asked.";
     NO_AUTH_METHOD:
-        "このカードでは本人確認ができません。受付にお申し出ください。",
-        "Identity cannot be confirmed with this card here. Please ask at the desk.";
+        "この端末では本人確認ができません。受付にお申し出ください。",
+        "This kiosk cannot confirm your identity. Please ask at the desk.",
+        "None of the methods the clinic enables fits this card.";
     FACE_FAILED:
-        "顔認証ができませんでした。暗証番号または職員による確認をお選びください。",
-        "Face check failed. Please choose the PIN or a check by staff.";
+        "顔認証ができませんでした。",
+        "The face check did not succeed.",
+        "Face mismatches reached session.face_attempts; the text goes on with what the patient can do now (a NEXT_ entry).";
     FACE_RETRY:
-        "顔認証ができませんでした。マスクを外し、カメラを見てもう一度お試しください。",
-        "Face check did not match. Please remove your mask, look at the camera and try again.";
+        "顔認証ができませんでした。マスクや帽子を外し、カメラを見て、もう一度お試しください。",
+        "The face check did not match. Please take off your mask or hat, look at the camera and try again.",
+        "A face mismatch, with attempts left.";
     VISUAL_REJECTED:
         "職員による本人確認ができませんでした。受付にお申し出ください。",
-        "Staff could not confirm your identity. Please ask at the desk.";
+        "Our staff could not confirm your identity. Please ask at the desk.",
+        "Staff rejected the visual check.";
     SIGNATURE_INVALID:
-        "カードの署名を確認できませんでした。受付にお申し出ください。",
-        "The card's signature could not be verified. Please ask at the desk.";
+        "カードを確認できませんでした。受付にお申し出ください。",
+        "Your card could not be confirmed. Please ask at the desk.",
+        "The card's signature over the challenge does not verify with its certificate.";
     CANCELLED:
         "受付を中止しました。カードをお取りください。",
-        "Check-in cancelled. Please take your card.";
+        "Check-in was cancelled. Please take your card.",
+        "The kiosk or staff cancelled the session (result outcome cancelled).";
     TIMED_OUT:
-        "時間切れのため受付を中止しました。カードをお取りください。",
-        "The check-in timed out. Please take your card.";
+        "時間が過ぎたため、受付を中止しました。カードをお取りください。もう一度受付するときは、カードを置き直してください。",
+        "Check-in stopped because the time ran out. Please take your card. To try again, place it on the reader again.",
+        "A waiting step's timeout passed (result outcome timed_out).";
     CHECKED_IN:
         "受付が完了しました。カードをお取りください。",
-        "You are checked in. Please take your card.";
+        "You are checked in. Please take your card.",
+        "The session ended verified.";
 
     // Commands the session refuses.
     NOT_WAITING:
-        "現在この操作はできません。",
-        "The session is not waiting for this action now.";
+        "いまはこの操作はできません。",
+        "This action is not possible at this step.",
+        "A command that does not fit the current step (API 409).";
     METHOD_NOT_ALLOWED:
-        "この方法は選べません。表示されている方法からお選びください。",
-        "This method is not available. Please choose one of the methods shown.";
+        "この方法は選べません。画面に表示されている方法からお選びください。",
+        "This method is not available. Please choose one of the methods shown.",
+        "A method not among prompt.methods (API 409).";
     LAST_TRY_NOT_CONFIRMED:
-        "残り1回です。間違えるとロックされることを確認してから入力してください。",
-        "One try left: confirm that a wrong PIN will lock the card before submitting.";
+        "暗証番号の入力は残り1回です。間違えるとロックされることを確認してから、確定してください。",
+        "You have one PIN try left. Please confirm that a wrong PIN will lock it, then press OK.",
+        "A PIN on the last try without confirm_last_try (API 409).";
     PHOTO_ALREADY_GIVEN:
-        "顔写真はこの受付ですでに渡しています。",
-        "The reference photo was already handed over in this session.";
+        "顔写真は、この受付ですでに渡しています。",
+        "The reference photo was already handed over in this session.",
+        "A second face/reference in one session (API 409).";
     PHOTO_FIRST:
         "先に顔写真を取得してください。",
-        "Request the reference photo before reporting a verdict.";
+        "Request the reference photo before reporting a verdict.",
+        "A face/verdict before face/reference (API 409).";
     CONSENT_ITEM_NOT_ASKED:
-        "この項目はこの受付では確認していません。",
-        "This consent item is not asked in this session.";
+        "この項目は、この受付では確認していません。",
+        "This consent item is not asked in this session.",
+        "A consent answer for an item (or the prescription form) this session does not ask (API 409).";
     CONSENT_ALL_NOT_OFFERED:
-        "まとめて同意はこの医療機関では使えません。",
-        "Consent to all is not offered by this clinic.";
+        "この医療機関では、まとめて同意は使えません。",
+        "Consent to all is not offered by this clinic.",
+        "{\"all\":true} while session.consent_all_shortcut is off (API 409).";
     // The API's wording: its own check of the base64 body answers first, with these texts.
     CHALLENGE_FORMAT:
         "チャレンジは16〜64バイトをBase64で指定してください。",
-        "challenge is 16 to 64 bytes, base64 encoded.";
+        "challenge is 16 to 64 bytes, base64 encoded.",
+        "A reception challenge that is not 16 to 64 bytes of base64 (API 400).";
     STAFF_ID_REQUIRED:
         "職員IDが必要です。",
-        "A staff identifier is required.";
+        "A staff identifier is required.",
+        "A visual check without a staff id (API 400).";
     // A command that names another session (a late cancel after the next patient tapped).
     SESSION_MISMATCH:
         "この操作は前の方の受付に対するものです。画面を確認してください。",
-        "This command is for another session: check the screen.";
+        "This command is for another session: check the screen.",
+        "A command whose If-Match names a session that is not in progress (API 409).";
     // A command that names no session (If-Match).
     SESSION_REQUIRED:
         "どの受付に対する操作か指定してください（If-Match）。",
-        "Name the session this command is for (If-Match: \"<session id>\").";
+        "Name the session this command is for (If-Match: \"<session id>\").",
+        "A session command without If-Match (API 428).";
     // What the API answers for a malformed staff id (the session's own refusal says less).
     STAFF_ID_FORMAT:
         "職員IDは1〜64文字で指定してください。",
-        "staff_id is 1 to 64 printable characters.";
+        "staff_id is 1 to 64 printable characters.",
+        "A staff id that is empty, too long or not printable (API 400).";
 
     // The daemon and its journal.
     DAEMON_STOPPING:
-        "受付を停止しています。",
-        "The kiosk is shutting down.";
+        "この端末は停止中です。受付にお申し出ください。",
+        "This kiosk is shutting down. Please go to the desk.",
+        "The daemon is stopping (API 503 while it shuts down).";
     JOURNAL_UNAVAILABLE:
-        "受付結果を記録できないため、現在この端末は使えません。受付にお申し出ください。",
-        "This kiosk cannot record check-ins right now ({detail}). Please go to the desk.";
+        "ただいま、この端末では受付できません。受付にお申し出ください。",
+        "This kiosk cannot record check-ins right now ({detail}). Please go to the desk.",
+        "Results cannot be written (disk full, journal broken): out_of_service and health unavailable.";
     JOURNAL_ROW_UNREADABLE:
-        "保存された受付結果を読み取れません。この方の受付は窓口で確認してください。",
-        "A stored check-in result cannot be read ({detail}). Please confirm this check-in at the desk.";
+        "保存された受付結果を読み取れません。この方の受付は、窓口で確認してください。",
+        "A stored check-in result cannot be read ({detail}). Please confirm this check-in at the desk.",
+        "A journal row that no longer parses, in place of its result.";
     CARD_THREAD_DEAD:
-        "カードを読み取れない状態です。端末を再起動しています。受付にお申し出ください。",
-        "The kiosk cannot read cards until it restarts (its card thread stopped). Please go to the desk.";
+        "ただいま、この端末ではカードを読み取れません。端末を再起動しています。受付にお申し出ください。",
+        "The kiosk cannot read cards until it restarts (its card thread stopped). Please go to the desk.",
+        "The card thread died: out_of_service until systemd restarts the daemon.";
     INTERRUPTED:
-        "受付の途中で端末が停止しました。もう一度カードを置いてください。",
-        "The kiosk stopped during this check-in. Please place the card again.";
+        "受付の途中で端末が止まりました。もう一度カードを置いてください。",
+        "The kiosk stopped during this check-in. Please place your card again.",
+        "A session the daemon did not finish (power cut, crash), recorded at the next start (outcome interrupted).";
 
     // The bench (`--mock` only).
     BENCH_DISABLED:
         "ベンチ機能は --mock のときだけ使えます。",
-        "The bench exists only with --mock.";
+        "The bench exists only with --mock.",
+        "A bench endpoint on a daemon without --mock (API 404).";
     // The detail is the virtual card's own message, which lists the known profiles.
     UNKNOWN_PROFILE:
         "不明なカードプロファイルです。",
-        "{detail}";
+        "{detail}",
+        "POST /v1/bench/card with a profile the virtual card does not have (API 400).";
+
+    // What the patient can do next, appended to PIN_LOCKED, PIN_NOT_SET, FACE_FAILED and
+    // FACE_REFERENCE_FAILED from the methods really offered: never a code of their own.
+    NEXT_PIN:
+        "暗証番号で受付できます。",
+        "You can check in with your PIN.",
+        "Appended to a notice when the PIN is the one method left.";
+    NEXT_FACE:
+        "顔認証で受付できます。",
+        "You can check in with a face check.",
+        "Appended to a notice when the face check is the one method left.";
+    NEXT_STAFF:
+        "職員が本人確認をして、受付できます。",
+        "A staff member can confirm your identity to check you in.",
+        "Appended to a notice when the staff check is the one method left.";
+    NEXT_PIN_OR_STAFF:
+        "暗証番号か、職員による本人確認で受付できます。",
+        "You can check in with your PIN, or a staff member can confirm your identity.",
+        "Appended to a notice when the PIN and the staff check are left.";
+    NEXT_FACE_OR_STAFF:
+        "顔認証か、職員による本人確認で受付できます。",
+        "You can check in with a face check, or a staff member can confirm your identity.",
+        "Appended to a notice when the face check and the staff check are left.";
+    NEXT_CHOOSE:
+        "画面に表示されている方法からお選びください。",
+        "Please choose one of the ways shown.",
+        "Appended to a notice when several other methods are left.";
+    NEXT_USE_THE_CARD:
+        "マイナンバーカード本体を置いてください。",
+        "Please place your My Number card itself.",
+        "Appended to a notice on a smartphone when no method is left.";
+    NEXT_ASK_AT_DESK:
+        "受付にお申し出ください。",
+        "Please ask at the desk.",
+        "Appended to a notice when no method is left.";
+
+    // The extend-time action (「時間を延長」).
+    EXTEND_LIMIT_REACHED:
+        "これ以上、時間は延長できません。",
+        "The time cannot be extended any further.",
+        "POST /v1/session/extend after the step was already extended as often as allowed (API 409).";
+    // A 照合番号B the card refused, which the face module may read again.
+    COLLATION_B_RETRY:
+        "カードの読み取りをやり直します。そのままお待ちください。",
+        "Reading your card again. Please wait.",
+        "The face module's 照合番号B was refused by the card and may be read again (answer to face/reference).";
 }
 
 /// The entry for a code from the card crate. A new card code does not build without its text.
@@ -264,10 +370,11 @@ mod tests {
     }
 
     #[test]
-    fn every_entry_has_both_languages_and_a_detail_only_in_english() {
+    fn every_entry_has_both_languages_a_when_and_a_detail_only_in_english() {
         for text in ALL {
-            assert!(!text.ja.is_empty() && !text.en.is_empty(), "{}", text.code);
+            assert!(!text.ja.is_empty() && !text.en.is_empty() && !text.when.is_empty(), "{}", text.code);
             assert!(!text.ja.contains("{detail}"), "{}", text.code);
+            assert_eq!(text.ja.contains("{until}"), text.en.contains("{until}"), "{}", text.code);
         }
         let n = JOURNAL_UNAVAILABLE.notice_with("disk full");
         assert_eq!(n.en, "This kiosk cannot record check-ins right now (disk full). Please go to the desk.");

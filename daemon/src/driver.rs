@@ -344,15 +344,13 @@ impl<S: ResultSink, I: SignalSink> Driver<S, I> {
                 Some(Event::CardRemoved)
             }
             PresenceEvent::ReaderGone { reason } => {
-                tracing::warn!(%reason, "no card reader");
-                self.signals.show(Signal::Offline);
-                // A session cannot continue without its reader.
-                Some(Event::CardRemoved)
+                tracing::warn!(%reason, code = crate::catalogue::READER_UNAVAILABLE.code, "no card reader");
+                // Out of service at once; a session in progress ends with the reader's code.
+                Some(Event::ReaderGone)
             }
             PresenceEvent::ReaderReady { reader } => {
                 tracing::info!(%reader, "card reader ready");
-                self.signals.show(Signal::Idle);
-                None
+                Some(Event::ReaderReady)
             }
         }
     }

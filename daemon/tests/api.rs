@@ -30,7 +30,7 @@ async fn a_pin_check_in_over_the_api_and_its_result() {
     assert_eq!(call(&f, "GET", "/v1/health", None, None).await.json()["status"], "ok");
     tap(&f, "valid").await;
     let v = wait_prompt(&f, "choose_method").await;
-    assert_eq!(v["allowed_actions"], json!(["method", "cancel", "challenge"]));
+    assert_eq!(v["allowed_actions"], json!(["method", "cancel", "extend", "challenge"]));
     assert_eq!(v["card"]["certificate"]["status"], "valid");
 
     let nonce = base64_of(&[9u8; 32]);

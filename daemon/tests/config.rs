@@ -80,6 +80,7 @@ exact = true
 methods = ["pin", "visual"]
 consent_items = ["medication", "limit_amount", "diagnosis", "health_checkups", "surgery", "specific_diseases", "electronic_prescription"]
 consent_all_shortcut = false
+staff_check = "always"
 face_attempts = 2
 
 [session.timeouts]
@@ -153,6 +154,7 @@ volume = "off"
     assert_eq!(s.consent_items.len(), 7);
     assert_eq!(s.consent_items[6], ConsentItem::ElectronicPrescription);
     assert!(!s.consent_all_shortcut);
+    assert_eq!(s.staff_check, myna_kiosk::session::StaffCheck::Always);
     assert_eq!(s.face_attempts, 2);
     let t = s.timeouts;
     assert_eq!(
@@ -221,6 +223,7 @@ fn every_rejection_says_where_and_what() {
         ("[session]\nmethods = []\n", ":2:11: session.methods: enable at least one"),
         ("[session]\nmethods = [\"pin\", \"pin\"]\n", ":2:11: session.methods: a method is listed twice"),
         ("[session]\nconsent_items = [\"blood_type\"]\n", "unknown variant `blood_type`"),
+        ("[session]\nstaff_check = \"never\"\n", ":2:15: unknown variant `never`"),
         ("[session]\nconsent_items = [\"surgery\", \"surgery\"]\n", "session.consent_items: an item is listed twice"),
         ("[session]\nface_attempts = 0\n", ":2:17: session.face_attempts: between 1 and 10"),
         ("[session.timeouts]\npin_entry_secs = 0\n", ":2:18: session.timeouts.pin_entry_secs: between 1 and 3600"),

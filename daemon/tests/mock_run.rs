@@ -35,7 +35,8 @@ fn mock_run_checks_in_every_profile_as_the_kiosk_must() {
     let expect = |p: &str, o: &str, d: &str| assert_eq!(outcome(p), (o.to_string(), d.to_string()), "{p}");
     expect("valid", "Verified", "pin");
     expect("expiring-soon", "Verified", "face");
-    expect("grace", "Verified", "visual");
+    // The staff check is a fallback: a patient who would like it but whose PIN works gets the PIN.
+    expect("grace", "Verified", "pin");
     expect("expired", "Failed", "CERT_EXPIRED");
     expect("pin-locked", "Verified", "visual");
     expect("no-pin", "Verified", "face");

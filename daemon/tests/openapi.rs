@@ -611,7 +611,7 @@ async fn a_pin_check_in_validates_and_so_do_its_events() {
     assert_eq!(a.status, StatusCode::OK);
     tap(&f, "valid").await;
     let view = wait_prompt(&f, "choose_method").await;
-    assert_eq!(view["allowed_actions"], json!(["method", "cancel", "challenge"]));
+    assert_eq!(view["allowed_actions"], json!(["method", "cancel", "extend", "challenge"]));
     assert_drift_is_caught(f.spec, "SessionView", &view, "allowed_actions");
     assert_drift_is_caught(f.spec, "CertificateInfo", &view["card"]["certificate"], "not_after");
 
@@ -712,12 +712,12 @@ async fn face_and_staff_check_ins_validate() {
     wait_prompt(&f, "take_card").await;
     remove(&f).await;
 
-    // Staff compare the card photo with the patient.
-    tap(&f, "valid").await;
+    // Staff compare the card photo with the patient (offered once the PIN is locked).
+    tap(&f, "pin-locked").await;
     wait_prompt(&f, "choose_method").await;
     call(&f, "POST", "/v1/session/method", Some(KIOSK), Some(json!({ "method": "visual" }))).await;
     let v = wait_prompt(&f, "staff_check").await;
-    assert_eq!(v["allowed_actions"], json!(["visual", "cancel", "challenge"]));
+    assert_eq!(v["allowed_actions"], json!(["visual", "cancel", "extend", "challenge"]));
     let visual = |id: &str| json!({ "confirmed": true, "staff_id": id });
     expect(
         &call(&f, "POST", "/v1/session/visual", Some(STAFF), Some(visual(""))).await,

@@ -40,6 +40,13 @@ async fn wait_health(d: &Daemon, status: u16, what: &str) -> Value {
     seen.map(|(_, h)| h).unwrap_or_else(|(s, h)| panic!("{what}: health stayed {s}: {h}\n{}", d.log()))
 }
 
+/// The kiosk screen's view while the reader is gone.
+async fn out_of_service_for_the_reader(d: &Daemon, what: &str) {
+    let v = d.wait_prompt("out_of_service").await;
+    let codes: Vec<&str> = v["notices"].as_array().unwrap().iter().filter_map(|n| n["code"].as_str()).collect();
+    assert_eq!(codes, ["READER_UNAVAILABLE"], "{what}: {v}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_cards_pcscd_crashes_and_an_unplugged_reader_end_cleanly_and_the_kiosk_recovers() {
     let Some(rig) = Rig::get() else { return };
@@ -110,15 +117,20 @@ async fn bad_cards_pcscd_crashes_and_an_unplugged_reader_end_cleanly_and_the_kio
 
     // pcscd crashes while the kiosk is idle: health says so (503, reception sends patients to
     // the desk), and once pcscd is back the kiosk recovers by itself.
+    // The screen says so too: out of service with the reader's code (and where to go), not
+    // "place your card" on a kiosk that cannot read one.
     rig.kill_pcscd();
     let h = wait_health(&d, 503, "pcscd killed while idle").await;
     assert_eq!(h["status"], "unavailable", "{h}");
+    out_of_service_for_the_reader(&d, "pcscd killed while idle").await;
     rig.start_pcscd();
     wait_health(&d, 200, "pcscd back").await;
+    d.wait_prompt("place_card").await;
     healthy_check_in(&rig, &d, &mut after, 0x3500, "after pcscd came back").await;
 
     // pcscd crashes in the middle of a session (the patient is choosing a method): the session
-    // ends as interrupted by the card's loss, no verification, and the kiosk recovers.
+    // ends with the reader's code (not as a card taken away), no verification, the screen goes
+    // out of service, and the kiosk recovers.
     let placed = rig.insert(card(Profile::Valid, 0x3600, CardOptions::default()));
     d.wait_prompt("choose_method").await;
     rig.kill_pcscd();
@@ -130,9 +142,11 @@ async fn bad_cards_pcscd_crashes_and_an_unplugged_reader_end_cleanly_and_the_kio
             .unwrap_or_else(|_| panic!("no result after pcscd died mid-session\n{}", d.log()));
     let r = first(&page.1).unwrap();
     after = r["seq"].as_u64().unwrap();
-    assert_eq!(r["outcome"], "card_removed", "pcscd killed mid-session: {r}");
+    assert_eq!(r["outcome"], "failed", "pcscd killed mid-session: {r}");
+    assert_eq!(r["error"]["code"], "READER_UNAVAILABLE", "pcscd killed mid-session: {r}");
     assert!(r["auth"].is_null(), "{r}");
     wait_health(&d, 503, "pcscd killed mid-session").await;
+    out_of_service_for_the_reader(&d, "pcscd killed mid-session").await;
     drop(placed.remove());
     rig.start_pcscd();
     wait_health(&d, 200, "pcscd back after a mid-session crash").await;
@@ -143,6 +157,7 @@ async fn bad_cards_pcscd_crashes_and_an_unplugged_reader_end_cleanly_and_the_kio
     rig.start_pcscd_without_reader();
     let h = wait_health(&d, 503, "reader unplugged").await;
     assert!(h["reader"].as_str().unwrap_or_default().starts_with("unavailable"), "{h}");
+    out_of_service_for_the_reader(&d, "reader unplugged").await;
     rig.kill_pcscd();
     rig.start_pcscd();
     wait_health(&d, 200, "reader plugged back in").await;

@@ -2,7 +2,8 @@
 // against `myna-kiosk run --mock` started by run.sh. Every screen is photographed at 800×480.
 //
 // Environment (set by run.sh): KIOSK_BASE (http://127.0.0.1:PORT), KIOSK_TOKENS (the
-// tokens.json the daemon wrote), SCREENSHOT_DIR.
+// tokens.json the daemon wrote), SCREENSHOT_DIR, KIOSK_CONFIG and KIOSK_DAEMON_PID (its
+// configuration file, reloaded with SIGHUP).
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,6 +16,9 @@ const BASE = process.env.KIOSK_BASE;
 const ORIGIN = new URL(BASE).origin;
 const TOKENS = JSON.parse(fs.readFileSync(process.env.KIOSK_TOKENS, 'utf8'));
 const SHOTS = process.env.SCREENSHOT_DIR;
+// The daemon's configuration file and process, for a scenario that reloads [session].
+const CONFIG = process.env.KIOSK_CONFIG;
+const DAEMON_PID = Number(process.env.KIOSK_DAEMON_PID);
 const VIEWPORT = { width: 800, height: 480 };
 const PIN = '1234'; // the virtual card's default PIN
 
@@ -191,7 +195,7 @@ test('1. PIN check-in, the card tapped through the page\'s bench panel', async (
   await page.click('#method-pin');
 
   await waitScreen(page, 'enter_pin');
-  assert.match(await page.textContent('#detail'), /残り 3 回/);
+  assert.match(await page.textContent('#detail'), /あと 3 回/);
   await shot(page, 'pin-pad');
   await typePinWithKeys(page, PIN.slice(0, 2));
   assert.equal(await page.getAttribute('#pin-dots', 'data-length'), '2');
@@ -234,7 +238,7 @@ test('2. a wrong PIN, then the right one: tries left shown, "consent to all"', a
 
   await page.waitForSelector('.notice[data-code="PIN_WRONG"]');
   await waitScreen(page, 'enter_pin');
-  assert.match(await page.textContent('#detail'), /残り 2 回/);
+  assert.match(await page.textContent('#detail'), /あと 2 回/);
   assert.equal(await page.getAttribute('#pin-dots', 'data-length'), '0');
   await shotBothLanguages(page, 'pin-wrong-tries-left');
 
@@ -466,6 +470,15 @@ test('9. screens the mock cannot hold still: reading, verifying, out of service'
       id: null, allowed_actions: [], deadline_ms: null,
       notices: [{ code: 'JOURNAL_UNAVAILABLE', ja: '受付の記録を保存できません。受付窓口へお越しください。', en: 'Check-ins cannot be recorded. Please go to the reception desk.' }],
     })],
+    // The reader gone (pcscd stopped, reader unplugged): the national fallback, at the desk.
+    ['out-of-service-reader', view({ kind: 'out_of_service' }, {
+      id: null, allowed_actions: [], deadline_ms: null,
+      notices: [{
+        code: 'READER_UNAVAILABLE',
+        ja: 'カードリーダーが使えません。受付で、マイナ保険証と資格情報のお知らせをお見せください。スマートフォンのマイナポータルの資格情報の画面でもかまいません。',
+        en: 'The card reader is not working. At the desk, please show your My Number card with your Eligibility Information Notice (資格情報のお知らせ), or the eligibility screen of My Portal (マイナポータル) on your phone.',
+      }],
+    })],
   ];
   for (const [name, v] of fixtures) {
     await page.waitForFunction(() => window.__streamReady());
@@ -474,4 +487,84 @@ test('9. screens the mock cannot hold still: reading, verifying, out of service'
     await shotBothLanguages(page, name);
   }
   await context.close();
+});
+
+test('10. the idle screen sends phone users to the reader and others to the desk; furigana; larger text', async () => {
+  const page = await openPage('/kiosk');
+  await reset(page);
+  const hints = await page.$$eval('#hints .hint', (hs) => hs.map((h) => h.textContent));
+  assert.equal(hints.length, 2, 'a phone line and a desk line');
+  assert.match(hints[0], /スマートフォン/);
+  assert.match(hints[1], /資格確認書/);
+  assert.match(hints[1], /受付/);
+  // Key terms carry their reading, as <ruby>; the words themselves stay as written.
+  const rubies = await page.$$eval('main ruby', (rs) => rs.map((r) => [r.firstChild.textContent, r.querySelector('rt').textContent]));
+  assert.ok(rubies.some(([w, r]) => w === '資格確認書' && r === 'しかくかくにんしょ'), JSON.stringify(rubies));
+  assert.ok(rubies.some(([w, r]) => w === '保険証' && r === 'ほけんしょう'), JSON.stringify(rubies));
+  await shotBothLanguages(page, 'place-card-desk-and-phone-lines');
+  await page.click('#lang');
+  await page.waitForSelector('html[lang="en"]');
+  assert.equal(await page.$$eval('main ruby', (rs) => rs.length), 0, 'no furigana in English');
+  assert.match(await page.textContent('#hints'), /Eligibility Certificate \(資格確認書\)/);
+  await page.click('#lang');
+  await page.waitForSelector('html[lang="ja"]');
+
+  // Larger text: the prompt grows, the toggle says it is on, and it is for this patient only.
+  const size = () => page.$eval('#title', (t) => t.getBoundingClientRect().height);
+  const normal = await size();
+  await page.click('#large');
+  await page.waitForSelector('body.large');
+  assert.equal(await page.getAttribute('#large', 'aria-pressed'), 'true');
+  assert.ok((await size()) > normal * 1.1, `the title grows: ${normal} → ${await size()}`);
+  await shot(page, 'larger-text-place-card');
+  await tapCard('valid');
+  await waitScreen(page, 'choose_method');
+  await shot(page, 'larger-text-choose-method');
+  await page.click('#method-pin');
+  await waitScreen(page, 'enter_pin');
+  await shot(page, 'larger-text-pin-pad');
+  await reset(page);
+  await page.waitForSelector('body:not(.large)');
+  assert.equal(await page.getAttribute('#large', 'aria-pressed'), 'false', 'the next patient starts with normal text');
+  await page.context().close();
+});
+
+test('11. more time on a step (時間を延長), and the prescription form as a choice', async () => {
+  // The clinic asks the prescription form too: a reloaded configuration (SIGHUP), from the next card.
+  fs.writeFileSync(CONFIG, '[session]\nconsent_items = ["medication", "limit_amount", "electronic_prescription"]\n');
+  process.kill(DAEMON_PID, 'SIGHUP');
+  try {
+    const page = await openPage('/kiosk');
+    await reset(page);
+    const seq = await lastSeq();
+    await tapCard('valid');
+    await waitScreen(page, 'choose_method');
+    await page.waitForSelector('#extend');
+    const left = async () => Number((await page.textContent('#deadline')).match(/\d+/)[0]);
+    const before = await left();
+    await page.click('#extend');
+    await page.waitForFunction((b) => Number(document.querySelector('#deadline').textContent.match(/\d+/)[0]) > b + 30, before);
+    await shot(page, 'choose-method-extended');
+    await page.click('#method-pin');
+    await waitScreen(page, 'enter_pin');
+    await typePinWithKeys(page, PIN);
+    await page.click('#key-ok');
+    await waitScreen(page, 'consent', '[data-item="medication"]');
+    await page.click('#consent-all');
+    // まとめて同意 does not choose the prescription form: it is asked on its own, as a choice.
+    await waitScreen(page, 'prescription');
+    const choices = await page.$$eval('.choices button', (bs) => bs.map((b) => b.id));
+    assert.deepEqual(choices, ['prescription-electronic', 'prescription-paper']);
+    assert.equal(await page.$('#consent-yes'), null, 'no はい/いいえ on a choice');
+    await shotBothLanguages(page, 'prescription-choice');
+    await page.click('#prescription-paper');
+    await waitScreen(page, 'take_card', '[data-outcome="verified"]');
+    const r = await resultSince(seq);
+    assert.deepEqual(r.consent.items, { medication: true, limit_amount: true, electronic_prescription: false });
+    await reset(page);
+    await page.context().close();
+  } finally {
+    fs.writeFileSync(CONFIG, '');
+    process.kill(DAEMON_PID, 'SIGHUP');
+  }
 });

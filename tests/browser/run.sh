@@ -65,7 +65,9 @@ trap 'exit 130' INT TERM
 port=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });')
 base="http://127.0.0.1:$port"
 echo "== myna-kiosk run --mock --listen 127.0.0.1:$port"
-"$bin" run --mock --listen "127.0.0.1:$port" --state-dir "$state" >"$state/daemon.log" 2>&1 &
+# An empty configuration file: one scenario writes [session] into it and reloads (SIGHUP).
+: >"$state/config.toml"
+"$bin" run --mock --config "$state/config.toml" --listen "127.0.0.1:$port" --state-dir "$state" >"$state/daemon.log" 2>&1 &
 daemon_pid=$!
 
 # Ready when the health check answers and the tokens are written.
@@ -93,6 +95,7 @@ mkdir -p "$shots"
 echo "== node --test kiosk.test.mjs"
 status=0
 (cd "$here" && KIOSK_BASE="$base" KIOSK_TOKENS="$state/tokens.json" SCREENSHOT_DIR="$shots" \
+  KIOSK_CONFIG="$state/config.toml" KIOSK_DAEMON_PID="$daemon_pid" \
   node --test --test-reporter=spec kiosk.test.mjs) || status=$?
 
 stop_daemon

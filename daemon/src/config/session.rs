@@ -7,7 +7,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{has_duplicates, Check, ConfigError};
-use crate::session::{SessionConfig, Timeouts};
+use crate::session::{SessionConfig, StaffCheck, Timeouts};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -15,6 +15,8 @@ pub struct SessionSection {
     pub methods: Spanned<Vec<Method>>,
     pub consent_items: Spanned<Vec<ConsentItem>>,
     pub consent_all_shortcut: bool,
+    /// `"fallback"` (default: only once PIN or face cannot be used) or `"always"`.
+    pub staff_check: StaffCheck,
     pub face_attempts: Spanned<u8>,
     pub timeouts: TimeoutsSection,
 }
@@ -26,6 +28,7 @@ impl Default for SessionSection {
             methods: Spanned::new(0..0, d.methods),
             consent_items: Spanned::new(0..0, d.consent_items),
             consent_all_shortcut: d.consent_all_shortcut,
+            staff_check: d.staff_check,
             face_attempts: Spanned::new(0..0, d.face_attempts),
             timeouts: TimeoutsSection::default(),
         }
@@ -98,6 +101,7 @@ impl SessionSection {
             methods: self.methods.get_ref().clone(),
             consent_items: self.consent_items.get_ref().clone(),
             consent_all_shortcut: self.consent_all_shortcut,
+            staff_check: self.staff_check,
             face_attempts: *self.face_attempts.get_ref(),
             timeouts: Timeouts {
                 card_operation: secs(&t.card_operation_secs),

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use myna_api::proto::{AuthEvidence, ConsentAnswer, Method, Outcome, Prompt, SessionResult};
+use myna_api::proto::{AuthEvidence, ConsentAnswer, Method, Outcome, PrescriptionForm, Prompt, SessionResult};
 use myna_card::secret::{CollationB, Pin};
 use myna_virtual_card::{CardOptions, Profile, VirtualCard, DEFAULT_COLLATION_B, DEFAULT_PIN};
 use tokio::sync::broadcast::error::RecvError;
@@ -51,6 +51,9 @@ pub async fn tap_and_check_in(
                 Prompt::FaceCheck { .. } => Some(Command::FaceVerdict { matched: true, score: Some(0.95) }),
                 Prompt::StaffCheck => Some(Command::Visual { confirmed: true, staff_id: "autopilot".into() }),
                 Prompt::Consent { .. } => Some(Command::Consent(ConsentAnswer::All { all: true })),
+                Prompt::Prescription { .. } => {
+                    Some(Command::Consent(ConsentAnswer::Prescription { prescription: PrescriptionForm::Electronic }))
+                }
                 Prompt::PlaceCard
                 | Prompt::OutOfService
                 | Prompt::Reading

@@ -12,6 +12,8 @@ pub struct SessionConfig {
     pub consent_items: Vec<ConsentItem>,
     /// Offer "consent to all" (まとめて同意).
     pub consent_all_shortcut: bool,
+    /// When the staff check (`visual`, if in `methods`) is offered.
+    pub staff_check: StaffCheck,
     /// Face mismatches allowed before offering PIN or staff instead.
     pub face_attempts: u8,
     pub timeouts: Timeouts,
@@ -23,10 +25,23 @@ impl Default for SessionConfig {
             methods: vec![Method::Pin, Method::Face, Method::Visual],
             consent_items: vec![ConsentItem::Medication, ConsentItem::LimitAmount],
             consent_all_shortcut: true,
+            staff_check: StaffCheck::Fallback,
             face_attempts: 3,
             timeouts: Timeouts::default(),
         }
     }
+}
+
+/// When the staff visual check is offered. The rules keep it for patients who can use neither
+/// PIN nor face, so by default it is not on the first screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StaffCheck {
+    /// Beside the other methods from the start.
+    Always,
+    /// Only once the PIN is locked or absent, the face check failed, or nothing else is left.
+    #[default]
+    Fallback,
 }
 
 /// How long each waiting state lasts before the session moves on.

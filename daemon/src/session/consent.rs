@@ -1,7 +1,7 @@
 //! The consent step: the items a patient is asked, and how their answers (one by one, or all
 //! at once where the clinic offers it) land in the session.
 
-use myna_api::proto::{ConsentAnswer, ConsentItem, Outcome};
+use myna_api::proto::{ConsentAnswer, ConsentItem, Outcome, PrescriptionForm};
 use myna_indicator::Signal;
 
 use super::state::{Engine, Phase};
@@ -27,9 +27,18 @@ impl Engine {
                 if all && !self.cfg.consent_all_shortcut {
                     return Err(Refusal::AllNotOffered);
                 }
-                for item in asked {
-                    self.session.consent.insert(*item, all);
+                // まとめて同意 as the national flow has it: the information items still open.
+                // An explicit answer stands, and the prescription form is asked on its own.
+                for item in asked.iter().filter(|i| i.is_information()) {
+                    self.session.consent.entry(*item).or_insert(all);
                 }
+            }
+            ConsentAnswer::Prescription { prescription } => {
+                let item = ConsentItem::ElectronicPrescription;
+                if !asked.contains(&item) {
+                    return Err(Refusal::NotAsked(item));
+                }
+                self.session.consent.insert(item, prescription == PrescriptionForm::Electronic);
             }
             ConsentAnswer::Items(items) => {
                 if let Some(item) = items.keys().find(|i| !asked.contains(i)) {

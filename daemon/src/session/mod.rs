@@ -8,6 +8,9 @@
 
 pub mod config;
 mod consent;
+mod extend;
+mod methods;
+mod service;
 mod state;
 mod transitions;
 mod view;
@@ -20,7 +23,7 @@ use myna_card::jpki::{JpkiError, PinStatus};
 use myna_card::secret::{CollationB, FacePhoto, Pin};
 use myna_indicator::Signal;
 
-pub use config::{SessionConfig, Timeouts};
+pub use config::{SessionConfig, StaffCheck, Timeouts};
 pub use state::Engine;
 
 use crate::card_check::{CardReport, CheckError};
@@ -90,10 +93,17 @@ pub enum Command {
     },
     Consent(ConsentAnswer),
     Cancel,
+    /// 「時間を延長」: more time for the step on screen, at most [`EXTENSIONS`] times.
+    Extend,
     /// Reception supplies the nonce the card signs at the PIN check of the session it names,
     /// or, named none, of the next session that starts within [`CHALLENGE_FOR_NEXT`].
     Challenge(Vec<u8>),
 }
+
+/// How often a session may ask for more time (「時間を延長」), whatever the step. Each time
+/// the step's deadline moves on by the step's own time, but never to more than twice that
+/// time from now: a patient who walked away still times out, at most a few minutes later.
+pub const EXTENSIONS: u8 = 3;
 
 /// How long a challenge that names no session waits for the next session to start: reception
 /// sent it for the patient about to check in, not for whoever comes much later.
@@ -119,6 +129,11 @@ pub enum Event {
         session: Option<String>,
         command: Command,
     },
+    /// The reader is gone (pcscd stopped, reader unplugged): out of service at once, and a
+    /// session in progress ends with `READER_UNAVAILABLE`.
+    ReaderGone,
+    /// The reader is back.
+    ReaderReady,
     /// The driver's timer fired at (or after) [`Engine::deadline`].
     Tick,
 }
@@ -162,6 +177,8 @@ pub enum Refusal {
     SessionMismatch,
     #[error("the command names no session")]
     SessionRequired,
+    #[error("the time was already extended as often as allowed")]
+    ExtendLimit,
 }
 
 impl Explained for Refusal {
@@ -178,6 +195,7 @@ impl Explained for Refusal {
             Refusal::StaffIdMissing => &catalogue::STAFF_ID_REQUIRED,
             Refusal::SessionMismatch => &catalogue::SESSION_MISMATCH,
             Refusal::SessionRequired => &catalogue::SESSION_REQUIRED,
+            Refusal::ExtendLimit => &catalogue::EXTEND_LIMIT_REACHED,
         }
     }
 }

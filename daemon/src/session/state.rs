@@ -6,7 +6,6 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use myna_api::proto::{AuthEvidence, ConsentItem, Method, Notice, Outcome};
 use myna_card::cert::Validity;
-use myna_card::jpki::{CardKind, PinStatus};
 
 use super::{CardFacts, SessionConfig};
 
@@ -63,6 +62,8 @@ pub(super) struct Session {
     /// Kept in the result.
     pub(super) guidance: Vec<Notice>,
     pub(super) deadline: Option<Instant>,
+    /// 「時間を延長」 used so far.
+    pub(super) extensions: u8,
     /// Reception's nonce for this session's PIN check; ends with the session.
     pub(super) challenge: Option<Vec<u8>>,
 }
@@ -76,6 +77,9 @@ pub struct Engine {
     pub(super) next_challenge: Option<(Vec<u8>, Instant)>,
     /// Set while results cannot be recorded: no new session starts.
     pub(super) out_of_service: Option<Notice>,
+    /// Set while there is no reader (kept apart from the journal's reason: the reader coming
+    /// back must not hide a journal that still cannot be written).
+    pub(super) reader_down: Option<Notice>,
     /// A reloaded configuration, taken up when the next session starts.
     pub(super) next_cfg: Option<SessionConfig>,
 }
@@ -88,6 +92,7 @@ impl Engine {
             session: Session::default(),
             next_challenge: None,
             out_of_service: None,
+            reader_down: None,
             next_cfg: None,
         }
     }
@@ -120,23 +125,6 @@ impl Engine {
 
     pub fn session_id(&self) -> Option<&str> {
         (!matches!(self.phase, Phase::Idle | Phase::Stale)).then_some(self.session.id.as_str())
-    }
-
-    /// The methods the clinic enables, the card allows and the session has not ruled out.
-    pub(super) fn methods(&self) -> Vec<Method> {
-        let Some(facts) = &self.session.facts else { return vec![] };
-        let physical_card = facts.report.kind == CardKind::MyNumberCard;
-        self.cfg
-            .methods
-            .iter()
-            .copied()
-            .filter(|m| !self.session.excluded.contains(m))
-            .filter(|m| match m {
-                Method::Pin => matches!(facts.pin, PinStatus::TriesLeft(n) if n > 0),
-                // A phone carries no card face: no photo to compare, by camera or by staff.
-                Method::Face | Method::Visual => physical_card,
-            })
-            .collect()
     }
 
     /// Items asked in this session: in grace, no medication or medical-history sharing.

@@ -11,7 +11,7 @@ use myna_indicator::Signal;
 use super::state::{Engine, Phase, PhotoState, Session};
 use super::{Action, CardAnswer, CardFacts, CardOp, Command, Event, Now, Refusal};
 use crate::card_check::CheckError;
-use crate::catalogue::{self, notice_of};
+use crate::catalogue::{self, notice_of, Explained};
 
 type Handled = Result<Vec<Action>, Refusal>;
 
@@ -34,6 +34,8 @@ impl Engine {
                     command => self.command(command, now),
                 }
             }
+            Event::ReaderGone => Ok(self.reader_gone(now)),
+            Event::ReaderReady => Ok(self.reader_ready()),
             Event::Tick => Ok(self.tick(now)),
         }
     }
@@ -44,6 +46,8 @@ impl Engine {
             // A removal we never saw: close the old session honestly first.
             actions.extend(self.finish(Outcome::CardRemoved, Some(catalogue::CARD_REMOVED.notice()), now));
         }
+        // A card arriving proves the reader is there.
+        self.reader_down = None;
         if self.out_of_service.is_some() {
             self.become_idle();
             actions.extend([Action::Signal(Signal::Error), Action::Changed]);
@@ -78,7 +82,7 @@ impl Engine {
         }
     }
 
-    fn become_idle(&mut self) {
+    pub(super) fn become_idle(&mut self) {
         self.phase = Phase::Idle;
         self.session = Session::default();
     }
@@ -107,7 +111,7 @@ impl Engine {
         };
         match facts.report.validity {
             Validity::ExpiringSoon => self.add_guidance(catalogue::CERT_EXPIRING_SOON.notice()),
-            Validity::Grace => self.add_guidance(catalogue::CERT_GRACE.notice()),
+            Validity::Grace => self.add_guidance(grace_notice(&facts)),
             _ => {}
         }
         self.session.pin_tries = match facts.pin {
@@ -115,12 +119,14 @@ impl Engine {
             PinStatus::Blocked => Some(0),
             PinStatus::NotSet => None,
         };
-        match facts.pin {
-            PinStatus::Blocked => self.add_guidance(notice_of(&JpkiError::PinBlocked)),
-            PinStatus::NotSet => self.add_guidance(notice_of(&JpkiError::PinNotSet)),
+        let pin = facts.pin;
+        self.session.facts = Some(*facts);
+        // Said with what this clinic offers this card instead.
+        match pin {
+            PinStatus::Blocked => self.add_guidance(self.with_next_step(&catalogue::PIN_LOCKED)),
+            PinStatus::NotSet => self.add_guidance(self.with_next_step(&catalogue::PIN_NOT_SET)),
             PinStatus::TriesLeft(_) => {}
         }
-        self.session.facts = Some(*facts);
         // Shown beside the next prompt: why PIN is not offered, that the certificate expires.
         self.session.notices = self.session.guidance.clone();
         self.offer_methods(now)
@@ -248,8 +254,9 @@ impl Engine {
                     Ok(vec![Action::Signal(Signal::WaitingForPatient), Action::Changed])
                 } else {
                     self.session.excluded.insert(Method::Face);
-                    self.session.notices = vec![catalogue::FACE_FAILED.notice()];
-                    self.add_guidance(catalogue::FACE_FAILED.notice());
+                    let failed = self.with_next_step(&catalogue::FACE_FAILED);
+                    self.session.notices = vec![failed.clone()];
+                    self.add_guidance(failed);
                     Ok(self.offer_methods(now))
                 }
             }
@@ -266,6 +273,7 @@ impl Engine {
                 }
             }
             (Command::Consent(answer), Phase::Consent { asked }) => self.consent(answer, &asked, now),
+            (Command::Extend, _) => self.extend(now),
             (cmd, _) => Err(Refusal::NotWaiting(command_name(&cmd))),
         }
     }
@@ -289,7 +297,11 @@ impl Engine {
             }
             Err(JpkiError::WrongPin { tries_left }) if tries_left > 0 => {
                 self.session.pin_tries = Some(tries_left);
-                self.session.notices = vec![notice_of(&JpkiError::WrongPin { tries_left })];
+                // "Wrong", then (on the last try) what the next wrong one does.
+                self.session.notices = vec![catalogue::PIN_WRONG.notice()];
+                if tries_left == 1 {
+                    self.session.notices.push(catalogue::PIN_LAST_TRY.notice());
+                }
                 self.phase = Phase::EnterPin;
                 self.session.deadline = Some(now.mono + self.cfg.timeouts.pin_entry);
                 let signal = if tries_left == 1 { Signal::Attention } else { Signal::WaitingForPatient };
@@ -298,7 +310,7 @@ impl Engine {
             Err(JpkiError::WrongPin { .. } | JpkiError::PinBlocked) => {
                 self.session.pin_tries = Some(0);
                 self.session.excluded.insert(Method::Pin);
-                let locked = notice_of(&JpkiError::PinBlocked);
+                let locked = self.with_next_step(&catalogue::PIN_LOCKED);
                 self.session.notices = vec![locked.clone()];
                 self.add_guidance(locked);
                 self.offer_methods(now)
@@ -316,14 +328,15 @@ impl Engine {
             }
             // finish() answers the waiting face/reference with CARD_REMOVED.
             Err(JpkiError::Transport(TransportError::CardRemoved)) => self.card_removed(now),
-            Err(e @ JpkiError::WrongCollationB { .. }) => {
-                // The module may have misread the card face: it may ask again.
+            Err(JpkiError::WrongCollationB { .. }) => {
+                // The module may have misread the card face: it may ask again, so the photo
+                // is not "unreadable" yet.
                 self.phase = Phase::Face { photo: PhotoState::NotGiven };
-                vec![Action::PhotoRefused(notice_of(&e)), Action::Changed]
+                vec![Action::PhotoRefused(catalogue::COLLATION_B_RETRY.notice()), Action::Changed]
             }
             Err(e) => {
-                let n = notice_of(&e);
                 self.session.excluded.insert(Method::Face);
+                let n = self.with_next_step(e.text());
                 self.session.notices = vec![n.clone()];
                 self.add_guidance(n.clone());
                 let mut a = vec![Action::PhotoRefused(n)];
@@ -407,6 +420,16 @@ fn command_name(cmd: &Command) -> &'static str {
         Command::Visual { .. } => "visual",
         Command::Consent(_) => "consent",
         Command::Cancel => "cancel",
+        Command::Extend => "extend",
         Command::Challenge(_) => "challenge",
     }
+}
+
+/// CERT_GRACE with the last day the card still works, in Japan's calendar.
+fn grace_notice(facts: &CardFacts) -> myna_api::proto::Notice {
+    let jst = chrono::FixedOffset::east_opt(9 * 3600).expect("JST");
+    let end = myna_card::cert::grace_end(facts.report.certificate.not_after) - chrono::TimeDelta::seconds(1);
+    let last = end.with_timezone(&jst);
+    catalogue::CERT_GRACE
+        .notice_until(&last.format("%Y年%-m月%-d日").to_string(), &last.format("%-d %B %Y").to_string())
 }

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use myna_api::proto::{
-    self, CardInfo, CertStatus, CertificateInfo, ConsentRecord, Notice, Outcome, Prompt, SessionAction, SessionResult,
-    SessionView,
+    self, CardInfo, CertStatus, CertificateInfo, ConsentItem, ConsentRecord, Notice, Outcome, PrescriptionForm, Prompt,
+    SessionAction, SessionResult, SessionView,
 };
 use myna_card::cert::Validity;
 use myna_card::jpki::CardKind;
@@ -44,7 +44,7 @@ impl Engine {
     pub fn view(&self, now: Instant) -> SessionView {
         let s = &self.session;
         let prompt = match &self.phase {
-            Phase::Idle | Phase::Stale if self.out_of_service.is_some() => Prompt::OutOfService,
+            Phase::Idle | Phase::Stale if !self.service_problems().is_empty() => Prompt::OutOfService,
             Phase::Idle | Phase::Stale => Prompt::PlaceCard,
             Phase::Reading => Prompt::Reading,
             Phase::ChooseMethod => Prompt::ChooseMethod { methods: self.methods() },
@@ -57,19 +57,7 @@ impl Engine {
                 Prompt::FaceCheck { attempts_left: self.cfg.face_attempts.saturating_sub(s.face_failures) }
             }
             Phase::Staff => Prompt::StaffCheck,
-            Phase::Consent { asked } => {
-                let index = asked.iter().position(|i| !s.consent.contains_key(i)).unwrap_or(0);
-                let item = asked[index];
-                let (ja, en) = item.question();
-                Prompt::Consent {
-                    item,
-                    question_ja: ja.into(),
-                    question_en: en.into(),
-                    index: index + 1,
-                    total: asked.len(),
-                    allow_all: self.cfg.consent_all_shortcut,
-                }
-            }
+            Phase::Consent { asked } => self.consent_prompt(asked),
             Phase::Done { outcome } => Prompt::TakeCard { outcome: *outcome },
         };
         use SessionAction as A;
@@ -84,6 +72,7 @@ impl Engine {
             Phase::Staff => vec![A::Visual, A::Cancel],
             Phase::Consent { .. } => vec![A::Consent, A::Cancel],
         };
+        allowed.extend(self.can_extend());
         allowed.push(A::Challenge);
         SessionView {
             id: self.session_id().map(str::to_string),
@@ -91,12 +80,25 @@ impl Engine {
             allowed_actions: allowed,
             pin_tries_left: s.pin_tries,
             deadline_ms: s.deadline.map(|d| d.saturating_duration_since(now).as_millis() as u64),
-            notices: match (&self.out_of_service, &self.phase) {
-                (Some(reason), Phase::Idle | Phase::Stale) => vec![reason.clone()],
+            notices: match &self.phase {
+                Phase::Idle | Phase::Stale if !self.service_problems().is_empty() => self.service_problems(),
                 _ => s.notices.clone(),
             },
             card: s.facts.as_ref().map(card_info),
         }
+    }
+
+    /// The first item not answered yet: a consent question, or the prescription choice.
+    fn consent_prompt(&self, asked: &[ConsentItem]) -> Prompt {
+        let index = asked.iter().position(|i| !self.session.consent.contains_key(i)).unwrap_or(0);
+        let item = asked[index];
+        let (ja, en) = item.question();
+        let (question_ja, question_en, index, total) = (ja.into(), en.into(), index + 1, asked.len());
+        if !item.is_information() {
+            let choices = PrescriptionForm::ALL.to_vec();
+            return Prompt::Prescription { question_ja, question_en, choices, index, total };
+        }
+        Prompt::Consent { item, question_ja, question_en, index, total, allow_all: self.cfg.consent_all_shortcut }
     }
 
     /// Time until the deadline, for the driver's timer.

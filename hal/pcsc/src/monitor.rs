@@ -161,16 +161,17 @@ impl Watcher {
         }
     }
 
-    /// Reports the reader as gone (once), and a card on it as removed.
+    /// Reports the reader as gone (once), then a card on it as removed: in that order, so a
+    /// session the loss cuts ends for the reader's reason, not as a card taken away early.
     fn gone(&mut self, reason: &str) {
         self.current.set(None);
-        if let Some((reader, _)) = self.card.take() {
-            self.emit(PresenceEvent::Removed { reader });
-        }
         if !matches!(&self.announced, Announced::Gone(_)) {
             tracing::warn!(reason, "card reader unavailable");
             self.announced = Announced::Gone(reason.to_string());
             self.emit(PresenceEvent::ReaderGone { reason: reason.to_string() });
+        }
+        if let Some((reader, _)) = self.card.take() {
+            self.emit(PresenceEvent::Removed { reader });
         }
     }
 
