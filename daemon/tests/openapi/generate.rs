@@ -23,23 +23,27 @@ use serde_json::{json, Map, Value};
 /// Every role, in the order the security schemes are listed.
 pub const ROLES: [Role; 5] = [Role::Kiosk, Role::Reception, Role::Staff, Role::Face, Role::Bench];
 
-/// One code: what it is called and what a person is told. (Should the catalogue gain a "when
-/// it appears" text, add it here and to the table and descriptions below.)
+/// One code: what it is called, what a person is told, and when it appears.
 pub struct CodeText {
     pub code: String,
     pub ja: String,
     pub en: String,
+    pub when: String,
 }
 
 /// The catalogue first (in its order), then the API's own errors; a code both name (`NO_CARD`)
 /// is listed once, with the catalogue's text.
 pub fn codes() -> Vec<CodeText> {
     let mut out: Vec<CodeText> =
-        catalogue::ALL.iter().map(|t| CodeText { code: t.code.into(), ja: t.ja.into(), en: t.en.into() }).collect();
+        catalogue::ALL
+        .iter()
+        .map(|t| CodeText { code: t.code.into(), ja: t.ja.into(), en: t.en.into(), when: t.when.into() })
+        .collect();
     for e in ApiError::own() {
         let p = e.to_problem();
         if !out.iter().any(|c| c.code == p.code) {
-            out.push(CodeText { code: p.code, ja: p.ja, en: p.en });
+            let when = format!("An HTTP API error: {} {}.", p.status, p.title);
+            out.push(CodeText { code: p.code, ja: p.ja, en: p.en, when });
         }
     }
     out
@@ -50,17 +54,17 @@ fn code_schema() -> Value {
     let mut table = String::from(
         "Every code a `Notice` or `Problem` carries, with the text the daemon shows. Codes never change \
          once released; new ones are added (treat an unknown code like an unknown error). `{detail}` \
-         stands for a detail filled in at run time.\n\n| code | ja | en |\n|---|---|---|\n",
+         stands for a detail filled in at run time.\n\n| code | ja | en | when |\n|---|---|---|---|\n",
     );
     for c in &codes {
-        table.push_str(&format!("| `{}` | {} | {} |\n", c.code, cell(&c.ja), cell(&c.en)));
+        table.push_str(&format!("| `{}` | {} | {} | {} |\n", c.code, cell(&c.ja), cell(&c.en), cell(&c.when)));
     }
     json!({
         "type": "string",
         "description": table,
         "enum": codes.iter().map(|c| c.code.as_str()).collect::<Vec<_>>(),
         // openapi-generator's name for per-value descriptions.
-        "x-enum-descriptions": codes.iter().map(|c| format!("{} / {}", c.en, c.ja)).collect::<Vec<_>>(),
+        "x-enum-descriptions": codes.iter().map(|c| format!("{} / {} (when: {})", c.en, c.ja, c.when)).collect::<Vec<_>>(),
     })
 }
 
