@@ -203,6 +203,26 @@ catalogue! {
     UNKNOWN_PROFILE:
         "不明なカードプロファイルです。",
         "{detail}";
+
+    // Smartphones and certificate edge cases (issue 22).
+    PHONE_PIN:
+        "スマートフォンに設定したスマホ用利用者証明用電子証明書の暗証番号（数字4桁）を入力してください。カードの暗証番号とは別のものです。",
+        "Enter the 4-digit PIN of your phone's user-authentication certificate (スマホ用利用者証明用), set on your phone. It is not your card's PIN.";
+    PHONE_PIN_LOCKED:
+        "スマートフォンの暗証番号がロックされています。マイナンバーカード本体をお使いいただくか、受付にお申し出ください。",
+        "Your phone's PIN is locked. Please use your My Number card itself, or ask at the desk.";
+    PHONE_NOT_AUTHORISED:
+        "iPhoneで認証されていません。サイドボタンをダブルクリックしてFace ID（またはTouch ID）で認証してから、もう一度カードリーダーにかざしてください。",
+        "Your iPhone has not authorised this. Double-click the side button, authorise with Face ID (or Touch ID), then hold your iPhone to the reader again.";
+    PHONE_CERT_EXPIRED:
+        "スマートフォンの電子証明書は使えません（カードの電子証明書の有効期限が切れると、スマートフォンでは受付できません）。マイナンバーカード本体または資格確認書を受付でお見せください。電子証明書は市区町村の窓口で更新できます。",
+        "The certificate on your phone can no longer be used: a phone stops when the card's certificate expires. Please show your My Number card itself or your 資格確認書 (eligibility certificate) at the desk, and renew the card's certificate at your municipal office.";
+    UNKNOWN_TOKEN:
+        "新しい種類のカードまたはスマートフォンとして読み取りました。うまくいかない場合は受付にお申し出ください。",
+        "Read as a newer kind of My Number card or phone. If anything goes wrong, please ask at the desk.";
+    CERT_NOT_YET_VALID:
+        "この端末の時計が正しくないため、現在この端末は使えません。受付にお申し出ください。（職員の方へ：端末の日付と時刻を確認してください）",
+        "This kiosk cannot check patients in: its clock seems wrong (a certificate is not yet valid). Please go to the desk. Staff: check the kiosk's date and time.";
 }
 
 /// The entry for a code from the card crate. A new card code does not build without its text.

@@ -298,18 +298,7 @@ fn an_unreadable_card_fails_cleanly() {
     assert_eq!(rig.last().error.as_ref().unwrap().code, "CARD_UNREADABLE");
 }
 
-#[test]
-fn smartphones_go_straight_to_the_pin() {
-    for profile in [Profile::Android, Profile::Iphone] {
-        let mut rig = Rig::default();
-        rig.tap(profile);
-        assert_eq!(rig.prompt(), Prompt::EnterPin { tries_left: 3, last_try: false }, "{profile}");
-        rig.pin("1234", false).unwrap();
-        rig.consent_all(true);
-        assert_eq!(rig.last().outcome, Outcome::Verified);
-        assert_eq!(rig.last().card.as_ref().unwrap().kind, profile.name());
-    }
-}
+// Phones: see phone_flows.rs.
 
 #[test]
 fn expiring_soon_continues_with_a_renew_notice() {

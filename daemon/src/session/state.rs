@@ -76,6 +76,10 @@ pub struct Engine {
     pub(super) next_challenge: Option<(Vec<u8>, Instant)>,
     /// Set while results cannot be recorded: no new session starts.
     pub(super) out_of_service: Option<Notice>,
+    /// Set when a certificate was not yet valid (the kiosk's clock is wrong): the idle screen
+    /// is out of service with clock guidance, yet the next card is still read, so a clock put
+    /// right (NTP) brings the kiosk back with no restart. Cleared by a usable certificate.
+    pub(super) clock_suspect: Option<Notice>,
     /// A reloaded configuration, taken up when the next session starts.
     pub(super) next_cfg: Option<SessionConfig>,
 }
@@ -88,6 +92,7 @@ impl Engine {
             session: Session::default(),
             next_challenge: None,
             out_of_service: None,
+            clock_suspect: None,
             next_cfg: None,
         }
     }
@@ -125,14 +130,17 @@ impl Engine {
     /// The methods the clinic enables, the card allows and the session has not ruled out.
     pub(super) fn methods(&self) -> Vec<Method> {
         let Some(facts) = &self.session.facts else { return vec![] };
-        let physical_card = facts.report.kind == CardKind::MyNumberCard;
+        let physical_card = facts.kind == CardKind::MyNumberCard;
         self.cfg
             .methods
             .iter()
             .copied()
             .filter(|m| !self.session.excluded.contains(m))
             .filter(|m| match m {
-                Method::Pin => matches!(facts.pin, PinStatus::TriesLeft(n) if n > 0),
+                // An iPhone is authorised on the phone; the kiosk never asks its PIN.
+                Method::Pin => {
+                    !facts.kind.authorised_on_device() && matches!(facts.pin, PinStatus::TriesLeft(n) if n > 0)
+                }
                 // A phone carries no card face: no photo to compare, by camera or by staff.
                 Method::Face | Method::Visual => physical_card,
             })
@@ -141,7 +149,8 @@ impl Engine {
 
     /// Items asked in this session: in grace, no medication or medical-history sharing.
     pub(super) fn consent_items(&self) -> Vec<ConsentItem> {
-        let grace = self.session.facts.as_ref().is_some_and(|f| f.report.validity == Validity::Grace);
+        let grace =
+            self.session.facts.as_ref().and_then(|f| f.report.as_ref()).is_some_and(|r| r.validity == Validity::Grace);
         self.cfg.consent_items.iter().copied().filter(|i| !(grace && i.is_medical_history())).collect()
     }
 }

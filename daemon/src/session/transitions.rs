@@ -3,7 +3,6 @@
 
 use base64::Engine as _;
 use myna_api::proto::{AuthEvidence, Method, Notice, Outcome};
-use myna_card::cert::Validity;
 use myna_card::jpki::{JpkiError, PinStatus};
 use myna_card::transport::TransportError;
 use myna_indicator::Signal;
@@ -103,24 +102,29 @@ impl Engine {
             Err(CheckError::Card(JpkiError::Transport(TransportError::CardRemoved))) => {
                 return self.card_removed(now);
             }
-            Err(e) => return self.finish(Outcome::Failed, Some(notice_of(&e)), now),
+            Err(e) => return self.check_failed(e, now),
         };
-        match facts.report.validity {
-            Validity::ExpiringSoon => self.add_guidance(catalogue::CERT_EXPIRING_SOON.notice()),
-            Validity::Grace => self.add_guidance(catalogue::CERT_GRACE.notice()),
-            _ => {}
+        if let Some(report) = &facts.report {
+            self.validity_guidance(report.validity);
+            self.clock_suspect = None;
+        }
+        self.note_token(&facts);
+        if facts.kind.authorised_on_device() {
+            self.session.facts = Some(*facts);
+            self.session.notices = self.session.guidance.clone();
+            return self.sign_on_device(now);
         }
         self.session.pin_tries = match facts.pin {
             PinStatus::TriesLeft(n) => Some(n),
             PinStatus::Blocked => Some(0),
             PinStatus::NotSet => None,
         };
-        match facts.pin {
-            PinStatus::Blocked => self.add_guidance(notice_of(&JpkiError::PinBlocked)),
-            PinStatus::NotSet => self.add_guidance(notice_of(&JpkiError::PinNotSet)),
-            PinStatus::TriesLeft(_) => {}
-        }
         self.session.facts = Some(*facts);
+        match self.session.facts.as_ref().map(|f| f.pin) {
+            Some(PinStatus::Blocked) => self.add_guidance(self.pin_locked_notice()),
+            Some(PinStatus::NotSet) => self.add_guidance(notice_of(&JpkiError::PinNotSet)),
+            _ => {}
+        }
         // Shown beside the next prompt: why PIN is not offered, that the certificate expires.
         self.session.notices = self.session.guidance.clone();
         self.offer_methods(now)
@@ -143,13 +147,14 @@ impl Engine {
     }
 
     fn enter_method(&mut self, method: Method, now: Now) -> Vec<Action> {
-        let t = &self.cfg.timeouts;
+        let t = self.cfg.timeouts;
         let (phase, timeout, signal) = match method {
             Method::Pin => {
                 let last = self.session.pin_tries == Some(1);
                 if last {
                     self.session.notices.push(notice_of(&JpkiError::WrongPin { tries_left: 1 }));
                 }
+                self.pin_screen_notices();
                 (Phase::EnterPin, t.pin_entry, if last { Signal::Attention } else { Signal::WaitingForPatient })
             }
             Method::Face => (Phase::Face { photo: PhotoState::NotGiven }, t.face_check, Signal::WaitingForPatient),
@@ -216,8 +221,11 @@ impl Engine {
                 self.session.notices.clear();
                 self.session.deadline = Some(now.mono + self.cfg.timeouts.card_operation);
                 let challenge = self.session.challenge.take();
+                // Not read yet (an Android phone): read between VERIFY and SIGN.
+                let read_certificate =
+                    self.session.facts.as_ref().filter(|f| f.report.is_none()).map(|f| f.kind.clone());
                 Ok(vec![
-                    Action::Card(CardOp::VerifyPinAndSign { pin, challenge }),
+                    Action::Card(CardOp::VerifyPinAndSign { pin, challenge, read_certificate }),
                     Action::Signal(Signal::Working),
                     Action::Changed,
                 ])
@@ -270,16 +278,30 @@ impl Engine {
         }
     }
 
-    fn pin_signed(&mut self, result: Result<super::PinSigned, JpkiError>, now: Now) -> Vec<Action> {
+    fn pin_signed(&mut self, result: Result<super::PinSigned, CheckError>, now: Now) -> Vec<Action> {
+        let on_device = self.kind().is_some_and(|k| k.authorised_on_device());
         match result {
             Ok(signed) => {
-                let verified = self.session.facts.as_ref().is_some_and(|f| {
-                    f.report.certificate.verify_signature(&signed.challenge, &signed.signature).is_ok()
-                });
+                if let Some(report) = signed.report {
+                    self.validity_guidance(report.validity);
+                    if let Some(facts) = self.session.facts.as_mut() {
+                        facts.report = Some(*report);
+                    }
+                }
+                let verified = self
+                    .session
+                    .facts
+                    .as_ref()
+                    .and_then(|f| f.report.as_ref())
+                    .is_some_and(|r| r.certificate.verify_signature(&signed.challenge, &signed.signature).is_ok());
                 if !verified {
                     return self.finish(Outcome::Failed, Some(catalogue::SIGNATURE_INVALID.notice()), now);
                 }
-                self.session.pin_tries = Some(3);
+                if !on_device {
+                    self.session.pin_tries = Some(3);
+                }
+                // An iPhone's signature is the same proof (its key signed reception's nonce),
+                // authorised by the wallet instead of a PIN; `card.kind` tells them apart.
                 let b64 = base64::engine::general_purpose::STANDARD;
                 self.session.auth = Some(AuthEvidence::Pin {
                     challenge: b64.encode(&signed.challenge),
@@ -287,24 +309,28 @@ impl Engine {
                 });
                 self.start_consent(now)
             }
-            Err(JpkiError::WrongPin { tries_left }) if tries_left > 0 => {
+            Err(CheckError::Card(JpkiError::WrongPin { tries_left })) if tries_left > 0 => {
                 self.session.pin_tries = Some(tries_left);
                 self.session.notices = vec![notice_of(&JpkiError::WrongPin { tries_left })];
+                self.pin_screen_notices();
                 self.phase = Phase::EnterPin;
                 self.session.deadline = Some(now.mono + self.cfg.timeouts.pin_entry);
                 let signal = if tries_left == 1 { Signal::Attention } else { Signal::WaitingForPatient };
                 vec![Action::Signal(signal), Action::Changed]
             }
-            Err(JpkiError::WrongPin { .. } | JpkiError::PinBlocked) => {
+            Err(CheckError::Card(JpkiError::WrongPin { .. } | JpkiError::PinBlocked)) => {
                 self.session.pin_tries = Some(0);
                 self.session.excluded.insert(Method::Pin);
-                let locked = notice_of(&JpkiError::PinBlocked);
+                let locked = self.pin_locked_notice();
                 self.session.notices = vec![locked.clone()];
                 self.add_guidance(locked);
                 self.offer_methods(now)
             }
-            Err(JpkiError::Transport(TransportError::CardRemoved)) => self.card_removed(now),
-            Err(e) => self.finish(Outcome::Failed, Some(notice_of(&e)), now),
+            Err(CheckError::Card(JpkiError::PinNotVerified)) if on_device => {
+                self.finish(Outcome::Failed, Some(self.not_authorised_notice()), now)
+            }
+            Err(CheckError::Card(JpkiError::Transport(TransportError::CardRemoved))) => self.card_removed(now),
+            Err(e) => self.check_failed(e, now),
         }
     }
 
@@ -361,7 +387,7 @@ impl Engine {
         }
     }
 
-    fn add_guidance(&mut self, n: Notice) {
+    pub(super) fn add_guidance(&mut self, n: Notice) {
         if !self.session.guidance.iter().any(|g| g.code == n.code) {
             self.session.guidance.push(n);
         }

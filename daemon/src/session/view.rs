@@ -14,6 +14,7 @@ use myna_card::jpki::CardKind;
 
 use super::state::{Engine, Phase, PhotoState};
 use super::CardFacts;
+use crate::card_check::CardReport;
 
 /// How long a consent answer stands (the national rule: the day of the visit).
 const CONSENT_VALIDITY: TimeDelta = TimeDelta::hours(24);
@@ -44,7 +45,9 @@ impl Engine {
     pub fn view(&self, now: Instant) -> SessionView {
         let s = &self.session;
         let prompt = match &self.phase {
-            Phase::Idle | Phase::Stale if self.out_of_service.is_some() => Prompt::OutOfService,
+            Phase::Idle | Phase::Stale if self.out_of_service.is_some() || self.clock_suspect.is_some() => {
+                Prompt::OutOfService
+            }
             Phase::Idle | Phase::Stale => Prompt::PlaceCard,
             Phase::Reading => Prompt::Reading,
             Phase::ChooseMethod => Prompt::ChooseMethod { methods: self.methods() },
@@ -91,7 +94,7 @@ impl Engine {
             allowed_actions: allowed,
             pin_tries_left: s.pin_tries,
             deadline_ms: s.deadline.map(|d| d.saturating_duration_since(now).as_millis() as u64),
-            notices: match (&self.out_of_service, &self.phase) {
+            notices: match (self.out_of_service.as_ref().or(self.clock_suspect.as_ref()), &self.phase) {
                 (Some(reason), Phase::Idle | Phase::Stale) => vec![reason.clone()],
                 _ => s.notices.clone(),
             },
@@ -110,23 +113,24 @@ fn stamp(t: DateTime<Utc>) -> String {
 }
 
 fn card_info(f: &CardFacts) -> CardInfo {
-    let c = &f.report.certificate;
+    CardInfo { kind: wire_kind(&f.kind), certificate: f.report.as_ref().map(certificate_info) }
+}
+
+fn certificate_info(r: &CardReport) -> CertificateInfo {
+    let c = &r.certificate;
     let mut chain = vec![c.issuer.clone()];
-    if f.report.chain.anchor_subject != c.issuer {
-        chain.push(f.report.chain.anchor_subject.clone());
+    if r.chain.anchor_subject != c.issuer {
+        chain.push(r.chain.anchor_subject.clone());
     }
-    CardInfo {
-        kind: wire_kind(&f.report.kind),
-        certificate: Some(CertificateInfo {
-            der: base64::engine::general_purpose::STANDARD.encode(&c.der),
-            serial: c.serial.clone(),
-            subject: c.subject.clone(),
-            issuer: c.issuer.clone(),
-            not_before: stamp(c.not_before),
-            not_after: stamp(c.not_after),
-            status: wire_status(f.report.validity),
-            chain,
-        }),
+    CertificateInfo {
+        der: base64::engine::general_purpose::STANDARD.encode(&c.der),
+        serial: c.serial.clone(),
+        subject: c.subject.clone(),
+        issuer: c.issuer.clone(),
+        not_before: stamp(c.not_before),
+        not_after: stamp(c.not_after),
+        status: wire_status(r.validity),
+        chain,
     }
 }
 

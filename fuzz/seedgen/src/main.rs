@@ -59,7 +59,11 @@ fn session_answers(profile: Profile, extended: bool, face: bool) -> Vec<u8> {
     let _ = worker.perform(CardOp::Check, fixed_now());
     if !face {
         let _ = worker.perform(
-            CardOp::VerifyPinAndSign { pin: Pin::parse(FUZZ_PIN).unwrap(), challenge: Some(vec![0xC5; 32]) },
+            CardOp::VerifyPinAndSign {
+                pin: Pin::parse(FUZZ_PIN).unwrap(),
+                challenge: Some(vec![0xC5; 32]),
+                read_certificate: None,
+            },
             fixed_now(),
         );
     }

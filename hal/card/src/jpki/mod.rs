@@ -108,9 +108,24 @@ impl CardKind {
         matches!(self, CardKind::Android | CardKind::Iphone)
     }
 
-    /// Whether this token can serve as a My Number health-insurance card at all.
+    /// Whether this token can serve as a My Number health-insurance card at all. An unknown
+    /// label that answers the JPKI AP is a newer token (a new card generation, Google Wallet's
+    /// card), not "not a My Number card": the daemon treats it as JPKI with a notice.
     pub fn is_health_insurance_capable(&self) -> bool {
-        matches!(self, CardKind::MyNumberCard | CardKind::Android | CardKind::Iphone)
+        matches!(self, CardKind::MyNumberCard | CardKind::Android | CardKind::Iphone | CardKind::UnknownJpki(_))
+    }
+
+    /// An Android phone keeps EF `000A` behind the phone's own PIN (public clients VERIFY
+    /// EF `0018` first for `JPKIAPGPSETOKEN`): the certificate is read after VERIFY.
+    pub fn certificate_needs_pin(&self) -> bool {
+        matches!(self, CardKind::Android)
+    }
+
+    /// An iPhone is authorised in Apple Wallet (Face ID / Touch ID) before it is held to the
+    /// reader; readers ask no PIN for it. Assumed, not captured: the kiosk sends it no VERIFY
+    /// and signs directly (see hardware.md).
+    pub fn authorised_on_device(&self) -> bool {
+        matches!(self, CardKind::Iphone)
     }
 }
 

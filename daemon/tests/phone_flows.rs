@@ -1,0 +1,257 @@
+//! Phones and unusual tokens through the session engine with the virtual card: the Android
+//! order (PIN counter → PIN → VERIFY → certificate → SIGN), the iPhone authorised in its wallet
+//! (no PIN, no VERIFY), no face or staff for a phone, no grace for a phone, an unknown token
+//! label, a certificate not yet valid (the kiosk's clock). Assertions are on what the patient
+//! sees, what reception receives and what reached the card.
+
+use std::collections::VecDeque;
+use std::time::Instant;
+
+use base64::Engine as _;
+use chrono::{DateTime, TimeDelta, Utc};
+use myna_api::proto::{AuthEvidence, ConsentAnswer, Method, Outcome, Prompt, SessionResult};
+use myna_card::cert::Certificate;
+use myna_card::secret::Pin;
+use myna_kiosk::card_worker::CardWorker;
+use myna_kiosk::session::{Action, Command, Engine, Event, Now, Refusal, SessionConfig};
+use myna_virtual_card::{test_trust_anchors, CardOptions, Profile, VirtualCard, VirtualSlot};
+
+struct Rig {
+    engine: Engine,
+    worker: CardWorker<VirtualSlot>,
+    slot: VirtualSlot,
+    start: Instant,
+    wall: DateTime<Utc>,
+    results: Vec<SessionResult>,
+    sessions: u32,
+}
+
+impl Rig {
+    fn new() -> Rig {
+        let slot = VirtualSlot::new();
+        Rig {
+            engine: Engine::new(SessionConfig::default()),
+            worker: CardWorker::new(slot.clone(), test_trust_anchors()),
+            slot,
+            start: Instant::now(),
+            wall: DateTime::parse_from_rfc3339("2026-11-23T09:00:00+09:00").unwrap().with_timezone(&Utc),
+            results: vec![],
+            sessions: 0,
+        }
+    }
+
+    fn now(&self) -> Now {
+        Now { mono: self.start, wall: self.wall }
+    }
+
+    fn perform(&mut self, actions: Vec<Action>) {
+        let mut queue: VecDeque<Action> = actions.into();
+        while let Some(action) = queue.pop_front() {
+            match action {
+                Action::Card(op) => {
+                    let session = self.engine.session_id().map(str::to_string);
+                    if let Some(answer) = self.worker.perform(op, self.wall) {
+                        queue.extend(self.engine.handle(Event::Card { session, answer }, self.now()).unwrap());
+                    }
+                }
+                Action::Record(r) => self.results.push(*r),
+                _ => {}
+            }
+        }
+    }
+
+    fn event(&mut self, e: Event) -> Result<(), Refusal> {
+        let actions = self.engine.handle(e, self.now())?;
+        self.perform(actions);
+        Ok(())
+    }
+
+    /// Places `profile` with options `f` sets (certificate dates follow `now`).
+    fn tap_with(&mut self, profile: Profile, f: impl FnOnce(&mut CardOptions)) {
+        let mut o = CardOptions { now: self.wall, ..Default::default() };
+        f(&mut o);
+        self.slot.tap(VirtualCard::with_options(profile, o));
+        self.sessions += 1;
+        self.event(Event::CardInserted { session_id: format!("s{}", self.sessions) }).unwrap();
+    }
+
+    fn tap(&mut self, profile: Profile) {
+        self.tap_with(profile, |_| {});
+    }
+
+    fn remove(&mut self) {
+        self.slot.remove();
+        self.event(Event::CardRemoved).unwrap();
+    }
+
+    fn cmd(&mut self, c: Command) -> Result<(), Refusal> {
+        let session = self.engine.session_id().map(str::to_string);
+        self.event(Event::Command { session, command: c })
+    }
+
+    fn pin(&mut self, pin: &str) -> Result<(), Refusal> {
+        self.cmd(Command::SubmitPin { pin: Pin::parse(pin).unwrap(), confirm_last_try: true })
+    }
+
+    fn prompt(&self) -> Prompt {
+        self.engine.view(self.start).prompt
+    }
+
+    fn notices(&self) -> Vec<String> {
+        self.engine.view(self.start).notices.into_iter().map(|n| n.code).collect()
+    }
+
+    fn last(&self) -> &SessionResult {
+        self.results.last().expect("a result")
+    }
+
+    /// The APDUs the card received, in order (VERIFY data masked).
+    fn apdus(&self) -> Vec<Vec<u8>> {
+        self.slot.with_card(|c| c.log().entries()).unwrap_or_default()
+    }
+}
+
+fn is_verify_with_data(a: &[u8]) -> bool {
+    a[1] == 0x20 && a.len() > 5
+}
+
+fn position(apdus: &[Vec<u8>], what: impl Fn(&[u8]) -> bool) -> usize {
+    apdus.iter().position(|a| what(a)).expect("the APDU was sent")
+}
+
+fn selects_ef(fid: u16) -> impl Fn(&[u8]) -> bool {
+    move |a: &[u8]| a[1] == 0xA4 && a[2] == 0x02 && a.len() >= 7 && a[5..7] == fid.to_be_bytes()
+}
+
+#[test]
+fn android_reads_its_certificate_only_after_its_own_pin() {
+    let mut rig = Rig::new();
+    rig.tap(Profile::Android);
+    // Straight to the PIN (no face, no staff for a phone), saying it is the phone's own PIN.
+    assert_eq!(rig.prompt(), Prompt::EnterPin { tries_left: 3, last_try: false });
+    assert!(rig.notices().contains(&"PHONE_PIN".to_string()), "{:?}", rig.notices());
+    assert_eq!(rig.cmd(Command::ChooseMethod(Method::Face)), Err(Refusal::NotWaiting("method")));
+    // Nothing has asked for the certificate yet: the view has the kind but no certificate.
+    let card = rig.engine.view(rig.start).card.unwrap();
+    assert_eq!((card.kind.as_str(), card.certificate.is_none()), ("android", true));
+    assert!(!rig.apdus().iter().any(|a| selects_ef(0x000A)(a)), "000A selected before the PIN");
+
+    rig.pin("1234").unwrap();
+    rig.cmd(Command::Consent(ConsentAnswer::All { all: true })).unwrap();
+    let r = rig.last().clone();
+    assert_eq!(r.outcome, Outcome::Verified, "{:?}", r.error);
+    let cert_info = r.card.as_ref().unwrap().certificate.clone().expect("certificate read after VERIFY");
+    let AuthEvidence::Pin { challenge, signature } = r.auth.unwrap() else { panic!("PIN evidence") };
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let cert = Certificate::from_der(&b64.decode(cert_info.der).unwrap()).unwrap();
+    cert.verify_signature(&b64.decode(challenge).unwrap(), &b64.decode(signature).unwrap()).unwrap();
+
+    // The order at the card: PIN counter, VERIFY, certificate, SIGN.
+    let apdus = rig.apdus();
+    let counter = position(&apdus, |a| a[1] == 0x20 && a.len() == 4);
+    let verify = position(&apdus, is_verify_with_data);
+    let cert_read = position(&apdus, selects_ef(0x000A));
+    let sign = position(&apdus, |a| a[1] == 0x2A);
+    assert!(counter < verify && verify < cert_read && cert_read < sign, "{counter} {verify} {cert_read} {sign}");
+}
+
+#[test]
+fn a_wrong_phone_pin_asks_again_with_the_phone_pin_notice_and_a_locked_one_sends_to_the_card() {
+    let mut rig = Rig::new();
+    rig.tap(Profile::Android);
+    rig.pin("9999").unwrap();
+    assert_eq!(rig.prompt(), Prompt::EnterPin { tries_left: 2, last_try: false });
+    assert_eq!(rig.notices(), ["PIN_WRONG", "PHONE_PIN"]);
+    rig.pin("9999").unwrap();
+    rig.pin("9999").unwrap();
+    // Locked: no face or staff check to fall back on for a phone; the card itself is the way.
+    assert_eq!(rig.last().outcome, Outcome::Failed);
+    assert_eq!(rig.last().error.as_ref().unwrap().code, "PHONE_PIN_LOCKED");
+}
+
+#[test]
+fn an_authorised_iphone_checks_in_with_no_pin_and_no_verify() {
+    let mut rig = Rig::new();
+    rig.tap(Profile::Iphone);
+    // No PIN pad: the card signed at once; the patient is at consent.
+    assert!(matches!(rig.prompt(), Prompt::Consent { .. }), "{:?}", rig.prompt());
+    assert_eq!(rig.pin("1234"), Err(Refusal::NotWaiting("pin")));
+    rig.cmd(Command::Consent(ConsentAnswer::All { all: true })).unwrap();
+    let r = rig.last().clone();
+    assert_eq!(r.outcome, Outcome::Verified, "{:?}", r.error);
+    assert_eq!(r.card.as_ref().unwrap().kind, "iphone");
+    // The signature over the challenge is the proof, by the certificate read from the phone.
+    let cert_info = r.card.as_ref().unwrap().certificate.clone().unwrap();
+    let AuthEvidence::Pin { challenge, signature } = r.auth.unwrap() else { panic!("signature evidence") };
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let cert = Certificate::from_der(&b64.decode(cert_info.der).unwrap()).unwrap();
+    cert.verify_signature(&b64.decode(challenge).unwrap(), &b64.decode(signature).unwrap()).unwrap();
+    assert!(!rig.apdus().iter().any(|a| a[1] == 0x20), "a VERIFY reached the iPhone");
+}
+
+#[test]
+fn an_iphone_not_authorised_is_told_to_authorise_and_tap_again() {
+    let mut rig = Rig::new();
+    rig.tap_with(Profile::Iphone, |o| o.wallet_authorised = false);
+    assert_eq!(rig.prompt(), Prompt::TakeCard { outcome: Outcome::Failed });
+    assert_eq!(rig.last().error.as_ref().unwrap().code, "PHONE_NOT_AUTHORISED");
+    assert!(rig.notices().contains(&"PHONE_NOT_AUTHORISED".to_string()));
+    rig.remove();
+    // Authorised now, tapped again: checked in.
+    rig.tap(Profile::Iphone);
+    rig.cmd(Command::Consent(ConsentAnswer::All { all: true })).unwrap();
+    assert_eq!(rig.last().outcome, Outcome::Verified);
+}
+
+#[test]
+fn an_expired_phone_certificate_gets_no_grace_and_its_own_guidance() {
+    for profile in [Profile::Iphone, Profile::Android] {
+        let mut rig = Rig::new();
+        // Issued so that the certificate expired 20 days ago: a card would be in grace.
+        rig.tap_with(profile, |o| o.now = rig_wall() - TimeDelta::days(365 * 3 + 20));
+        if profile == Profile::Android {
+            rig.pin("1234").unwrap();
+        }
+        assert_eq!(rig.last().outcome, Outcome::Failed, "{profile}");
+        assert_eq!(rig.last().error.as_ref().unwrap().code, "PHONE_CERT_EXPIRED", "{profile}");
+    }
+    // The same dates on a card: grace, with its notice.
+    let mut rig = Rig::new();
+    rig.tap_with(Profile::Valid, |o| o.now = rig_wall() - TimeDelta::days(365 * 3 + 20));
+    assert!(rig.notices().contains(&"CERT_GRACE".to_string()), "{:?}", rig.notices());
+}
+
+#[test]
+fn an_unknown_token_label_is_treated_as_jpki_with_a_notice() {
+    let mut rig = Rig::new();
+    rig.tap_with(Profile::Valid, |o| o.token_label = Some("JPKIAPGPSETOKEN2".into()));
+    assert_eq!(rig.prompt(), Prompt::EnterPin { tries_left: 3, last_try: false });
+    assert!(rig.notices().contains(&"UNKNOWN_TOKEN".to_string()), "{:?}", rig.notices());
+    rig.pin("1234").unwrap();
+    rig.cmd(Command::Consent(ConsentAnswer::All { all: true })).unwrap();
+    let r = rig.last();
+    assert_eq!(r.outcome, Outcome::Verified);
+    assert_eq!(r.card.as_ref().unwrap().kind, "unknown_jpki");
+    assert!(r.guidance.iter().any(|g| g.code == "UNKNOWN_TOKEN"));
+}
+
+#[test]
+fn a_certificate_not_yet_valid_puts_the_kiosk_out_of_service() {
+    let mut rig = Rig::new();
+    // The kiosk's clock is a year behind the certificate's issue.
+    rig.tap_with(Profile::Valid, |o| o.now = rig_wall() + TimeDelta::days(3 * 365));
+    assert_eq!(rig.last().error.as_ref().unwrap().code, "CERT_NOT_YET_VALID");
+    rig.remove();
+    assert_eq!(rig.prompt(), Prompt::OutOfService);
+    assert_eq!(rig.notices(), ["CERT_NOT_YET_VALID"]);
+    // The next card is still read: once the clock is right, the kiosk is back by itself.
+    rig.tap(Profile::Valid);
+    assert_eq!(rig.prompt(), Prompt::ChooseMethod { methods: vec![Method::Pin, Method::Face, Method::Visual] });
+    rig.cmd(Command::Cancel).unwrap();
+    rig.remove();
+    assert_eq!(rig.prompt(), Prompt::PlaceCard);
+}
+
+fn rig_wall() -> DateTime<Utc> {
+    Rig::new().wall
+}
