@@ -155,6 +155,9 @@ export const TEXT = {
     noKioskTokenDetail: '設定ファイルの [[api.tokens]] に roles = ["kiosk"] のトークンを追加してください。',
     place_card: 'マイナ保険証（マイナンバーカード）をカードリーダーに置いてください',
     place_card_detail: '受付が終わるまでカードを置いたままにしてください。',
+    // Phones are read on the same reader (by their token label): an iPhone is authorised in
+    // its wallet before it is held to the reader, an Android phone asks its own PIN after.
+    place_phone: 'スマートフォンの方：iPhoneはサイドボタンをダブルクリックしてFace ID（またはTouch ID）で認証してから、カードリーダーにかざしてください。Androidはそのままかざし、スマートフォン用の暗証番号を入力してください。',
     out_of_service: 'ただいまこの端末では受付できません',
     out_of_service_detail: '恐れ入りますが、受付窓口へお越しください。',
     reading: 'カードを読み取っています',
@@ -220,6 +223,7 @@ export const TEXT = {
     noKioskTokenDetail: 'Add a token with roles = ["kiosk"] to [[api.tokens]] in the configuration.',
     place_card: 'Please place your My Number card on the card reader',
     place_card_detail: 'Leave the card on the reader until check-in is finished.',
+    place_phone: 'Phones: on an iPhone, double-click the side button and authorise with Face ID (or Touch ID) first, then hold it to the reader. On Android, hold it to the reader and enter your phone\'s PIN.',
     out_of_service: 'This kiosk cannot check you in right now',
     out_of_service_detail: 'We are sorry. Please go to the reception desk.',
     reading: 'Reading your card',

@@ -230,6 +230,8 @@ function texts(view) {
     progress = tx.progress(p.index, p.total);
   } else if (p.kind === 'take_card') {
     detail = tx.take_card_detail;
+  } else if (p.kind === 'place_card') {
+    detail = `${tx.place_card_detail} ${tx.place_phone}`;
   }
   return { progress, title: promptTitle(p, state.lang), detail, warning };
 }
