@@ -106,8 +106,9 @@ impl<C: Connector> CardWorker<C> {
                 })();
                 Some(CardAnswer::PinSigned(result))
             }
-            CardOp::ReadPhoto { collation_b } => {
-                let result = self.client().map_err(Into::into).and_then(|c| c.read_face_photo(&collation_b));
+            CardOp::ReadPhoto { collation_b, reserve } => {
+                let result =
+                    self.client().map_err(Into::into).and_then(|c| c.read_face_photo_keeping(&collation_b, reserve));
                 Some(CardAnswer::Photo(result))
             }
             CardOp::Release => {

@@ -93,8 +93,8 @@ catalogue! {
         "暗証番号は数字4桁で入力してください。",
         "The PIN is exactly 4 digits.";
     COLLATION_B_FORMAT:
-        "照合番号Bは数字14桁（生年月日6桁・有効期限の西暦4桁・セキュリティコード4桁）です。",
-        "照合番号B is 14 digits: birth date (6), card expiry year (4) and security code (4).";
+        "照合番号Bは数字14桁（生年月日6桁〔日本国籍の方は和暦の年〕・カードの有効期限の西暦年4桁・セキュリティコード4桁）です。",
+        "照合番号B is 14 digits: birth date YYMMDD (Japanese era year for Japanese nationals), the card's expiry year YYYY and the 4-digit security code.";
 
     // The card check.
     JUKI_CARD:
@@ -220,9 +220,30 @@ catalogue! {
     UNKNOWN_TOKEN:
         "新しい種類のカードまたはスマートフォンとして読み取りました。うまくいかない場合は受付にお申し出ください。",
         "Read as a newer kind of My Number card or phone. If anything goes wrong, please ask at the desk.";
+    COLLATION_B_TRIES_LOW:
+        "カードの顔写真を読み取れません（照合番号の残り回数が少ないため）。暗証番号または職員による確認で受付します。",
+        "The card's photo is not read: few 照合番号B tries are left on the card, and a wrong one could lock its face application. Please use your PIN or a staff check.";
+    COLLATION_B_MISREADS:
+        "カードの照合番号を読み取れませんでした。暗証番号または職員による確認で受付します。",
+        "照合番号B was misread too often in this check-in. Please use your PIN or a staff check.";
+    FACE_PHOTO_MISSING:
+        "このカードには顔写真が記録されていないため、顔認証は使えません。暗証番号または職員による確認で受付します。",
+        "This card holds no photo, so face check cannot be used. Please use your PIN or a staff check.";
+    CERT_NOT_ISSUED:
+        "このカードには利用者証明用電子証明書が入っていないため、保険証として使えません。お住まいの市区町村の窓口で電子証明書の発行を受けてください。資格確認書をお持ちの方は受付でお見せください。",
+        "This card holds no user-authentication certificate, so it cannot be used as a health insurance card. The certificate is issued at your municipal office; if you have a 資格確認書 (eligibility certificate), please show it at the desk.";
     CERT_NOT_YET_VALID:
         "この端末の時計が正しくないため、現在この端末は使えません。受付にお申し出ください。（職員の方へ：端末の日付と時刻を確認してください）",
         "This kiosk cannot check patients in: its clock seems wrong (a certificate is not yet valid). Please go to the desk. Staff: check the kiosk's date and time.";
+}
+
+/// [`CERT_GRACE`], naming the last day the card may still be used (a JST date).
+pub fn grace_notice(last_day: chrono::NaiveDate) -> Notice {
+    use chrono::Datelike;
+    let mut n = CERT_GRACE.notice();
+    n.ja.push_str(&format!("{}年{}月末まで保険証として使えます。", last_day.year(), last_day.month()));
+    n.en.push_str(&format!(" It can be used until the end of {}.", last_day.format("%B %Y")));
+    n
 }
 
 /// The entry for a code from the card crate. A new card code does not build without its text.
@@ -243,6 +264,9 @@ pub fn card(code: Code) -> &'static Text {
         Code::CertUntrusted => &CERT_UNTRUSTED,
         Code::PinFormat => &PIN_FORMAT,
         Code::CollationBFormat => &COLLATION_B_FORMAT,
+        Code::CollationBTriesLow => &COLLATION_B_TRIES_LOW,
+        Code::FacePhotoMissing => &FACE_PHOTO_MISSING,
+        Code::CertNotIssued => &CERT_NOT_ISSUED,
     }
 }
 

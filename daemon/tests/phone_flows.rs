@@ -1,115 +1,18 @@
 //! Phones and unusual tokens through the session engine with the virtual card: the Android
 //! order (PIN counter → PIN → VERIFY → certificate → SIGN), the iPhone authorised in its wallet
 //! (no PIN, no VERIFY), no face or staff for a phone, no grace for a phone, an unknown token
-//! label, a certificate not yet valid (the kiosk's clock). Assertions are on what the patient
-//! sees, what reception receives and what reached the card.
+//! label. Assertions are on what the patient sees, what reception receives and what reached the
+//! card.
 
-use std::collections::VecDeque;
-use std::time::Instant;
+mod engine_rig;
 
 use base64::Engine as _;
 use chrono::{DateTime, TimeDelta, Utc};
-use myna_api::proto::{AuthEvidence, ConsentAnswer, Method, Outcome, Prompt, SessionResult};
+use engine_rig::Rig;
+use myna_api::proto::{AuthEvidence, ConsentAnswer, Method, Outcome, Prompt};
 use myna_card::cert::Certificate;
-use myna_card::secret::Pin;
-use myna_kiosk::card_worker::CardWorker;
-use myna_kiosk::session::{Action, Command, Engine, Event, Now, Refusal, SessionConfig};
-use myna_virtual_card::{test_trust_anchors, CardOptions, Profile, VirtualCard, VirtualSlot};
-
-struct Rig {
-    engine: Engine,
-    worker: CardWorker<VirtualSlot>,
-    slot: VirtualSlot,
-    start: Instant,
-    wall: DateTime<Utc>,
-    results: Vec<SessionResult>,
-    sessions: u32,
-}
-
-impl Rig {
-    fn new() -> Rig {
-        let slot = VirtualSlot::new();
-        Rig {
-            engine: Engine::new(SessionConfig::default()),
-            worker: CardWorker::new(slot.clone(), test_trust_anchors()),
-            slot,
-            start: Instant::now(),
-            wall: DateTime::parse_from_rfc3339("2026-11-23T09:00:00+09:00").unwrap().with_timezone(&Utc),
-            results: vec![],
-            sessions: 0,
-        }
-    }
-
-    fn now(&self) -> Now {
-        Now { mono: self.start, wall: self.wall }
-    }
-
-    fn perform(&mut self, actions: Vec<Action>) {
-        let mut queue: VecDeque<Action> = actions.into();
-        while let Some(action) = queue.pop_front() {
-            match action {
-                Action::Card(op) => {
-                    let session = self.engine.session_id().map(str::to_string);
-                    if let Some(answer) = self.worker.perform(op, self.wall) {
-                        queue.extend(self.engine.handle(Event::Card { session, answer }, self.now()).unwrap());
-                    }
-                }
-                Action::Record(r) => self.results.push(*r),
-                _ => {}
-            }
-        }
-    }
-
-    fn event(&mut self, e: Event) -> Result<(), Refusal> {
-        let actions = self.engine.handle(e, self.now())?;
-        self.perform(actions);
-        Ok(())
-    }
-
-    /// Places `profile` with options `f` sets (certificate dates follow `now`).
-    fn tap_with(&mut self, profile: Profile, f: impl FnOnce(&mut CardOptions)) {
-        let mut o = CardOptions { now: self.wall, ..Default::default() };
-        f(&mut o);
-        self.slot.tap(VirtualCard::with_options(profile, o));
-        self.sessions += 1;
-        self.event(Event::CardInserted { session_id: format!("s{}", self.sessions) }).unwrap();
-    }
-
-    fn tap(&mut self, profile: Profile) {
-        self.tap_with(profile, |_| {});
-    }
-
-    fn remove(&mut self) {
-        self.slot.remove();
-        self.event(Event::CardRemoved).unwrap();
-    }
-
-    fn cmd(&mut self, c: Command) -> Result<(), Refusal> {
-        let session = self.engine.session_id().map(str::to_string);
-        self.event(Event::Command { session, command: c })
-    }
-
-    fn pin(&mut self, pin: &str) -> Result<(), Refusal> {
-        self.cmd(Command::SubmitPin { pin: Pin::parse(pin).unwrap(), confirm_last_try: true })
-    }
-
-    fn prompt(&self) -> Prompt {
-        self.engine.view(self.start).prompt
-    }
-
-    fn notices(&self) -> Vec<String> {
-        self.engine.view(self.start).notices.into_iter().map(|n| n.code).collect()
-    }
-
-    fn last(&self) -> &SessionResult {
-        self.results.last().expect("a result")
-    }
-
-    /// The APDUs the card received, in order (VERIFY data masked).
-    fn apdus(&self) -> Vec<Vec<u8>> {
-        self.slot.with_card(|c| c.log().entries()).unwrap_or_default()
-    }
-}
+use myna_kiosk::session::{Command, Refusal};
+use myna_virtual_card::Profile;
 
 fn is_verify_with_data(a: &[u8]) -> bool {
     a[1] == 0x20 && a.len() > 5
@@ -233,23 +136,6 @@ fn an_unknown_token_label_is_treated_as_jpki_with_a_notice() {
     assert_eq!(r.outcome, Outcome::Verified);
     assert_eq!(r.card.as_ref().unwrap().kind, "unknown_jpki");
     assert!(r.guidance.iter().any(|g| g.code == "UNKNOWN_TOKEN"));
-}
-
-#[test]
-fn a_certificate_not_yet_valid_puts_the_kiosk_out_of_service() {
-    let mut rig = Rig::new();
-    // The kiosk's clock is a year behind the certificate's issue.
-    rig.tap_with(Profile::Valid, |o| o.now = rig_wall() + TimeDelta::days(3 * 365));
-    assert_eq!(rig.last().error.as_ref().unwrap().code, "CERT_NOT_YET_VALID");
-    rig.remove();
-    assert_eq!(rig.prompt(), Prompt::OutOfService);
-    assert_eq!(rig.notices(), ["CERT_NOT_YET_VALID"]);
-    // The next card is still read: once the clock is right, the kiosk is back by itself.
-    rig.tap(Profile::Valid);
-    assert_eq!(rig.prompt(), Prompt::ChooseMethod { methods: vec![Method::Pin, Method::Face, Method::Visual] });
-    rig.cmd(Command::Cancel).unwrap();
-    rig.remove();
-    assert_eq!(rig.prompt(), Prompt::PlaceCard);
 }
 
 fn rig_wall() -> DateTime<Utc> {

@@ -291,7 +291,7 @@ fn an_unreadable_card_fails_cleanly() {
     let mut rig = Rig::default();
     let card = VirtualCard::with_options(
         Profile::Valid,
-        CardOptions { now: rig.wall, auth_cert_override: Some(vec![0xFF; 64]), ..Default::default() },
+        CardOptions { now: rig.wall, auth_cert_override: Some(vec![0x04; 64]), ..Default::default() },
     );
     rig.tap_card(card);
     assert_eq!(rig.last().outcome, Outcome::Failed);

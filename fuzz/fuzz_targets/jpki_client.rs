@@ -39,7 +39,7 @@ fuzz_target!(|data: &[u8]| {
             challenge: Some(vec![0xC5; 32]),
             read_certificate: None,
         },
-        CardOp::ReadPhoto { collation_b: CollationB::parse(FUZZ_COLLATION_B).unwrap() },
+        CardOp::ReadPhoto { collation_b: CollationB::parse(FUZZ_COLLATION_B).unwrap(), reserve: 5 },
         CardOp::Release,
     ] {
         secret_holders += &format!("{op:?}");

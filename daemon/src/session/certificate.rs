@@ -6,14 +6,17 @@ use myna_card::cert::Validity;
 
 use super::state::Engine;
 use super::{Action, Now};
-use crate::card_check::CheckError;
+use crate::card_check::{CardReport, CheckError};
 use crate::catalogue::{self, notice_of};
 
 impl Engine {
-    pub(super) fn validity_guidance(&mut self, validity: Validity) {
-        match validity {
+    pub(super) fn validity_guidance(&mut self, report: &CardReport) {
+        match report.validity {
             Validity::ExpiringSoon => self.add_guidance(catalogue::CERT_EXPIRING_SOON.notice()),
-            Validity::Grace => self.add_guidance(catalogue::CERT_GRACE.notice()),
+            Validity::Grace => match super::view::grace_until(report) {
+                Some(last_day) => self.add_guidance(catalogue::grace_notice(last_day)),
+                None => self.add_guidance(catalogue::CERT_GRACE.notice()),
+            },
             _ => {}
         }
     }

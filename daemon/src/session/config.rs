@@ -14,6 +14,11 @@ pub struct SessionConfig {
     pub consent_all_shortcut: bool,
     /// Face mismatches allowed before offering PIN or staff instead.
     pub face_attempts: u8,
+    /// Wrong 照合番号B the card is sent in one session before the face path ends (each spends
+    /// one of the card-face AP's 10 tries, for good).
+    pub collation_b_misreads: u8,
+    /// The photo is not read once the card-face AP has this many 照合番号B tries or fewer left.
+    pub collation_b_reserve: u8,
     pub timeouts: Timeouts,
 }
 
@@ -24,6 +29,8 @@ impl Default for SessionConfig {
             consent_items: vec![ConsentItem::Medication, ConsentItem::LimitAmount],
             consent_all_shortcut: true,
             face_attempts: 3,
+            collation_b_misreads: 2,
+            collation_b_reserve: 5,
             timeouts: Timeouts::default(),
         }
     }

@@ -57,8 +57,9 @@ pub enum CardOp {
     VerifyPinAndSign { pin: Pin, challenge: Option<Vec<u8>>, read_certificate: Option<CardKind> },
     /// SIGN with no VERIFY: a phone authorised on the device itself (iPhone Wallet).
     SignAuthorised { challenge: Option<Vec<u8>> },
-    /// Open the card face with 照合番号B and read the photo.
-    ReadPhoto { collation_b: CollationB },
+    /// Open the card face with 照合番号B and read the photo, only while the card-face AP has
+    /// more than `reserve` tries left (its counter is read first).
+    ReadPhoto { collation_b: CollationB, reserve: u8 },
     /// Disconnect with RESET: no verified state outlives the session.
     Release,
 }

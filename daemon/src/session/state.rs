@@ -56,6 +56,8 @@ pub(super) struct Session {
     pub(super) excluded: BTreeSet<Method>,
     pub(super) pin_tries: Option<u8>,
     pub(super) face_failures: u8,
+    /// Wrong 照合番号B sent to the card in this session (each spent a card-face AP try).
+    pub(super) collation_b_misreads: u8,
     pub(super) auth: Option<AuthEvidence>,
     pub(super) consent: BTreeMap<ConsentItem, bool>,
     /// Shown beside the current prompt.

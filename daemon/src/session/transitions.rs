@@ -105,7 +105,7 @@ impl Engine {
             Err(e) => return self.check_failed(e, now),
         };
         if let Some(report) = &facts.report {
-            self.validity_guidance(report.validity);
+            self.validity_guidance(report);
             self.clock_suspect = None;
         }
         self.note_token(&facts);
@@ -238,7 +238,8 @@ impl Engine {
                     self.phase = Phase::Face { photo: PhotoState::Reading { face_deadline } };
                     let card_bound = now.mono + self.cfg.timeouts.card_operation;
                     self.session.deadline = Some(face_deadline.map_or(card_bound, |d| d.min(card_bound)));
-                    Ok(vec![Action::Card(CardOp::ReadPhoto { collation_b }), Action::Changed])
+                    let reserve = self.cfg.collation_b_reserve;
+                    Ok(vec![Action::Card(CardOp::ReadPhoto { collation_b, reserve }), Action::Changed])
                 }
                 PhotoState::Reading { .. } | PhotoState::Given => Err(Refusal::PhotoAlreadyGiven),
             },
@@ -283,7 +284,7 @@ impl Engine {
         match result {
             Ok(signed) => {
                 if let Some(report) = signed.report {
-                    self.validity_guidance(report.validity);
+                    self.validity_guidance(&report);
                     if let Some(facts) = self.session.facts.as_mut() {
                         facts.report = Some(*report);
                     }
@@ -343,20 +344,28 @@ impl Engine {
             // finish() answers the waiting face/reference with CARD_REMOVED.
             Err(JpkiError::Transport(TransportError::CardRemoved)) => self.card_removed(now),
             Err(e @ JpkiError::WrongCollationB { .. }) => {
-                // The module may have misread the card face: it may ask again.
-                self.phase = Phase::Face { photo: PhotoState::NotGiven };
-                vec![Action::PhotoRefused(notice_of(&e)), Action::Changed]
+                self.session.collation_b_misreads += 1;
+                if self.session.collation_b_misreads < self.cfg.collation_b_misreads {
+                    // The module may have misread the card face: it may ask again.
+                    self.phase = Phase::Face { photo: PhotoState::NotGiven };
+                    return vec![Action::PhotoRefused(notice_of(&e)), Action::Changed];
+                }
+                // Each misread spent one of the card-face AP's 10 tries, for good: no more in
+                // this session.
+                self.face_ends(catalogue::COLLATION_B_MISREADS.notice(), now)
             }
-            Err(e) => {
-                let n = notice_of(&e);
-                self.session.excluded.insert(Method::Face);
-                self.session.notices = vec![n.clone()];
-                self.add_guidance(n.clone());
-                let mut a = vec![Action::PhotoRefused(n)];
-                a.extend(self.offer_methods(now));
-                a
-            }
+            Err(e) => self.face_ends(notice_of(&e), now),
         }
+    }
+
+    /// The face path is over for this session: the module is told why, PIN or staff offered.
+    fn face_ends(&mut self, n: myna_api::proto::Notice, now: Now) -> Vec<Action> {
+        self.session.excluded.insert(Method::Face);
+        self.session.notices = vec![n.clone()];
+        self.add_guidance(n.clone());
+        let mut a = vec![Action::PhotoRefused(n)];
+        a.extend(self.offer_methods(now));
+        a
     }
 
     fn tick(&mut self, now: Now) -> Vec<Action> {

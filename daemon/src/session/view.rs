@@ -9,7 +9,7 @@ use myna_api::proto::{
     self, CardInfo, CertStatus, CertificateInfo, ConsentRecord, Notice, Outcome, Prompt, SessionAction, SessionResult,
     SessionView,
 };
-use myna_card::cert::Validity;
+use myna_card::cert::{grace_last_day, Validity};
 use myna_card::jpki::CardKind;
 
 use super::state::{Engine, Phase, PhotoState};
@@ -116,6 +116,11 @@ fn card_info(f: &CardFacts) -> CardInfo {
     CardInfo { kind: wire_kind(&f.kind), certificate: f.report.as_ref().map(certificate_info) }
 }
 
+/// The last day of grace, for a token that has one (phones have none).
+pub(super) fn grace_until(r: &CardReport) -> Option<chrono::NaiveDate> {
+    (!r.kind.is_smartphone()).then(|| grace_last_day(r.certificate.not_after))
+}
+
 fn certificate_info(r: &CardReport) -> CertificateInfo {
     let c = &r.certificate;
     let mut chain = vec![c.issuer.clone()];
@@ -131,6 +136,7 @@ fn certificate_info(r: &CardReport) -> CertificateInfo {
         not_after: stamp(c.not_after),
         status: wire_status(r.validity),
         chain,
+        grace_until: grace_until(r).map(|d| d.format("%Y-%m-%d").to_string()),
     }
 }
 

@@ -153,14 +153,15 @@ impl VirtualCard {
             );
         }
         if profile.has_card_face() {
-            let record = card_face_record(TEST_PHOTO_JP2, "19800101", "20340101");
+            let photo = if options.no_face_photo { &[][..] } else { TEST_PHOTO_JP2 };
+            let record = card_face_record(photo, "19800101", "20340101");
             files.insert(
                 (App::CardFace, ef::FACE_RECORD),
                 File { data: with_filler(record, 0x1000), access: Access::Free },
             );
             secrets.insert(
                 (App::CardFace, ef::FACE_COLLATION_B),
-                Secret::new(&options.collation_b, COLLATION_B_TRIES, COLLATION_B_TRIES, true),
+                Secret::new(&options.collation_b, COLLATION_B_TRIES, options.collation_b_tries, true),
             );
             // The 入力補助AP holds the 個人番号 behind its own PIN; present so tests can prove the
             // kiosk never goes there.

@@ -35,6 +35,10 @@ pub struct CardOptions {
     pub wallet_authorised: bool,
     /// Replace the profile's EF `0006` token label (a future token with a label we do not know).
     pub token_label: Option<String>,
+    /// 照合番号B tries left on the card-face AP when the card is placed (10 when new).
+    pub collation_b_tries: u8,
+    /// A card issued with no photo: the card-face record holds an empty DF27.
+    pub no_face_photo: bool,
 }
 
 /// How a broken card misbehaves, from the APDU after `after_apdus` on (counted since the card
@@ -81,6 +85,8 @@ impl Default for CardOptions {
             fault: None,
             wallet_authorised: true,
             token_label: None,
+            collation_b_tries: 10,
+            no_face_photo: false,
         }
     }
 }

@@ -189,8 +189,12 @@ fn lying_length_headers_give_clear_errors_with_bounded_reads() {
     let err = c.read_certificate(CertSlot::UserAuth).unwrap_err();
     assert!(matches!(err, JpkiError::Truncated | JpkiError::TooLarge { .. }), "{err:?}");
 
-    // Not DER at all (an empty, erased EF of FF bytes).
+    // An empty, erased EF of FF bytes: no certificate on this card.
     let mut c = JpkiClient::new(card_with(Profile::Valid, |o| o.auth_cert_override = Some(vec![0xFF; 64])));
+    assert_eq!(c.read_certificate(CertSlot::UserAuth).unwrap_err(), JpkiError::NoCertificate);
+
+    // Not DER at all.
+    let mut c = JpkiClient::new(card_with(Profile::Valid, |o| o.auth_cert_override = Some(vec![0x04; 64])));
     assert_eq!(c.read_certificate(CertSlot::UserAuth).unwrap_err(), JpkiError::NotDer);
 
     // Well-formed header, garbage inside: the read succeeds, parsing fails cleanly.
