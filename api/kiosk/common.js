@@ -209,7 +209,9 @@ export const TEXT = {
     noKioskTokenDetail: '設定ファイルの [[api.tokens]] に roles = ["kiosk"] のトークンを追加してください。',
     place_card: 'マイナ保険証（マイナンバーカード）をカードリーダーに置いてください',
     place_card_detail: '受付が終わるまで、カードは置いたままにしてください。',
-    place_card_phone: 'スマートフォンのマイナ保険証は、カードリーダーにかざしてください。',
+    // Phones are read on the same reader (by their token label): an iPhone is authorised in
+    // its wallet before it is held to the reader, an Android phone asks its own PIN after.
+    place_card_phone: 'スマートフォンの方：iPhoneは、サイドボタンを2回押してFace ID（またはTouch ID）で認証してから、カードリーダーにかざしてください。Androidは、そのままかざして、スマートフォンに設定した暗証番号を入力してください。',
     place_card_desk: '資格確認書や、以前の健康保険証をお持ちの方は、受付にお越しください。',
     out_of_service: 'ただいま、この端末では受付できません',
     out_of_service_detail: 'お手数ですが、受付にお越しください。',
@@ -285,7 +287,7 @@ export const TEXT = {
     noKioskTokenDetail: 'Add a token with roles = ["kiosk"] to [[api.tokens]] in the configuration.',
     place_card: 'Please place your My Number card on the card reader',
     place_card_detail: 'Please leave the card on the reader until check-in is finished.',
-    place_card_phone: 'Using the My Number card on your smartphone? Please hold your phone over the reader.',
+    place_card_phone: 'Using your phone? On an iPhone, press the side button twice and authorise with Face ID (or Touch ID) first, then hold it to the reader. On Android, hold it to the reader and enter the PIN you set on your phone.',
     place_card_desk: 'If you have an Eligibility Certificate (資格確認書) or an old health insurance card, please go to the reception desk.',
     out_of_service: 'This kiosk cannot check you in right now',
     out_of_service_detail: 'We are sorry. Please go to the reception desk.',

@@ -253,6 +253,8 @@ function texts(view) {
     progress = tx.progress(p.index, p.total);
   } else if (p.kind === 'take_card') {
     detail = tx.take_card_detail;
+  } else if (p.kind === 'place_card') {
+    detail = tx.place_card_detail;
   }
   // The idle screen also sends phone users to the reader and holders of a 資格確認書 or an
   // old 保険証 to the desk.

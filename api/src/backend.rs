@@ -134,6 +134,8 @@ pub struct Health {
     pub indicators: String,
     pub journal: String,
     pub mock: bool,
+    /// `synchronized`, `degraded: …` (the kernel clock is not synchronized) or `unknown: …`.
+    pub clock: String,
 }
 
 /// A virtual card to tap on the bench (only with `--mock`).

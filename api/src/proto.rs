@@ -315,6 +315,10 @@ pub struct CertificateInfo {
     pub status: CertStatus,
     /// Subjects from the certificate's issuer to the trust anchor.
     pub chain: Vec<String>,
+    /// The last day the card may still be used after the certificate expired (JST date,
+    /// `YYYY-MM-DD`); `None` for a phone, which has no grace.
+    #[serde(default)]
+    pub grace_until: Option<String>,
 }
 
 /// Evidence of how the patient authenticated.

@@ -18,6 +18,7 @@ use crate::metrics::{Metrics, Scrape};
 #[cfg(feature = "mock")]
 use crate::mock::reader::MockReader;
 use crate::pcsc_reader::ReaderHealth;
+use crate::platform::clock_sync::{ClockSync, ClockSyncSource, Fixed};
 use crate::session::{Command, Refusal};
 
 pub struct DaemonBackend {
@@ -30,6 +31,8 @@ pub struct DaemonBackend {
     pub health: Health,
     /// The real reader's live state (`None` with `--mock`: the virtual reader is always there).
     pub reader: Option<ReaderHealth>,
+    /// Whether the kernel clock is synchronized: certificate dates depend on it.
+    pub clock: std::sync::Arc<dyn ClockSyncSource>,
 }
 
 fn refusal_kind(r: &Refusal) -> RefusalKind {
@@ -67,6 +70,7 @@ pub fn starting_health(
         indicators,
         journal: "ok".into(),
         mock,
+        clock: "unknown".into(),
     }
 }
 
@@ -99,6 +103,7 @@ impl DaemonBackend {
             bench: bench.then_some(reader),
             health,
             reader: None,
+            clock: std::sync::Arc::new(Fixed(ClockSync::Synchronized)),
         })
     }
 }
@@ -164,6 +169,11 @@ impl Backend for DaemonBackend {
 
     fn health(&self) -> Health {
         let mut h = self.health.clone();
+        let clock = self.clock.state();
+        h.clock = clock.describe();
+        if clock.degrades_health() && h.status == HealthStatus::Ok {
+            h.status = HealthStatus::Degraded;
+        }
         if let Some(reader) = &self.reader {
             match reader.describe() {
                 Ok(ok) => h.reader = ok,

@@ -1,6 +1,7 @@
-//! What the kiosk learns from a card before anyone authenticates: its kind, the user-auth
-//! certificate's facts, where it stands on the validity calendar, and whether its chain reaches
-//! a configured trust anchor. Reads only public data (no PIN, no 個人番号).
+//! What the kiosk learns from a card: its kind, the user-auth certificate's facts, where it
+//! stands on the validity calendar, and whether its chain reaches a configured trust anchor.
+//! Reads only public data (no 個人番号). A card's certificate is read before anyone
+//! authenticates; an Android phone's only after its PIN ([`CardKind::certificate_needs_pin`]).
 
 use chrono::{DateTime, Utc};
 use myna_card::cert::{CertError, Certificate, Chain, TrustAnchors, Validity};
@@ -25,8 +26,8 @@ pub enum CheckError {
     Certificate(#[from] CertError),
     #[error("this card is not a マイナ保険証 ({0})")]
     UnsupportedKind(&'static str),
-    #[error("the certificate is {0}")]
-    NotUsable(&'static str),
+    #[error("the certificate is {validity}")]
+    NotUsable { validity: &'static str, phone: bool },
 }
 
 impl CheckError {
@@ -42,7 +43,10 @@ impl Explained for CheckError {
             CheckError::Certificate(e) => e.text(),
             CheckError::UnsupportedKind("juki") => &catalogue::JUKI_CARD,
             CheckError::UnsupportedKind(_) => &catalogue::NOT_MY_NUMBER_CARD,
-            CheckError::NotUsable(_) => &catalogue::CERT_EXPIRED,
+            CheckError::NotUsable { validity: "not_yet_valid", .. } => &catalogue::CERT_NOT_YET_VALID,
+            // A phone gets no grace and stops when the card's certificate does.
+            CheckError::NotUsable { phone: true, .. } => &catalogue::PHONE_CERT_EXPIRED,
+            CheckError::NotUsable { .. } => &catalogue::CERT_EXPIRED,
         }
     }
 }
@@ -53,16 +57,33 @@ pub fn check_card<T: CardTransport>(
     anchors: &TrustAnchors,
     now: DateTime<Utc>,
 ) -> Result<CardReport, CheckError> {
+    let kind = identify(client)?;
+    check_certificate(client, kind, anchors, now)
+}
+
+/// Identifies the token and refuses those that cannot be a マイナ保険証.
+pub fn identify<T: CardTransport>(client: &mut JpkiClient<T>) -> Result<CardKind, CheckError> {
     let kind = client.identify()?;
     if !kind.is_health_insurance_capable() {
         return Err(CheckError::UnsupportedKind(kind.as_str()));
     }
+    Ok(kind)
+}
+
+/// Reads the user-authentication certificate of a token already identified as `kind` and
+/// checks it at `now` (on an Android phone, only after its PIN was verified).
+pub fn check_certificate<T: CardTransport>(
+    client: &mut JpkiClient<T>,
+    kind: CardKind,
+    anchors: &TrustAnchors,
+    now: DateTime<Utc>,
+) -> Result<CardReport, CheckError> {
     let der = client.read_certificate(CertSlot::UserAuth)?;
     let certificate = Certificate::from_der(&der)?;
     let chain = anchors.verify(&certificate)?;
     let validity = certificate.validity_at(now, !kind.is_smartphone());
     if !validity.is_usable() {
-        return Err(CheckError::NotUsable(validity.as_str()));
+        return Err(CheckError::NotUsable { validity: validity.as_str(), phone: kind.is_smartphone() });
     }
     Ok(CardReport { kind, certificate, validity, chain })
 }
@@ -84,7 +105,10 @@ mod tests {
         assert_eq!(check(Profile::Valid, &a).unwrap().validity, Validity::Valid);
         assert_eq!(check(Profile::ExpiringSoon, &a).unwrap().validity, Validity::ExpiringSoon);
         assert_eq!(check(Profile::Grace, &a).unwrap().validity, Validity::Grace);
-        assert_eq!(check(Profile::Android, &a).unwrap().kind, CardKind::Android);
+        // A phone keeps its certificate behind the PIN: identified first, read after VERIFY.
+        let mut phone = JpkiClient::new(VirtualCard::new(Profile::Android));
+        assert_eq!(identify(&mut phone).unwrap(), CardKind::Android);
+        assert_eq!(check(Profile::Android, &a).unwrap_err().code(), "CARD_UNREADABLE");
         assert_eq!(check(Profile::Expired, &a).unwrap_err().code(), "CERT_EXPIRED");
         assert_eq!(check(Profile::Juki, &a).unwrap_err().code(), "JUKI_CARD");
         assert_eq!(check(Profile::NotJpki, &a).unwrap_err().code(), "NOT_MY_NUMBER_CARD");

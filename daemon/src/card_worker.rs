@@ -9,7 +9,10 @@ use myna_card::jpki::JpkiClient;
 use myna_card::transport::{CardTransport, TransportError};
 use rand::RngCore;
 
-use crate::card_check::{check_card, CheckError};
+use myna_card::apdu::StatusWord;
+use myna_card::jpki::{CardKind, JpkiError, PinStatus};
+
+use crate::card_check::{check_certificate, identify, CheckError};
 use crate::metrics::Metrics;
 use crate::session::{CardAnswer, CardFacts, CardOp, PinSigned};
 
@@ -57,6 +60,7 @@ impl<C: Connector> CardWorker<C> {
         let name = match &op {
             CardOp::Check => "check",
             CardOp::VerifyPinAndSign { .. } => "verify_pin_and_sign",
+            CardOp::SignAuthorised { .. } => "sign_authorised",
             CardOp::ReadPhoto { .. } => "read_photo",
             CardOp::Release => "release",
         };
@@ -76,32 +80,61 @@ impl<C: Connector> CardWorker<C> {
                 let anchors = self.anchors.clone();
                 let result = (|| {
                     let client = self.client().map_err(|e| CheckError::Card(e.into()))?;
-                    let report = check_card(client, &anchors, wall)?;
-                    let pin = client.pin_status()?;
-                    Ok(Box::new(CardFacts { report, pin }))
+                    let kind = identify(client)?;
+                    let report = if kind.certificate_needs_pin() {
+                        None
+                    } else {
+                        match check_certificate(client, kind.clone(), &anchors, wall) {
+                            Ok(report) => Some(report),
+                            // A token we do not know that keeps its certificate behind the PIN,
+                            // as an Android phone does: read it after VERIFY.
+                            Err(CheckError::Card(JpkiError::Card(StatusWord::SecurityStatusNotSatisfied)))
+                                if matches!(kind, CardKind::UnknownJpki(_)) =>
+                            {
+                                None
+                            }
+                            Err(e) => return Err(e),
+                        }
+                    };
+                    // An iPhone is sent no VERIFY at all, not even the empty one that reads
+                    // the counter: the wallet authorises, and whether its applet answers VERIFY
+                    // is unknown.
+                    let pin = if kind.authorised_on_device() { PinStatus::NotSet } else { client.pin_status()? };
+                    Ok(Box::new(CardFacts { kind, report, pin }))
                 })();
                 if result.is_err() {
                     self.client = None;
                 }
                 Some(CardAnswer::Checked(result))
             }
-            CardOp::VerifyPinAndSign { pin, challenge } => {
+            CardOp::VerifyPinAndSign { pin, challenge, read_certificate } => {
+                let anchors = self.anchors.clone();
                 let result = (|| {
-                    let client = self.client()?;
+                    let client = self.client().map_err(|e| CheckError::Card(e.into()))?;
                     client.verify_pin(&pin)?;
                     drop(pin);
-                    let challenge = challenge.unwrap_or_else(|| {
-                        let mut c = vec![0u8; 32];
-                        rand::rngs::OsRng.fill_bytes(&mut c);
-                        c
-                    });
+                    let report = match read_certificate {
+                        Some(kind) => Some(Box::new(check_certificate(client, kind, &anchors, wall)?)),
+                        None => None,
+                    };
+                    let challenge = challenge.unwrap_or_else(fresh_challenge);
                     let signature = client.sign_sha256(&challenge)?;
-                    Ok(PinSigned { challenge, signature })
+                    Ok(PinSigned { challenge, signature, report })
                 })();
                 Some(CardAnswer::PinSigned(result))
             }
-            CardOp::ReadPhoto { collation_b } => {
-                let result = self.client().map_err(Into::into).and_then(|c| c.read_face_photo(&collation_b));
+            CardOp::SignAuthorised { challenge } => {
+                let result = (|| {
+                    let client = self.client().map_err(|e| CheckError::Card(e.into()))?;
+                    let challenge = challenge.unwrap_or_else(fresh_challenge);
+                    let signature = client.sign_sha256(&challenge)?;
+                    Ok(PinSigned { challenge, signature, report: None })
+                })();
+                Some(CardAnswer::PinSigned(result))
+            }
+            CardOp::ReadPhoto { collation_b, reserve } => {
+                let result =
+                    self.client().map_err(Into::into).and_then(|c| c.read_face_photo_keeping(&collation_b, reserve));
                 Some(CardAnswer::Photo(result))
             }
             CardOp::Release => {
@@ -116,10 +149,17 @@ impl<C: Connector> CardWorker<C> {
 /// `ok`, or the code of what went wrong (a bounded set: a metrics label).
 fn result_code(answer: &CardAnswer) -> &'static str {
     match answer {
-        CardAnswer::Checked(Err(e)) => e.code(),
-        CardAnswer::PinSigned(Err(e)) | CardAnswer::Photo(Err(e)) => e.code().as_str(),
+        CardAnswer::Checked(Err(e)) | CardAnswer::PinSigned(Err(e)) => e.code(),
+        CardAnswer::Photo(Err(e)) => e.code().as_str(),
         CardAnswer::Checked(Ok(_)) | CardAnswer::PinSigned(Ok(_)) | CardAnswer::Photo(Ok(_)) => "ok",
     }
+}
+
+/// A fresh random 32 bytes, when reception supplied no nonce.
+fn fresh_challenge() -> Vec<u8> {
+    let mut c = vec![0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut c);
+    c
 }
 
 #[cfg(feature = "mock")]

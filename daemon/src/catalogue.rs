@@ -121,9 +121,9 @@ catalogue! {
         "Please enter your PIN as 4 digits.",
         "A PIN that is not 4 digits (API 400; no try spent).";
     COLLATION_B_FORMAT:
-        "照合番号Bは数字14桁（生年月日6桁・有効期限の西暦4桁・セキュリティコード4桁）です。",
-        "照合番号B (collation number B) is 14 digits: birth date (6), card expiry year (4) and security code (4).",
-        "The face module sent a 照合番号B that is not 14 digits (API 400).";
+        "照合番号Bは数字14桁です（生年月日6桁〔日本国籍の方は和暦の年〕・カードの有効期限の西暦年4桁・セキュリティコード4桁）。",
+        "照合番号B (collation number B) is 14 digits: birth date YYMMDD (the Japanese era year for Japanese nationals), the card's expiry year YYYY and the 4-digit security code.",
+        "The face module sent a 照合番号B that is not 14 digits or not a plausible date and year (API 400; nothing reaches the card).";
 
     // The card check.
     JUKI_CARD:
@@ -309,6 +309,48 @@ catalogue! {
         "カードの読み取りをやり直します。そのままお待ちください。",
         "Reading your card again. Please wait.",
         "The face module's 照合番号B was refused by the card and may be read again (answer to face/reference).";
+
+    // Smartphones and certificate edge cases.
+    PHONE_PIN:
+        "スマートフォンに設定した、スマホ用電子証明書の暗証番号（数字4桁）を入力してください。カードの暗証番号とは別のものです。",
+        "Please enter the 4-digit PIN you set on your phone for its certificate (スマホ用利用者証明用電子証明書). It is not your card's PIN.",
+        "Beside the PIN prompt when the token is an Android phone.";
+    PHONE_PIN_LOCKED:
+        "スマートフォンの暗証番号がロックされています。マイナンバーカード本体を置いてください。カードをお持ちでないときは、受付にお申し出ください。",
+        "The PIN on your phone is locked. Please place your My Number card itself. If you do not have it with you, please ask at the desk.",
+        "An Android phone whose own PIN is locked (no face or staff check for a phone).";
+    PHONE_NOT_AUTHORISED:
+        "iPhoneでの認証がまだです。サイドボタンを2回押し、Face ID（またはTouch ID）で認証してから、もう一度カードリーダーにかざしてください。",
+        "Your iPhone has not been authorised yet. Press the side button twice, authorise with Face ID (or Touch ID), then hold your iPhone to the reader again.",
+        "An iPhone answered 6982 to the signature: its wallet has not authorised this check-in.";
+    PHONE_CERT_EXPIRED:
+        "スマートフォンの電子証明書が使えなくなっています。カードの電子証明書の有効期限が切れると、スマートフォンでは受付できません。受付で、マイナンバーカード本体か資格確認書をお見せください。電子証明書は、お住まいの市区町村の窓口で更新できます。",
+        "The certificate on your phone can no longer be used: a phone stops working when the card's certificate expires. At the desk, please show your My Number card itself or your Eligibility Certificate (資格確認書). The certificate is renewed at your municipal office.",
+        "A phone's certificate has expired: phones get no grace period.";
+    UNKNOWN_TOKEN:
+        "新しい種類のカードかスマートフォンとして読み取ります。うまくいかないときは、受付にお申し出ください。",
+        "Reading this as a newer kind of card or phone. If it does not work, please ask at the desk.",
+        "A token that answers the JPKI application with a label the kiosk does not know: read as JPKI, the label is logged.";
+    COLLATION_B_TRIES_LOW:
+        "カードの顔写真は読み取りません。カードの照合番号の残り回数が少ないためです。",
+        "Your card's photo will not be read: few tries are left on the card for it.",
+        "The card-face application has the configured reserve of 照合番号B tries or fewer: nothing is sent; the text goes on with what the patient can do now (a NEXT_ entry).";
+    COLLATION_B_MISREADS:
+        "カードの照合番号を読み取れませんでした。",
+        "The number on your card could not be read.",
+        "照合番号B was refused by the card as often as allowed in one session: the face path ends; the text goes on with what the patient can do now (a NEXT_ entry).";
+    FACE_PHOTO_MISSING:
+        "このカードには顔写真が記録されていないため、顔認証は使えません。",
+        "This card holds no photo, so a face check cannot be used.",
+        "The card-face application holds no photo (DF27 missing): the face path ends; the text goes on with what the patient can do now (a NEXT_ entry).";
+    CERT_NOT_ISSUED:
+        "このカードには、保険証として使うための電子証明書が入っていません。受付で、資格確認書をお持ちの方はお見せください。電子証明書は、お住まいの市区町村の窓口で発行を受けられます。",
+        "This card holds no certificate for use as a health insurance card. At the desk, please show your Eligibility Certificate (資格確認書) if you have one. The certificate is issued at your municipal office.",
+        "The card has no user-authentication certificate (never issued, or revoked at the counter).";
+    CERT_NOT_YET_VALID:
+        "ただいま、この端末はお使いいただけません。受付にお申し出ください。（職員の方へ：端末の日付と時刻を確認してください）",
+        "This kiosk cannot be used right now. Please go to the desk. (Staff: please check the kiosk's date and time.)",
+        "A certificate is not yet valid: almost always the kiosk's clock (a Pi has no RTC); out of service until a card reads right.";
 }
 
 /// The entry for a code from the card crate. A new card code does not build without its text.
@@ -329,6 +371,9 @@ pub fn card(code: Code) -> &'static Text {
         Code::CertUntrusted => &CERT_UNTRUSTED,
         Code::PinFormat => &PIN_FORMAT,
         Code::CollationBFormat => &COLLATION_B_FORMAT,
+        Code::CollationBTriesLow => &COLLATION_B_TRIES_LOW,
+        Code::FacePhotoMissing => &FACE_PHOTO_MISSING,
+        Code::CertNotIssued => &CERT_NOT_ISSUED,
     }
 }
 

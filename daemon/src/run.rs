@@ -316,6 +316,8 @@ pub async fn run(opts: RunOptions) -> Result<(), RunError> {
             Reader::Pcsc(_) => None,
         },
         health,
+        // --mock runs on benches and containers, whose clock is the host's business.
+        clock: crate::platform::clock_sync::source(!opts.mock && opts.config.trust.clock_sync),
         reader: match &reader {
             Reader::Pcsc(pcsc) => Some(pcsc.health.clone()),
             #[cfg(feature = "mock")]

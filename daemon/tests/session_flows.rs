@@ -135,25 +135,14 @@ fn an_unreadable_card_fails_cleanly() {
     let mut rig = Rig::default();
     let card = VirtualCard::with_options(
         Profile::Valid,
-        CardOptions { now: rig.wall, auth_cert_override: Some(vec![0xFF; 64]), ..Default::default() },
+        CardOptions { now: rig.wall, auth_cert_override: Some(vec![0x04; 64]), ..Default::default() },
     );
     rig.tap_card(card);
     assert_eq!(rig.last().outcome, Outcome::Failed);
     assert_eq!(rig.last().error.as_ref().unwrap().code, "CARD_UNREADABLE");
 }
 
-#[test]
-fn smartphones_go_straight_to_the_pin() {
-    for profile in [Profile::Android, Profile::Iphone] {
-        let mut rig = Rig::default();
-        rig.tap(profile);
-        assert_eq!(rig.prompt(), Prompt::EnterPin { tries_left: 3, last_try: false }, "{profile}");
-        rig.pin("1234", false).unwrap();
-        rig.consent_all(true);
-        assert_eq!(rig.last().outcome, Outcome::Verified);
-        assert_eq!(rig.last().card.as_ref().unwrap().kind, profile.name());
-    }
-}
+// Phones: see phone_flows.rs.
 
 #[test]
 fn expiring_soon_continues_with_a_renew_notice() {

@@ -34,8 +34,12 @@ fuzz_target!(|data: &[u8]| {
     let mut shown = String::new();
     for op in [
         CardOp::Check,
-        CardOp::VerifyPinAndSign { pin: Pin::parse(FUZZ_PIN).unwrap(), challenge: Some(vec![0xC5; 32]) },
-        CardOp::ReadPhoto { collation_b: CollationB::parse(FUZZ_COLLATION_B).unwrap() },
+        CardOp::VerifyPinAndSign {
+            pin: Pin::parse(FUZZ_PIN).unwrap(),
+            challenge: Some(vec![0xC5; 32]),
+            read_certificate: None,
+        },
+        CardOp::ReadPhoto { collation_b: CollationB::parse(FUZZ_COLLATION_B).unwrap(), reserve: 5 },
         CardOp::Release,
     ] {
         secret_holders += &format!("{op:?}");

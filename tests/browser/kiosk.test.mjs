@@ -181,6 +181,8 @@ test('1. PIN check-in, the card tapped through the page\'s bench panel', async (
   const page = await openPage('/kiosk');
   await waitScreen(page, 'place_card');
   assert.equal(await page.getAttribute('html', 'lang'), 'ja');
+  // Phones use the same reader: an iPhone is authorised on the phone before it is held there.
+  assert.match(await page.textContent('main'), /iPhone.*Face ID.*かざしてください/);
   await shotBothLanguages(page, 'place-card');
 
   // The bench panel exists only with --mock; it taps a virtual card.
@@ -397,6 +399,16 @@ test('7. guidance and error screens for every other card profile', async () => {
     await page.waitForSelector('main:not([data-screen="place_card"]):not([data-screen="reading"])', { timeout: 15000 });
     const kind = await page.getAttribute('main', 'data-screen');
     await shot(page, `profile-${profile}-${kind}`);
+    if (profile === 'android') {
+      // Straight to the PIN pad, saying it is the phone's own PIN.
+      assert.equal(kind, 'enter_pin');
+      assert.ok(await page.$('.notice[data-code="PHONE_PIN"]'), 'the phone-PIN notice');
+    }
+    if (profile === 'iphone') {
+      // No PIN pad for an iPhone: it signed at once and the patient is at consent.
+      assert.equal(kind, 'consent');
+      assert.equal(await page.$('#keypad'), null);
+    }
     if (['expired', 'juki', 'not-jpki'].includes(profile)) {
       // A card that cannot check in says why, in words.
       const notices = await page.$$eval('.notice', (ns) => ns.map((n) => n.textContent));

@@ -138,6 +138,7 @@ impl Backend for Fake {
             indicators: s("off"),
             journal: s("ok"),
             mock: self.bench,
+            clock: s("synchronized"),
         }
     }
     fn metrics(&self) -> String {

@@ -53,6 +53,9 @@ pub struct ReaderConfig {
 pub struct TrustConfig {
     /// PEM files of the J-LIS user-authentication CAs (both generations).
     pub anchors: Spanned<Vec<PathBuf>>,
+    /// Report health `degraded` while the kernel clock is not synchronized (every certificate
+    /// decision depends on the date). Off only where the clock is kept by other means.
+    pub clock_sync: bool,
 }
 
 impl Default for TrustConfig {
@@ -65,6 +68,7 @@ impl Default for TrustConfig {
                     PathBuf::from("/usr/share/myna-kiosk/jpki-ca/auth_ca_2023.pem"),
                 ],
             ),
+            clock_sync: true,
         }
     }
 }

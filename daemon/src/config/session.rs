@@ -18,6 +18,8 @@ pub struct SessionSection {
     /// `"fallback"` (default: only once PIN or face cannot be used) or `"always"`.
     pub staff_check: StaffCheck,
     pub face_attempts: Spanned<u8>,
+    pub collation_b_misreads: Spanned<u8>,
+    pub collation_b_reserve: Spanned<u8>,
     pub timeouts: TimeoutsSection,
 }
 
@@ -30,6 +32,8 @@ impl Default for SessionSection {
             consent_all_shortcut: d.consent_all_shortcut,
             staff_check: d.staff_check,
             face_attempts: Spanned::new(0..0, d.face_attempts),
+            collation_b_misreads: Spanned::new(0..0, d.collation_b_misreads),
+            collation_b_reserve: Spanned::new(0..0, d.collation_b_reserve),
             timeouts: TimeoutsSection::default(),
         }
     }
@@ -78,6 +82,8 @@ impl SessionSection {
             return Err(check.err(self.consent_items.span(), "session.consent_items: an item is listed twice"));
         }
         check.range(&self.face_attempts, 1..=10, "session.face_attempts", "")?;
+        check.range(&self.collation_b_misreads, 1..=5, "session.collation_b_misreads", "")?;
+        check.range(&self.collation_b_reserve, 0..=9, "session.collation_b_reserve", "")?;
         let t = &self.timeouts;
         for (name, v) in [
             ("card_operation_secs", &t.card_operation_secs),
@@ -103,6 +109,8 @@ impl SessionSection {
             consent_all_shortcut: self.consent_all_shortcut,
             staff_check: self.staff_check,
             face_attempts: *self.face_attempts.get_ref(),
+            collation_b_misreads: *self.collation_b_misreads.get_ref(),
+            collation_b_reserve: *self.collation_b_reserve.get_ref(),
             timeouts: Timeouts {
                 card_operation: secs(&t.card_operation_secs),
                 choose_method: secs(&t.choose_method_secs),

@@ -1,6 +1,7 @@
 //! What the daemon needs from the operating system: systemd notifications, process hardening,
-//! logging.
+//! logging, the clock's sync state.
 
+pub mod clock_sync;
 pub mod hardening;
 pub mod logging;
 pub mod systemd;

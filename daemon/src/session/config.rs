@@ -16,6 +16,11 @@ pub struct SessionConfig {
     pub staff_check: StaffCheck,
     /// Face mismatches allowed before offering PIN or staff instead.
     pub face_attempts: u8,
+    /// Wrong 照合番号B the card is sent in one session before the face path ends (each spends
+    /// one of the card-face AP's 10 tries, for good).
+    pub collation_b_misreads: u8,
+    /// The photo is not read once the card-face AP has this many 照合番号B tries or fewer left.
+    pub collation_b_reserve: u8,
     pub timeouts: Timeouts,
 }
 
@@ -27,6 +32,8 @@ impl Default for SessionConfig {
             consent_all_shortcut: true,
             staff_check: StaffCheck::Fallback,
             face_attempts: 3,
+            collation_b_misreads: 2,
+            collation_b_reserve: 5,
             timeouts: Timeouts::default(),
         }
     }

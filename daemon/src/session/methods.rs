@@ -14,12 +14,15 @@ impl Engine {
     /// staff check joins them per [`StaffCheck`].
     pub(super) fn methods(&self) -> Vec<Method> {
         let Some(facts) = &self.session.facts else { return vec![] };
-        let physical_card = facts.report.kind == CardKind::MyNumberCard;
+        let physical_card = facts.kind == CardKind::MyNumberCard;
         let usable = |m: &Method| {
             self.cfg.methods.contains(m)
                 && !self.session.excluded.contains(m)
                 && match m {
-                    Method::Pin => matches!(facts.pin, PinStatus::TriesLeft(n) if n > 0),
+                    // An iPhone is authorised on the phone; the kiosk never asks its PIN.
+                    Method::Pin => {
+                        !facts.kind.authorised_on_device() && matches!(facts.pin, PinStatus::TriesLeft(n) if n > 0)
+                    }
                     // A phone carries no card face: no photo to compare, by camera or by staff.
                     Method::Face | Method::Visual => physical_card,
                 }
@@ -39,7 +42,7 @@ impl Engine {
 
     /// `why` followed by what the patient can do now, built from the methods still offered.
     pub(super) fn with_next_step(&self, why: &Text) -> Notice {
-        let phone = self.session.facts.as_ref().is_some_and(|f| f.report.kind != CardKind::MyNumberCard);
+        let phone = self.session.facts.as_ref().is_some_and(|f| f.kind != CardKind::MyNumberCard);
         let next = match self.methods().as_slice() {
             [] if phone => &catalogue::NEXT_USE_THE_CARD,
             [] => &catalogue::NEXT_ASK_AT_DESK,

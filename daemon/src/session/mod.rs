@@ -6,11 +6,13 @@
 //! the face module). One async driver performs them. Everything the patient sees comes from
 //! [`Engine::view`].
 
+mod certificate;
 pub mod config;
 mod consent;
 mod extend;
 mod methods;
 mod service;
+mod phone;
 mod state;
 mod transitions;
 mod view;
@@ -19,7 +21,7 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use myna_api::proto::{ConsentAnswer, ConsentItem, Method, Notice, SessionResult};
-use myna_card::jpki::{JpkiError, PinStatus};
+use myna_card::jpki::{CardKind, JpkiError, PinStatus};
 use myna_card::secret::{CollationB, FacePhoto, Pin};
 use myna_indicator::Signal;
 
@@ -40,7 +42,10 @@ pub struct Now {
 /// What the card told us before authentication.
 #[derive(Debug, Clone)]
 pub struct CardFacts {
-    pub report: CardReport,
+    pub kind: CardKind,
+    /// The checked certificate; `None` until after VERIFY on a token that keeps it behind
+    /// the PIN (an Android phone).
+    pub report: Option<CardReport>,
     pub pin: PinStatus,
 }
 
@@ -50,10 +55,14 @@ pub enum CardOp {
     /// Identify, read and check the certificate, read the PIN counter.
     Check,
     /// VERIFY the PIN then SIGN `challenge` (a fresh random 32 bytes when `None`), in one
-    /// exclusive connection.
-    VerifyPinAndSign { pin: Pin, challenge: Option<Vec<u8>> },
-    /// Open the card face with 照合番号B and read the photo.
-    ReadPhoto { collation_b: CollationB },
+    /// exclusive connection. With `read_certificate`, the certificate is read and checked
+    /// between VERIFY and SIGN (a token that keeps it behind the PIN).
+    VerifyPinAndSign { pin: Pin, challenge: Option<Vec<u8>>, read_certificate: Option<CardKind> },
+    /// SIGN with no VERIFY: a phone authorised on the device itself (iPhone Wallet).
+    SignAuthorised { challenge: Option<Vec<u8>> },
+    /// Open the card face with 照合番号B and read the photo, only while the card-face AP has
+    /// more than `reserve` tries left (its counter is read first).
+    ReadPhoto { collation_b: CollationB, reserve: u8 },
     /// Disconnect with RESET: no verified state outlives the session.
     Release,
 }
@@ -62,13 +71,15 @@ pub enum CardOp {
 pub struct PinSigned {
     pub challenge: Vec<u8>,
     pub signature: Vec<u8>,
+    /// The certificate read after VERIFY, when the operation asked for it.
+    pub report: Option<Box<CardReport>>,
 }
 
 /// The outcome of a [`CardOp`].
 #[derive(Debug)]
 pub enum CardAnswer {
     Checked(Result<Box<CardFacts>, CheckError>),
-    PinSigned(Result<PinSigned, JpkiError>),
+    PinSigned(Result<PinSigned, CheckError>),
     Photo(Result<FacePhoto, JpkiError>),
 }
 

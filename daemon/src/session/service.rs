@@ -37,6 +37,6 @@ impl Engine {
 
     /// Why no session can start now, reader first: empty while the kiosk works.
     pub(super) fn service_problems(&self) -> Vec<Notice> {
-        self.reader_down.iter().chain(self.out_of_service.iter()).cloned().collect()
+        self.reader_down.iter().chain(self.out_of_service.iter()).chain(self.clock_suspect.iter()).cloned().collect()
     }
 }

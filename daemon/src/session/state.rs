@@ -55,6 +55,8 @@ pub(super) struct Session {
     pub(super) excluded: BTreeSet<Method>,
     pub(super) pin_tries: Option<u8>,
     pub(super) face_failures: u8,
+    /// Wrong 照合番号B sent to the card in this session (each spent a card-face AP try).
+    pub(super) collation_b_misreads: u8,
     pub(super) auth: Option<AuthEvidence>,
     pub(super) consent: BTreeMap<ConsentItem, bool>,
     /// Shown beside the current prompt.
@@ -80,6 +82,10 @@ pub struct Engine {
     /// Set while there is no reader (kept apart from the journal's reason: the reader coming
     /// back must not hide a journal that still cannot be written).
     pub(super) reader_down: Option<Notice>,
+    /// Set when a certificate was not yet valid (the kiosk's clock is wrong): the idle screen
+    /// is out of service with clock guidance, yet the next card is still read, so a clock put
+    /// right (NTP) brings the kiosk back with no restart. Cleared by a usable certificate.
+    pub(super) clock_suspect: Option<Notice>,
     /// A reloaded configuration, taken up when the next session starts.
     pub(super) next_cfg: Option<SessionConfig>,
 }
@@ -93,6 +99,7 @@ impl Engine {
             next_challenge: None,
             out_of_service: None,
             reader_down: None,
+            clock_suspect: None,
             next_cfg: None,
         }
     }
@@ -129,7 +136,8 @@ impl Engine {
 
     /// Items asked in this session: in grace, no medication or medical-history sharing.
     pub(super) fn consent_items(&self) -> Vec<ConsentItem> {
-        let grace = self.session.facts.as_ref().is_some_and(|f| f.report.validity == Validity::Grace);
+        let grace =
+            self.session.facts.as_ref().and_then(|f| f.report.as_ref()).is_some_and(|r| r.validity == Validity::Grace);
         self.cfg.consent_items.iter().copied().filter(|i| !(grace && i.is_medical_history())).collect()
     }
 }

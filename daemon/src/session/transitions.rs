@@ -3,7 +3,6 @@
 
 use base64::Engine as _;
 use myna_api::proto::{AuthEvidence, Method, Notice, Outcome};
-use myna_card::cert::Validity;
 use myna_card::jpki::{JpkiError, PinStatus};
 use myna_card::transport::TransportError;
 use myna_indicator::Signal;
@@ -107,12 +106,17 @@ impl Engine {
             Err(CheckError::Card(JpkiError::Transport(TransportError::CardRemoved))) => {
                 return self.card_removed(now);
             }
-            Err(e) => return self.finish(Outcome::Failed, Some(notice_of(&e)), now),
+            Err(e) => return self.check_failed(e, now),
         };
-        match facts.report.validity {
-            Validity::ExpiringSoon => self.add_guidance(catalogue::CERT_EXPIRING_SOON.notice()),
-            Validity::Grace => self.add_guidance(grace_notice(&facts)),
-            _ => {}
+        if let Some(report) = &facts.report {
+            self.validity_guidance(report);
+            self.clock_suspect = None;
+        }
+        self.note_token(&facts);
+        if facts.kind.authorised_on_device() {
+            self.session.facts = Some(*facts);
+            self.session.notices = self.session.guidance.clone();
+            return self.sign_on_device(now);
         }
         self.session.pin_tries = match facts.pin {
             PinStatus::TriesLeft(n) => Some(n),
@@ -123,7 +127,7 @@ impl Engine {
         self.session.facts = Some(*facts);
         // Said with what this clinic offers this card instead.
         match pin {
-            PinStatus::Blocked => self.add_guidance(self.with_next_step(&catalogue::PIN_LOCKED)),
+            PinStatus::Blocked => self.add_guidance(self.pin_locked_notice()),
             PinStatus::NotSet => self.add_guidance(self.with_next_step(&catalogue::PIN_NOT_SET)),
             PinStatus::TriesLeft(_) => {}
         }
@@ -149,13 +153,14 @@ impl Engine {
     }
 
     fn enter_method(&mut self, method: Method, now: Now) -> Vec<Action> {
-        let t = &self.cfg.timeouts;
+        let t = self.cfg.timeouts;
         let (phase, timeout, signal) = match method {
             Method::Pin => {
                 let last = self.session.pin_tries == Some(1);
                 if last {
                     self.session.notices.push(notice_of(&JpkiError::WrongPin { tries_left: 1 }));
                 }
+                self.pin_screen_notices();
                 (Phase::EnterPin, t.pin_entry, if last { Signal::Attention } else { Signal::WaitingForPatient })
             }
             Method::Face => (Phase::Face { photo: PhotoState::NotGiven }, t.face_check, Signal::WaitingForPatient),
@@ -222,8 +227,11 @@ impl Engine {
                 self.session.notices.clear();
                 self.session.deadline = Some(now.mono + self.cfg.timeouts.card_operation);
                 let challenge = self.session.challenge.take();
+                // Not read yet (an Android phone): read between VERIFY and SIGN.
+                let read_certificate =
+                    self.session.facts.as_ref().filter(|f| f.report.is_none()).map(|f| f.kind.clone());
                 Ok(vec![
-                    Action::Card(CardOp::VerifyPinAndSign { pin, challenge }),
+                    Action::Card(CardOp::VerifyPinAndSign { pin, challenge, read_certificate }),
                     Action::Signal(Signal::Working),
                     Action::Changed,
                 ])
@@ -236,7 +244,8 @@ impl Engine {
                     self.phase = Phase::Face { photo: PhotoState::Reading { face_deadline } };
                     let card_bound = now.mono + self.cfg.timeouts.card_operation;
                     self.session.deadline = Some(face_deadline.map_or(card_bound, |d| d.min(card_bound)));
-                    Ok(vec![Action::Card(CardOp::ReadPhoto { collation_b }), Action::Changed])
+                    let reserve = self.cfg.collation_b_reserve;
+                    Ok(vec![Action::Card(CardOp::ReadPhoto { collation_b, reserve }), Action::Changed])
                 }
                 PhotoState::Reading { .. } | PhotoState::Given => Err(Refusal::PhotoAlreadyGiven),
             },
@@ -278,16 +287,30 @@ impl Engine {
         }
     }
 
-    fn pin_signed(&mut self, result: Result<super::PinSigned, JpkiError>, now: Now) -> Vec<Action> {
+    fn pin_signed(&mut self, result: Result<super::PinSigned, CheckError>, now: Now) -> Vec<Action> {
+        let on_device = self.kind().is_some_and(|k| k.authorised_on_device());
         match result {
             Ok(signed) => {
-                let verified = self.session.facts.as_ref().is_some_and(|f| {
-                    f.report.certificate.verify_signature(&signed.challenge, &signed.signature).is_ok()
-                });
+                if let Some(report) = signed.report {
+                    self.validity_guidance(&report);
+                    if let Some(facts) = self.session.facts.as_mut() {
+                        facts.report = Some(*report);
+                    }
+                }
+                let verified = self
+                    .session
+                    .facts
+                    .as_ref()
+                    .and_then(|f| f.report.as_ref())
+                    .is_some_and(|r| r.certificate.verify_signature(&signed.challenge, &signed.signature).is_ok());
                 if !verified {
                     return self.finish(Outcome::Failed, Some(catalogue::SIGNATURE_INVALID.notice()), now);
                 }
-                self.session.pin_tries = Some(3);
+                if !on_device {
+                    self.session.pin_tries = Some(3);
+                }
+                // An iPhone's signature is the same proof (its key signed reception's nonce),
+                // authorised by the wallet instead of a PIN; `card.kind` tells them apart.
                 let b64 = base64::engine::general_purpose::STANDARD;
                 self.session.auth = Some(AuthEvidence::Pin {
                     challenge: b64.encode(&signed.challenge),
@@ -295,28 +318,32 @@ impl Engine {
                 });
                 self.start_consent(now)
             }
-            Err(JpkiError::WrongPin { tries_left }) if tries_left > 0 => {
+            Err(CheckError::Card(JpkiError::WrongPin { tries_left })) if tries_left > 0 => {
                 self.session.pin_tries = Some(tries_left);
                 // "Wrong", then (on the last try) what the next wrong one does.
                 self.session.notices = vec![catalogue::PIN_WRONG.notice()];
                 if tries_left == 1 {
                     self.session.notices.push(catalogue::PIN_LAST_TRY.notice());
                 }
+                self.pin_screen_notices();
                 self.phase = Phase::EnterPin;
                 self.session.deadline = Some(now.mono + self.cfg.timeouts.pin_entry);
                 let signal = if tries_left == 1 { Signal::Attention } else { Signal::WaitingForPatient };
                 vec![Action::Signal(signal), Action::Changed]
             }
-            Err(JpkiError::WrongPin { .. } | JpkiError::PinBlocked) => {
+            Err(CheckError::Card(JpkiError::WrongPin { .. } | JpkiError::PinBlocked)) => {
                 self.session.pin_tries = Some(0);
                 self.session.excluded.insert(Method::Pin);
-                let locked = self.with_next_step(&catalogue::PIN_LOCKED);
+                let locked = self.pin_locked_notice();
                 self.session.notices = vec![locked.clone()];
                 self.add_guidance(locked);
                 self.offer_methods(now)
             }
-            Err(JpkiError::Transport(TransportError::CardRemoved)) => self.card_removed(now),
-            Err(e) => self.finish(Outcome::Failed, Some(notice_of(&e)), now),
+            Err(CheckError::Card(JpkiError::PinNotVerified)) if on_device => {
+                self.finish(Outcome::Failed, Some(self.not_authorised_notice()), now)
+            }
+            Err(CheckError::Card(JpkiError::Transport(TransportError::CardRemoved))) => self.card_removed(now),
+            Err(e) => self.check_failed(e, now),
         }
     }
 
@@ -329,21 +356,33 @@ impl Engine {
             // finish() answers the waiting face/reference with CARD_REMOVED.
             Err(JpkiError::Transport(TransportError::CardRemoved)) => self.card_removed(now),
             Err(JpkiError::WrongCollationB { .. }) => {
-                // The module may have misread the card face: it may ask again, so the photo
-                // is not "unreadable" yet.
-                self.phase = Phase::Face { photo: PhotoState::NotGiven };
-                vec![Action::PhotoRefused(catalogue::COLLATION_B_RETRY.notice()), Action::Changed]
+                self.session.collation_b_misreads += 1;
+                if self.session.collation_b_misreads < self.cfg.collation_b_misreads {
+                    // The module may have misread the card face: it may ask again, so the
+                    // photo is not "unreadable" yet.
+                    self.phase = Phase::Face { photo: PhotoState::NotGiven };
+                    return vec![Action::PhotoRefused(catalogue::COLLATION_B_RETRY.notice()), Action::Changed];
+                }
+                // Each misread spent one of the card-face AP's 10 tries, for good: no more in
+                // this session.
+                let n = self.with_next_step(&catalogue::COLLATION_B_MISREADS);
+                self.face_ends(n, now)
             }
             Err(e) => {
-                self.session.excluded.insert(Method::Face);
                 let n = self.with_next_step(e.text());
-                self.session.notices = vec![n.clone()];
-                self.add_guidance(n.clone());
-                let mut a = vec![Action::PhotoRefused(n)];
-                a.extend(self.offer_methods(now));
-                a
+                self.face_ends(n, now)
             }
         }
+    }
+
+    /// The face path is over for this session: the module is told why, PIN or staff offered.
+    fn face_ends(&mut self, n: myna_api::proto::Notice, now: Now) -> Vec<Action> {
+        self.session.excluded.insert(Method::Face);
+        self.session.notices = vec![n.clone()];
+        self.add_guidance(n.clone());
+        let mut a = vec![Action::PhotoRefused(n)];
+        a.extend(self.offer_methods(now));
+        a
     }
 
     fn tick(&mut self, now: Now) -> Vec<Action> {
@@ -374,7 +413,7 @@ impl Engine {
         }
     }
 
-    fn add_guidance(&mut self, n: Notice) {
+    pub(super) fn add_guidance(&mut self, n: Notice) {
         if !self.session.guidance.iter().any(|g| g.code == n.code) {
             self.session.guidance.push(n);
         }
@@ -423,13 +462,4 @@ fn command_name(cmd: &Command) -> &'static str {
         Command::Extend => "extend",
         Command::Challenge(_) => "challenge",
     }
-}
-
-/// CERT_GRACE with the last day the card still works, in Japan's calendar.
-fn grace_notice(facts: &CardFacts) -> myna_api::proto::Notice {
-    let jst = chrono::FixedOffset::east_opt(9 * 3600).expect("JST");
-    let end = myna_card::cert::grace_end(facts.report.certificate.not_after) - chrono::TimeDelta::seconds(1);
-    let last = end.with_timezone(&jst);
-    catalogue::CERT_GRACE
-        .notice_until(&last.format("%Y年%-m月%-d日").to_string(), &last.format("%-d %B %Y").to_string())
 }

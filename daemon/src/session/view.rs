@@ -9,11 +9,12 @@ use myna_api::proto::{
     self, CardInfo, CertStatus, CertificateInfo, ConsentItem, ConsentRecord, Notice, Outcome, PrescriptionForm, Prompt,
     SessionAction, SessionResult, SessionView,
 };
-use myna_card::cert::Validity;
+use myna_card::cert::{grace_last_day, Validity};
 use myna_card::jpki::CardKind;
 
 use super::state::{Engine, Phase, PhotoState};
 use super::CardFacts;
+use crate::card_check::CardReport;
 
 /// How long a consent answer stands (the national rule: the day of the visit).
 const CONSENT_VALIDITY: TimeDelta = TimeDelta::hours(24);
@@ -112,23 +113,30 @@ fn stamp(t: DateTime<Utc>) -> String {
 }
 
 fn card_info(f: &CardFacts) -> CardInfo {
-    let c = &f.report.certificate;
+    CardInfo { kind: wire_kind(&f.kind), certificate: f.report.as_ref().map(certificate_info) }
+}
+
+/// The last day of grace, for a token that has one (phones have none).
+pub(super) fn grace_until(r: &CardReport) -> Option<chrono::NaiveDate> {
+    (!r.kind.is_smartphone()).then(|| grace_last_day(r.certificate.not_after))
+}
+
+fn certificate_info(r: &CardReport) -> CertificateInfo {
+    let c = &r.certificate;
     let mut chain = vec![c.issuer.clone()];
-    if f.report.chain.anchor_subject != c.issuer {
-        chain.push(f.report.chain.anchor_subject.clone());
+    if r.chain.anchor_subject != c.issuer {
+        chain.push(r.chain.anchor_subject.clone());
     }
-    CardInfo {
-        kind: wire_kind(&f.report.kind),
-        certificate: Some(CertificateInfo {
-            der: base64::engine::general_purpose::STANDARD.encode(&c.der),
-            serial: c.serial.clone(),
-            subject: c.subject.clone(),
-            issuer: c.issuer.clone(),
-            not_before: stamp(c.not_before),
-            not_after: stamp(c.not_after),
-            status: wire_status(f.report.validity),
-            chain,
-        }),
+    CertificateInfo {
+        der: base64::engine::general_purpose::STANDARD.encode(&c.der),
+        serial: c.serial.clone(),
+        subject: c.subject.clone(),
+        issuer: c.issuer.clone(),
+        not_before: stamp(c.not_before),
+        not_after: stamp(c.not_after),
+        status: wire_status(r.validity),
+        chain,
+        grace_until: grace_until(r).map(|d| d.format("%Y-%m-%d").to_string()),
     }
 }
 

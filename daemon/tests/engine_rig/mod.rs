@@ -1,5 +1,6 @@
 //! The session engine with the virtual card in a slot and the time in hand: the rig the
-//! engine-level flow tests share (session_flows, patient_flows).
+//! engine-level flow tests share (session_flows, patient_flows, phone_flows, certificate_flows,
+//! card_face_counter).
 
 #![allow(dead_code)] // each test binary uses part of it
 
@@ -8,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use myna_api::proto::{ConsentAnswer, ConsentItem, Method, Prompt, SessionResult};
-use myna_card::secret::Pin;
+use myna_card::secret::{CollationB, Pin};
 use myna_indicator::Signal;
 use myna_kiosk::card_worker::CardWorker;
 use myna_kiosk::session::{Action, Command, Engine, Event, Now, Refusal, SessionConfig};
@@ -160,9 +161,40 @@ impl Rig {
         self.results.last().expect("a result")
     }
 
+    /// VERIFY commands with data the card received (each one a try spent or a success).
     pub fn verifies(&self) -> usize {
-        // VERIFY with data = one PIN try spent on the card.
-        self.slot.with_card(|c| c.log().entries().iter().filter(|a| a[1] == 0x20 && a.len() > 5).count()).unwrap_or(0)
+        self.apdus().iter().filter(|a| a[1] == 0x20 && a.len() > 5).count()
+    }
+
+    /// The APDUs the card received, in order (VERIFY data masked).
+    pub fn apdus(&self) -> Vec<Vec<u8>> {
+        self.slot.with_card(|c| c.log().entries()).unwrap_or_default()
+    }
+
+    /// Places `profile` with options `f` sets (certificate dates follow the rig's clock).
+    pub fn tap_with(&mut self, profile: Profile, f: impl FnOnce(&mut CardOptions)) {
+        let mut o = CardOptions { now: self.wall, ..Default::default() };
+        f(&mut o);
+        self.tap_card(VirtualCard::with_options(profile, o));
+    }
+
+    /// Takes the card off the reader and hands it back, its counters as they were left.
+    pub fn take_card(&mut self) -> VirtualCard {
+        let card = self.slot.remove().expect("a card on the reader");
+        self.event(Event::CardRemoved).unwrap();
+        card
+    }
+
+    /// Places a card taken earlier again (a later visit: its counters survive).
+    pub fn retap(&mut self, mut card: VirtualCard) {
+        card.reinsert();
+        card.log().clear();
+        self.tap_card(card);
+    }
+
+    /// The face module asks for the photo with `collation_b`.
+    pub fn face_reference(&mut self, collation_b: &str) -> Result<(), Refusal> {
+        self.cmd(Command::FaceReference { collation_b: CollationB::parse(collation_b).unwrap() })
     }
 }
 

@@ -6,6 +6,7 @@ use myna_kiosk::api_backend::{starting_health, DaemonBackend};
 use myna_kiosk::card_worker::CardWorker;
 use myna_kiosk::driver::{Driver, DriverHandle, SignalSink};
 use myna_kiosk::mock::reader::MockReader;
+use myna_kiosk::platform::clock_sync::{ClockSync, Fixed};
 use myna_kiosk::recorder::Recorder;
 use myna_kiosk::session::{Engine, SessionConfig};
 use myna_virtual_card::test_trust_anchors;
@@ -50,5 +51,6 @@ pub fn backend_on(handle: DriverHandle, recorder: &Recorder) -> DaemonBackend {
         bench: None,
         health: starting_health("t", "ok", "ok".into(), false, false),
         reader: None,
+        clock: std::sync::Arc::new(Fixed(ClockSync::Synchronized)),
     }
 }

@@ -40,7 +40,7 @@ pub fn pcsc_config(reader: &str) -> String {
     let ca = std::env::temp_dir().join(format!("myna-test-ca-{}.pem", std::process::id()));
     std::fs::write(&ca, myna_virtual_card::test_pki().auth_ca_pem()).unwrap();
     let c = format!(
-        "[reader]\nname = \"{reader}\"\nexact = true\n\n[api]\nlisten = \"127.0.0.1:0\"\n\n[trust]\nanchors = [\"{}\"]\n\n[journal]\ndir = \"{{dir}}/journal\"\n\n\
+        "[reader]\nname = \"{reader}\"\nexact = true\n\n[api]\nlisten = \"127.0.0.1:0\"\n\n[trust]\nanchors = [\"{}\"]\n# The rig's clock is the host's: often unsynchronized in a container.\nclock_sync = false\n\n[journal]\ndir = \"{{dir}}/journal\"\n\n\
          [indicators]\nbackend = \"none\"\n",
         ca.display()
     );

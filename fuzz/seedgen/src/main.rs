@@ -59,12 +59,16 @@ fn session_answers(profile: Profile, extended: bool, face: bool) -> Vec<u8> {
     let _ = worker.perform(CardOp::Check, fixed_now());
     if !face {
         let _ = worker.perform(
-            CardOp::VerifyPinAndSign { pin: Pin::parse(FUZZ_PIN).unwrap(), challenge: Some(vec![0xC5; 32]) },
+            CardOp::VerifyPinAndSign {
+                pin: Pin::parse(FUZZ_PIN).unwrap(),
+                challenge: Some(vec![0xC5; 32]),
+                read_certificate: None,
+            },
             fixed_now(),
         );
     }
     let _ =
-        worker.perform(CardOp::ReadPhoto { collation_b: CollationB::parse(FUZZ_COLLATION_B).unwrap() }, fixed_now());
+        worker.perform(CardOp::ReadPhoto { collation_b: CollationB::parse(FUZZ_COLLATION_B).unwrap(), reserve: 5 }, fixed_now());
     let answers = answers.lock().unwrap().clone();
     let mut script = Script::encode(extended, &answers);
     // Flags bit 1: the target's engine runs a face session.

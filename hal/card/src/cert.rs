@@ -178,6 +178,13 @@ pub fn grace_end(not_after: DateTime<Utc>) -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
+/// The last day of grace, as a JST date: the day before [`grace_end`] (the last day of the
+/// third month after the month of expiry).
+pub fn grace_last_day(not_after: DateTime<Utc>) -> NaiveDate {
+    let end = grace_end(not_after).with_timezone(&jst()).date_naive();
+    end.pred_opt().expect("a date after the epoch has a day before it")
+}
+
 /// The certificates the kiosk trusts as issuers of user-authentication certificates.
 #[derive(Debug, Clone, Default)]
 pub struct TrustAnchors {

@@ -52,6 +52,13 @@ codes! {
     CertUntrusted = "CERT_UNTRUSTED",
     PinFormat = "PIN_FORMAT",
     CollationBFormat = "COLLATION_B_FORMAT",
+    /// The card-face AP has so few 照合番号B tries left that the kiosk will not spend one: its
+    /// counter (10 tries) survives across sessions and clinics.
+    CollationBTriesLow = "COLLATION_B_TRIES_LOW",
+    /// The card-face record holds no photo (DF27 absent or empty).
+    FacePhotoMissing = "FACE_PHOTO_MISSING",
+    /// No user-authentication certificate on the card (never issued, or revoked and erased).
+    CertNotIssued = "CERT_NOT_ISSUED",
 }
 
 impl fmt::Display for Code {

@@ -47,10 +47,18 @@ impl CollationB {
         if bytes.len() != 14 || !bytes.iter().all(u8::is_ascii_digit) {
             return Err(SecretError::CollationFormat);
         }
-        // Month and day of the era birth date must be plausible; the card checks the rest.
-        let month = (bytes[2] - b'0') * 10 + (bytes[3] - b'0');
-        let day = (bytes[4] - b'0') * 10 + (bytes[5] - b'0');
-        if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        // The shape is checked before anything reaches the card (each wrong one spends one of
+        // 10 tries): birth date YYMMDD (era year for Japanese nationals, so YY alone says
+        // nothing), a card expiry year (cards exist since 2016), a 4-digit security code.
+        let num = |r: std::ops::Range<usize>| bytes[r].iter().fold(0u32, |n, &b| n * 10 + u32::from(b - b'0'));
+        let (month, day, expiry_year) = (num(2..4), num(4..6), num(6..10));
+        let days_in_month = match month {
+            2 => 29,
+            4 | 6 | 9 | 11 => 30,
+            1..=12 => 31,
+            _ => return Err(SecretError::CollationFormat),
+        };
+        if !(1..=days_in_month).contains(&day) || !(2016..=2100).contains(&expiry_year) {
             return Err(SecretError::CollationFormat);
         }
         let mut digits = Zeroizing::new([0u8; 14]);
@@ -112,7 +120,7 @@ impl Drop for FacePhoto {
 pub enum SecretError {
     #[error("a PIN is exactly 4 digits")]
     PinFormat,
-    #[error("collation number B is exactly 14 digits")]
+    #[error("collation number B is 14 digits: birth date YYMMDD, expiry year YYYY, security code")]
     CollationFormat,
 }
 
@@ -128,6 +136,27 @@ impl SecretError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn collation_b_has_the_shape_printed_on_the_card() {
+        // 昭和55年2月17日 (era year 55), card expiring in 2035, security code 2285.
+        assert!(CollationB::parse("55021720352285").is_ok());
+        // A foreign resident born 2000-02-29 (Western year 00), expiry 2030.
+        assert!(CollationB::parse("00022920301234").is_ok());
+        for bad in [
+            "5502172035228",   // 13 digits
+            "550217203522850", // 15
+            "5502172035228a",
+            "55130120351234", // month 13
+            "55023020351234", // 30 February
+            "55043120351234", // 31 April
+            "55020020351234", // day 0
+            "55021719801234", // expiry year before any My Number card
+            "19800217203522", // a Western YYYYMMDD typed first: month 80
+        ] {
+            assert_eq!(CollationB::parse(bad).unwrap_err(), SecretError::CollationFormat, "{bad}");
+        }
+    }
 
     #[test]
     fn pin_accepts_only_four_ascii_digits() {

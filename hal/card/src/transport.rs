@@ -2,11 +2,11 @@
 //!
 //! Backends (PC/SC, the in-process virtual card) implement [`CardTransport`]. Everything that
 //! knows about APDUs sits above, starting with [`exchange`], the single place that follows
-//! `61xx` (GET RESPONSE) and `6Cxx` (resend with the right `Le`).
+//! `61xx` (GET RESPONSE) and `6Cxx` (resend with the right `Le`, never for a VERIFY).
 
 use zeroize::Zeroizing;
 
-use crate::apdu::{Command, Response, StatusWord, INS_GET_RESPONSE};
+use crate::apdu::{Command, Response, StatusWord, INS_GET_RESPONSE, INS_VERIFY};
 use crate::code::Code;
 
 /// Moves one command APDU to the card and its response back. Nothing more.
@@ -93,10 +93,14 @@ pub const MAX_CHAINED_RESPONSE: usize = 70_000;
 
 /// Sends `cmd` and returns the card's final answer, following `61xx` and `6Cxx`.
 ///
+/// A VERIFY (any INS `20`) is never resent on `6Cxx`: each VERIFY may spend one of a counter's
+/// tries (3 for the PIN, 10 for 照合番号B, persistent across clinics), and a VERIFY carries no
+/// `Le` to correct, so the `6Cxx` goes back to the caller as the card's answer.
+///
 /// The serialised command is wiped after sending because VERIFY carries a secret.
 pub fn exchange<T: CardTransport + ?Sized>(transport: &mut T, cmd: &Command) -> Result<Response, TransportError> {
     let mut response = send(transport, cmd)?;
-    if let StatusWord::WrongLe { exact } = response.status {
+    if let (StatusWord::WrongLe { exact }, false) = (response.status, cmd.ins == INS_VERIFY) {
         // The card told us how many bytes it has: ask again, once, for exactly that. The copy
         // of a VERIFY's PIN is a `Command` too, so it wipes itself.
         let mut retry = cmd.clone();
@@ -181,6 +185,20 @@ mod tests {
         let r = exchange(&mut t, &read()).unwrap();
         assert_eq!(r.data.len(), 5);
         assert_eq!(t.sent[1], [0, 0xB0, 0, 0, 5]);
+    }
+
+    #[test]
+    fn a_verify_answered_6cxx_is_never_resent() {
+        for verify in [
+            Command::new(0, INS_VERIFY, 0, 0x80).with_data(*b"4711"),
+            Command::new(0, INS_VERIFY, 0, 0x80),
+            Command::new(0, INS_VERIFY, 0, 0x80).with_data(*b"55010120304321").with_le(256),
+        ] {
+            let mut t = Scripted { answers: vec![vec![0x6C, 0x05], vec![0x90, 0]], sent: vec![] };
+            let r = exchange(&mut t, &verify).unwrap();
+            assert_eq!(t.sent.len(), 1, "the VERIFY went to the card {} times", t.sent.len());
+            assert_eq!(r.status, StatusWord::WrongLe { exact: 5 });
+        }
     }
 
     #[test]

@@ -5,7 +5,9 @@
 //! `shared/domain/jpki-card.md`: AIDs, EFs with `FF` filler, short and extended READ BINARY,
 //! VERIFY counters (`63Cx`, `63C0`, then `6984`), security state lost on reset, `6982` for the
 //! signature certificate without its password, SIGN with a real RSA-2048 key, and the card-face
-//! AP opened by 照合番号B (10 tries).
+//! AP opened by 照合番号B (10 tries). Phones answer as `shared/domain/phones.md` has them: an
+//! Android phone keeps EF `000A` behind its PIN (`6982` before VERIFY); an iPhone signs once its
+//! wallet has authorised (modelled, not captured: it takes no VERIFY).
 
 mod face;
 mod options;
@@ -23,6 +25,7 @@ use rsa::Pkcs1v15Sign;
 use zeroize::Zeroizing;
 
 pub use face::{card_face_record, TEST_PHOTO_JP2};
+use options::garbage;
 pub use options::{ApduLog, CardOptions, Fault, FaultKind};
 use parse::ParsedApdu;
 pub use pki::{pem_encode, test_pki, test_trust_anchors, TestPki, AUTH_POLICY_OID, TEST_AUTH_CA_DN, TEST_SIGN_CA_DN};
@@ -57,6 +60,8 @@ enum Access {
     Free,
     /// Readable after the signature password.
     SignPassword,
+    /// Readable after the user-auth PIN (an Android phone's user-auth certificate).
+    AuthPin,
     /// Keys and PINs are never readable.
     Never,
 }
@@ -114,7 +119,7 @@ impl VirtualCard {
 
         let mut files = HashMap::new();
         let mut secrets = HashMap::new();
-        if let Some(label) = profile.token_label() {
+        if let Some(label) = options.token_label.as_deref().or(profile.token_label()) {
             let mut token = format!("{label:<32}").into_bytes();
             token.resize(160, 0x20);
             files.insert((App::Jpki, ef::TOKEN_INFO), File { data: token, access: Access::Free });
@@ -122,8 +127,8 @@ impl VirtualCard {
                 (App::Jpki, ef::CERT_AVAILABILITY),
                 File { data: vec![0x8F, 0x8F, 0x00], access: Access::Free },
             );
-            files
-                .insert((App::Jpki, ef::AUTH_CERT), File { data: with_filler(auth_cert, 0x800), access: Access::Free });
+            let auth_access = if profile == Profile::Android { Access::AuthPin } else { Access::Free };
+            files.insert((App::Jpki, ef::AUTH_CERT), File { data: with_filler(auth_cert, 0x800), access: auth_access });
             files.insert(
                 (App::Jpki, ef::AUTH_CA_CERT),
                 File { data: with_filler(pki.auth_ca_der.clone(), 0x800), access: Access::Free },
@@ -148,14 +153,15 @@ impl VirtualCard {
             );
         }
         if profile.has_card_face() {
-            let record = card_face_record(TEST_PHOTO_JP2, "19800101", "20340101");
+            let photo = if options.no_face_photo { &[][..] } else { TEST_PHOTO_JP2 };
+            let record = card_face_record(photo, "19800101", "20340101");
             files.insert(
                 (App::CardFace, ef::FACE_RECORD),
                 File { data: with_filler(record, 0x1000), access: Access::Free },
             );
             secrets.insert(
                 (App::CardFace, ef::FACE_COLLATION_B),
-                Secret::new(&options.collation_b, COLLATION_B_TRIES, COLLATION_B_TRIES, true),
+                Secret::new(&options.collation_b, COLLATION_B_TRIES, options.collation_b_tries, true),
             );
             // The 入力補助AP holds the 個人番号 behind its own PIN; present so tests can prove the
             // kiosk never goes there.
@@ -286,9 +292,9 @@ impl VirtualCard {
         };
         match file.access {
             Access::Free => {}
-            Access::SignPassword => {
-                let ok = self.secrets.get(&(App::Jpki, ef::SIGN_PASSWORD)).is_some_and(|s| s.verified);
-                if !ok {
+            Access::SignPassword | Access::AuthPin => {
+                let guard = if file.access == Access::AuthPin { ef::AUTH_PIN } else { ef::SIGN_PASSWORD };
+                if !self.secrets.get(&(App::Jpki, guard)).is_some_and(|s| s.verified) {
                     return sw(0x6982);
                 }
             }
@@ -313,6 +319,10 @@ impl VirtualCard {
         let (Some(app), Some(fid)) = (self.app, self.ef) else {
             return sw(0x6986);
         };
+        if self.profile == Profile::Iphone && app == App::Jpki {
+            // Assumed: the wallet authorises, the applet takes no VERIFY.
+            return sw(0x6D00);
+        }
         let Some(secret) = self.secrets.get_mut(&(app, fid)) else {
             return sw(0x6986);
         };
@@ -349,7 +359,12 @@ impl VirtualCard {
             ef::SIGN_KEY => (&test_pki().card_sign_key, ef::SIGN_PASSWORD),
             _ => return sw(0x6986),
         };
-        if !self.secrets.get(&(App::Jpki, guard)).is_some_and(|s| s.verified) {
+        let authorised = if self.profile == Profile::Iphone && fid == ef::AUTH_KEY {
+            self.options.wallet_authorised
+        } else {
+            self.secrets.get(&(App::Jpki, guard)).is_some_and(|s| s.verified)
+        };
+        if !authorised {
             return sw(0x6982);
         }
         // The card pads the DigestInfo it is given (PKCS#1 v1.5 type 1) and signs: RSA-2048
@@ -397,29 +412,6 @@ impl CardTransport for VirtualCard {
     fn supports_extended_length(&self) -> bool {
         self.options.extended_length
     }
-}
-
-/// A deterministic nonsense answer for the `n`th APDU: sometimes too short to hold a status
-/// word, sometimes long, always ending in a status word no card sends.
-fn garbage(n: usize) -> Vec<u8> {
-    let mut x = (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut next = || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x as u8
-    };
-    let len = match n % 4 {
-        0 => 1,
-        1 => 2,
-        _ => usize::from(next()) + 3,
-    };
-    let mut out: Vec<u8> = (0..len).map(|_| next()).collect();
-    if len >= 2 {
-        out[len - 2] = 0x6A + (n % 5) as u8; // 6A..6E: never 61xx, 63Cx or 90 00
-        out[len - 1] = next() | 0x01;
-    }
-    out
 }
 
 /// Certificate dates for a profile, relative to `now`.

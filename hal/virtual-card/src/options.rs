@@ -30,6 +30,15 @@ pub struct CardOptions {
     pub serial: u64,
     /// A worn or broken card: misbehaves from some APDU on (fault-injection tests).
     pub fault: Option<Fault>,
+    /// iPhone: whether the patient authorised in Wallet (Face ID / Touch ID) before holding
+    /// the phone to the reader. Not authorised, SIGN answers `6982`.
+    pub wallet_authorised: bool,
+    /// Replace the profile's EF `0006` token label (a future token with a label we do not know).
+    pub token_label: Option<String>,
+    /// 照合番号B tries left on the card-face AP when the card is placed (10 when new).
+    pub collation_b_tries: u8,
+    /// A card issued with no photo: the card-face record holds an empty DF27.
+    pub no_face_photo: bool,
 }
 
 /// How a broken card misbehaves, from the APDU after `after_apdus` on (counted since the card
@@ -74,6 +83,10 @@ impl Default for CardOptions {
             sign_latency: Duration::ZERO,
             serial: 0x1000,
             fault: None,
+            wallet_authorised: true,
+            token_label: None,
+            collation_b_tries: 10,
+            no_face_photo: false,
         }
     }
 }
@@ -121,4 +134,27 @@ impl ApduLog {
             l.push(entry);
         }
     }
+}
+
+/// A deterministic nonsense answer for the `n`th APDU: sometimes too short to hold a status
+/// word, sometimes long, always ending in a status word no card sends.
+pub(crate) fn garbage(n: usize) -> Vec<u8> {
+    let mut x = (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x as u8
+    };
+    let len = match n % 4 {
+        0 => 1,
+        1 => 2,
+        _ => usize::from(next()) + 3,
+    };
+    let mut out: Vec<u8> = (0..len).map(|_| next()).collect();
+    if len >= 2 {
+        out[len - 2] = 0x6A + (n % 5) as u8; // 6A..6E: never 61xx, 63Cx or 90 00
+        out[len - 1] = next() | 0x01;
+    }
+    out
 }

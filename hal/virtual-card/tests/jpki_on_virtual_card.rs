@@ -7,7 +7,9 @@ use myna_card::cert::{Certificate, TrustAnchors, Validity};
 use myna_card::jpki::{aid, CardKind, CertSlot, JpkiClient, JpkiError, PinStatus};
 use myna_card::secret::{CollationB, Pin};
 use myna_card::transport::{CardTransport, TransportError};
-use myna_virtual_card::{test_trust_anchors, CardOptions, Profile, VirtualCard, DEFAULT_COLLATION_B, TEST_PHOTO_JP2};
+use myna_virtual_card::{
+    test_trust_anchors, CardOptions, Profile, VirtualCard, DEFAULT_COLLATION_B, DEFAULT_PIN, TEST_PHOTO_JP2,
+};
 
 fn now() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-11-23T03:00:00Z").unwrap().with_timezone(&Utc)
@@ -44,6 +46,14 @@ fn every_profile_identifies_and_classifies_as_its_name_says() {
             assert_eq!(c.read_certificate(CertSlot::UserAuth).unwrap_err(), JpkiError::NotJpki);
             continue;
         }
+        if kind == CardKind::Android {
+            // A phone keeps its user-auth certificate behind its own PIN.
+            assert_eq!(
+                c.read_certificate(CertSlot::UserAuth).unwrap_err(),
+                JpkiError::Card(StatusWord::SecurityStatusNotSatisfied)
+            );
+            c.verify_pin(&pin(DEFAULT_PIN)).unwrap();
+        }
         let cert = Certificate::from_der(&c.read_certificate(CertSlot::UserAuth).unwrap()).unwrap();
         let validity = cert.validity_at(now(), !kind.is_smartphone());
         let expected_validity = match profile {
@@ -73,6 +83,11 @@ fn every_profile_identifies_and_classifies_as_its_name_says() {
             Profile::NoPin => PinStatus::NotSet,
             _ => PinStatus::TriesLeft(3),
         };
+        if kind == CardKind::Iphone {
+            // Modelled: the wallet authorises, the applet takes no VERIFY, not even an empty one.
+            assert_eq!(c.pin_status().unwrap_err(), JpkiError::Card(StatusWord::InsNotSupported));
+            continue;
+        }
         assert_eq!(c.pin_status().unwrap(), expected_pin, "{profile}");
     }
 }
@@ -174,8 +189,12 @@ fn lying_length_headers_give_clear_errors_with_bounded_reads() {
     let err = c.read_certificate(CertSlot::UserAuth).unwrap_err();
     assert!(matches!(err, JpkiError::Truncated | JpkiError::TooLarge { .. }), "{err:?}");
 
-    // Not DER at all (an empty, erased EF of FF bytes).
+    // An empty, erased EF of FF bytes: no certificate on this card.
     let mut c = JpkiClient::new(card_with(Profile::Valid, |o| o.auth_cert_override = Some(vec![0xFF; 64])));
+    assert_eq!(c.read_certificate(CertSlot::UserAuth).unwrap_err(), JpkiError::NoCertificate);
+
+    // Not DER at all.
+    let mut c = JpkiClient::new(card_with(Profile::Valid, |o| o.auth_cert_override = Some(vec![0x04; 64])));
     assert_eq!(c.read_certificate(CertSlot::UserAuth).unwrap_err(), JpkiError::NotDer);
 
     // Well-formed header, garbage inside: the read succeeds, parsing fails cleanly.
@@ -395,4 +414,29 @@ fn the_virtual_card_survives_random_bytes() {
         let r = vc.process(&apdu);
         assert!(r.len() >= 2);
     }
+}
+
+#[test]
+fn an_iphone_signs_once_its_wallet_has_authorised_and_takes_no_verify() {
+    let digest = [7u8; 32];
+    let mut authorised = JpkiClient::new(card(Profile::Iphone));
+    assert_eq!(authorised.identify().unwrap(), CardKind::Iphone);
+    let cert = Certificate::from_der(&authorised.read_certificate(CertSlot::UserAuth).unwrap()).unwrap();
+    let signature = authorised.sign_sha256(&digest).unwrap();
+    cert.verify_signature(&digest, &signature).unwrap();
+    // Modelled: the applet takes no VERIFY (whether a real one answers it is unknown).
+    assert_eq!(authorised.verify_pin(&pin(DEFAULT_PIN)).unwrap_err(), JpkiError::Card(StatusWord::InsNotSupported));
+
+    let mut not_yet = JpkiClient::new(card_with(Profile::Iphone, |o| o.wallet_authorised = false));
+    assert_eq!(not_yet.sign_sha256(&digest).unwrap_err(), JpkiError::PinNotVerified);
+}
+
+#[test]
+fn an_android_phone_signs_only_after_its_own_pin() {
+    let mut c = JpkiClient::new(card(Profile::Android));
+    assert_eq!(c.pin_status().unwrap(), PinStatus::TriesLeft(3));
+    assert_eq!(c.sign_sha256(&[1u8; 32]).unwrap_err(), JpkiError::PinNotVerified);
+    c.verify_pin(&pin(DEFAULT_PIN)).unwrap();
+    c.read_certificate(CertSlot::UserAuth).unwrap();
+    c.sign_sha256(&[1u8; 32]).unwrap();
 }

@@ -26,6 +26,12 @@ pub enum JpkiError {
     WrongCollationB { tries_left: u8 },
     #[error("collation number B is locked")]
     CollationBBlocked,
+    #[error("only {tries_left} collation number B tries left: none is spent")]
+    CollationBTriesLow { tries_left: u8 },
+    #[error("the card-face record holds no photo")]
+    NoPhoto,
+    #[error("the card holds no user-authentication certificate")]
+    NoCertificate,
     #[error("the object claims {claimed} bytes, more than the {limit} accepted")]
     TooLarge { claimed: usize, limit: usize },
     #[error("the file ended before the object it holds")]
@@ -48,6 +54,9 @@ impl JpkiError {
             JpkiError::WrongPin { .. } => Code::PinWrong,
             JpkiError::PinNotSet => Code::PinNotSet,
             JpkiError::WrongCollationB { .. } | JpkiError::CollationBBlocked => Code::FaceReferenceFailed,
+            JpkiError::CollationBTriesLow { .. } => Code::CollationBTriesLow,
+            JpkiError::NoPhoto => Code::FacePhotoMissing,
+            JpkiError::NoCertificate => Code::CertNotIssued,
             JpkiError::PinNotVerified
             | JpkiError::NoCardFace
             | JpkiError::FileNotFound(_)

@@ -7,6 +7,7 @@
 
 mod error;
 mod tlv;
+mod token;
 
 use rsa::Pkcs1v15Sign;
 use sha2::{Digest, Sha256};
@@ -22,6 +23,7 @@ use crate::transport::{exchange, CardTransport, TransportError};
 pub use error::JpkiError;
 pub use tlv::find_face_photo;
 use tlv::{der_object_len, face_record_len};
+pub use token::CardKind;
 
 /// Application identifiers (DF names).
 pub mod aid {
@@ -63,56 +65,6 @@ pub const MAX_FACE_RECORD_LEN: usize = 32 * 1024;
 const FACE_HEADER_LEN: usize = 7;
 /// Bytes of EF `0006` that hold the token label (space padded).
 const TOKEN_LABEL_LEN: usize = 32;
-
-/// What kind of JPKI token answered, by the label in EF `0006`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CardKind {
-    /// `JPKIAPICCTOKEN2`
-    MyNumberCard,
-    /// `JPKIAPGPSETOKEN`: a smartphone certificate on Android.
-    Android,
-    /// `JPKIAPIOSTOKEN`: a smartphone certificate on iPhone.
-    Iphone,
-    /// `JPKIAPICCTOKEN`: the old Basic Resident Register card, not a health-insurance card.
-    Juki,
-    /// The JPKI AP answered but with a label we do not know.
-    UnknownJpki(String),
-    /// No JPKI AP at all.
-    NotJpki,
-}
-
-impl CardKind {
-    pub fn from_label(label: &str) -> CardKind {
-        match label {
-            "JPKIAPICCTOKEN2" => CardKind::MyNumberCard,
-            "JPKIAPGPSETOKEN" => CardKind::Android,
-            "JPKIAPIOSTOKEN" => CardKind::Iphone,
-            "JPKIAPICCTOKEN" => CardKind::Juki,
-            other => CardKind::UnknownJpki(other.to_string()),
-        }
-    }
-
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            CardKind::MyNumberCard => "my_number_card",
-            CardKind::Android => "android",
-            CardKind::Iphone => "iphone",
-            CardKind::Juki => "juki",
-            CardKind::UnknownJpki(_) => "unknown_jpki",
-            CardKind::NotJpki => "not_jpki",
-        }
-    }
-
-    /// Smartphone certificates get no expiry grace.
-    pub fn is_smartphone(&self) -> bool {
-        matches!(self, CardKind::Android | CardKind::Iphone)
-    }
-
-    /// Whether this token can serve as a My Number health-insurance card at all.
-    pub fn is_health_insurance_capable(&self) -> bool {
-        matches!(self, CardKind::MyNumberCard | CardKind::Android | CardKind::Iphone)
-    }
-}
 
 /// The user-authentication PIN's state, read without spending a try.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,11 +114,13 @@ pub struct JpkiClient<T: CardTransport> {
     selected: Selected,
     extended: Extended,
     apdus: usize,
+    /// The last DER object read began with `FF` filler: an erased EF.
+    erased: bool,
 }
 
 impl<T: CardTransport> JpkiClient<T> {
     pub fn new(transport: T) -> Self {
-        JpkiClient { transport, selected: Selected::None, extended: Extended::Untested, apdus: 0 }
+        JpkiClient { transport, selected: Selected::None, extended: Extended::Untested, apdus: 0, erased: false }
     }
 
     /// Command APDUs sent so far, GET RESPONSE and retries included.
@@ -249,16 +203,27 @@ impl<T: CardTransport> JpkiClient<T> {
     }
 
     /// Reads a certificate as DER, trimmed of the file's `FF` filler.
+    ///
+    /// An EF that is missing, or erased (nothing but `FF` filler where the DER should start),
+    /// holds no certificate: never issued, or revoked at the counter. Unverified on real cards
+    /// (EF `0008` may say the same; its bytes are not documented): the one place to change.
     pub fn read_certificate(&mut self, slot: CertSlot) -> Result<Vec<u8>, JpkiError> {
         self.require_jpki()?;
-        self.select_ef(slot.ef())?;
-        self.read_der_object(MAX_CERT_LEN)
+        match self.select_ef(slot.ef()) {
+            Err(JpkiError::FileNotFound(_)) => return Err(JpkiError::NoCertificate),
+            other => other?,
+        }
+        match self.read_der_object(MAX_CERT_LEN) {
+            Err(JpkiError::NotDer) if self.erased => Err(JpkiError::NoCertificate),
+            other => other,
+        }
     }
 
     /// Reads one DER object from the selected EF in as few READ BINARY as the path allows:
     /// the first read already returns data, and its header tells how much more to read.
     fn read_der_object(&mut self, max_len: usize) -> Result<Vec<u8>, JpkiError> {
         let mut buf = self.read_first_chunk(max_len)?;
+        self.erased = buf.len() >= 4 && buf[..4] == [0xFF; 4];
         let total = loop {
             match der_object_len(&buf)? {
                 Some(total) => break total,
@@ -387,6 +352,31 @@ impl<T: CardTransport> JpkiClient<T> {
         let mut digest_info = Pkcs1v15Sign::new::<Sha256>().prefix.to_vec();
         digest_info.extend_from_slice(&Sha256::digest(message));
         self.sign_digest_info(&digest_info)
+    }
+
+    /// 照合番号B tries left on the card-face AP, read with an empty VERIFY (no try spent).
+    pub fn collation_b_status(&mut self) -> Result<PinStatus, JpkiError> {
+        if !self.select_ap(Selected::CardFace)? {
+            return Err(JpkiError::NoCardFace);
+        }
+        self.select_ef(ef::FACE_COLLATION_B)?;
+        match self.run(&Command::new(0x00, INS_VERIFY, 0x00, 0x80))?.status {
+            StatusWord::WrongPin { tries_left: 0 } | StatusWord::Blocked => Ok(PinStatus::Blocked),
+            StatusWord::WrongPin { tries_left } => Ok(PinStatus::TriesLeft(tries_left)),
+            sw => Err(JpkiError::Card(sw)),
+        }
+    }
+
+    /// [`Self::read_face_photo`], but only while more than `reserve` tries are left: the
+    /// card-face AP's 10 tries survive across sessions and clinics, and a face module that
+    /// misreads the card face must not lock it. The counter is read first; with `reserve` or
+    /// fewer left, no VERIFY is sent.
+    pub fn read_face_photo_keeping(&mut self, collation_b: &CollationB, reserve: u8) -> Result<FacePhoto, JpkiError> {
+        match self.collation_b_status()? {
+            PinStatus::TriesLeft(n) if n > reserve => self.read_face_photo(collation_b),
+            PinStatus::TriesLeft(n) => Err(JpkiError::CollationBTriesLow { tries_left: n }),
+            PinStatus::Blocked | PinStatus::NotSet => Err(JpkiError::CollationBBlocked),
+        }
     }
 
     /// Opens the card-face AP with collation number B and returns only the face photo (DF27).

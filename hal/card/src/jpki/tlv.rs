@@ -105,13 +105,17 @@ pub fn find_face_photo(record: &[u8]) -> Result<&[u8], JpkiError> {
     while !inner.is_empty() {
         let tlv = next_tlv(inner)?;
         if tlv.tag == TAG_FACE_PHOTO {
+            if tlv.value.is_empty() {
+                return Err(JpkiError::NoPhoto);
+            }
             let jp2 = tlv.value.starts_with(&[0x00, 0x00, 0x00, 0x0C, 0x6A, 0x50, 0x20, 0x20]);
             let j2k = tlv.value.starts_with(&[0xFF, 0x4F, 0xFF, 0x51]);
             return if jp2 || j2k { Ok(tlv.value) } else { Err(JpkiError::BadFaceRecord) };
         }
         inner = tlv.rest;
     }
-    Err(JpkiError::BadFaceRecord)
+    // A well-formed record without DF27: a card issued with no photo.
+    Err(JpkiError::NoPhoto)
 }
 
 #[cfg(test)]
