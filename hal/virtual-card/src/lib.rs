@@ -22,7 +22,7 @@ use chrono::{DateTime, Months, TimeDelta, Utc};
 use rsa::Pkcs1v15Sign;
 use zeroize::Zeroizing;
 
-pub use face::{card_face_record, TEST_PHOTO_JP2};
+pub use face::{card_face_record, face_certificate, test_face_ca, TEST_FACE_CA_ID, TEST_PHOTO_JP2};
 pub use options::{ApduLog, CardOptions, Fault, FaultKind};
 use parse::ParsedApdu;
 pub use pki::{pem_encode, test_pki, test_trust_anchors, TestPki, AUTH_POLICY_OID, TEST_AUTH_CA_DN, TEST_SIGN_CA_DN};
@@ -57,6 +57,8 @@ enum Access {
     Free,
     /// Readable after the signature password.
     SignPassword,
+    /// Readable after 照合番号B (the card-face record).
+    CollationB,
     /// Keys and PINs are never readable.
     Never,
 }
@@ -148,14 +150,28 @@ impl VirtualCard {
             );
         }
         if profile.has_card_face() {
-            let record = card_face_record(TEST_PHOTO_JP2, "19800101", "20340101");
+            let record = card_face_record(TEST_PHOTO_JP2, "19800101", "20340101", options.tampered_photo);
             files.insert(
                 (App::CardFace, ef::FACE_RECORD),
-                File { data: with_filler(record, 0x1000), access: Access::Free },
+                File { data: with_filler(record, 0x1000), access: Access::CollationB },
+            );
+            files.insert(
+                (App::CardFace, ef::FACE_CERTIFICATE),
+                File { data: with_filler(face_certificate(), 0x400), access: Access::Free },
+            );
+            // The rendered 個人番号: only 照合番号A opens it. Present so tests can prove the kiosk
+            // never reads it (nor presents 照合番号A).
+            files.insert(
+                (App::CardFace, ef::FACE_MY_NUMBER),
+                File { data: b"\x89PNG my number image stand-in".to_vec(), access: Access::Never },
             );
             secrets.insert(
                 (App::CardFace, ef::FACE_COLLATION_B),
                 Secret::new(&options.collation_b, COLLATION_B_TRIES, COLLATION_B_TRIES, true),
+            );
+            secrets.insert(
+                (App::CardFace, ef::FACE_COLLATION_A),
+                Secret::new("123456789012", COLLATION_B_TRIES, COLLATION_B_TRIES, true),
             );
             // The 入力補助AP holds the 個人番号 behind its own PIN; present so tests can prove the
             // kiosk never goes there.
@@ -292,6 +308,11 @@ impl VirtualCard {
                     return sw(0x6982);
                 }
             }
+            Access::CollationB => {
+                if !self.secrets.get(&(App::CardFace, ef::FACE_COLLATION_B)).is_some_and(|s| s.verified) {
+                    return sw(0x6982);
+                }
+            }
             Access::Never => return sw(0x6982),
         }
         let offset = u16::from_be_bytes([cmd.p1, cmd.p2]) as usize;
@@ -338,6 +359,9 @@ impl VirtualCard {
     }
 
     fn sign(&mut self, cmd: &ParsedApdu) -> Vec<u8> {
+        if self.app == Some(App::CardFace) {
+            return self.sign_card_face(cmd);
+        }
         if cmd.p1 != 0x00 || cmd.p2 != 0x80 {
             return sw(0x6A86);
         }
@@ -352,18 +376,32 @@ impl VirtualCard {
         if !self.secrets.get(&(App::Jpki, guard)).is_some_and(|s| s.verified) {
             return sw(0x6982);
         }
-        // The card pads the DigestInfo it is given (PKCS#1 v1.5 type 1) and signs: RSA-2048
-        // leaves room for at most 245 bytes.
-        if cmd.data.is_empty() || cmd.data.len() > 245 {
-            return sw(0x6700);
+        pkcs1_sign(key, cmd.data)
+    }
+
+    /// The card-face AP signs with its own key (P2 `00`), no credential needed.
+    fn sign_card_face(&mut self, cmd: &ParsedApdu) -> Vec<u8> {
+        if cmd.p1 != 0x00 || cmd.p2 != 0x00 {
+            return sw(0x6A86);
         }
-        match key.sign(Pkcs1v15Sign::new_unprefixed(), cmd.data) {
-            Ok(mut sig) => {
-                sig.extend_from_slice(&[0x90, 0x00]);
-                sig
-            }
-            Err(_) => sw(0x6F00),
+        let keys = face::face_keys();
+        pkcs1_sign(if self.options.copied_chip { &keys.chip_copy } else { &keys.chip }, cmd.data)
+    }
+}
+
+/// Pads the DigestInfo it is given (PKCS#1 v1.5 type 1) and signs, as the card does.
+fn pkcs1_sign(key: &rsa::RsaPrivateKey, data: &[u8]) -> Vec<u8> {
+    // The card pads the DigestInfo it is given (PKCS#1 v1.5 type 1) and signs: RSA-2048
+    // leaves room for at most 245 bytes.
+    if data.is_empty() || data.len() > 245 {
+        return sw(0x6700);
+    }
+    match key.sign(Pkcs1v15Sign::new_unprefixed(), data) {
+        Ok(mut sig) => {
+            sig.extend_from_slice(&[0x90, 0x00]);
+            sig
         }
+        Err(_) => sw(0x6F00),
     }
 }
 

@@ -30,6 +30,10 @@ pub struct CardOptions {
     pub serial: u64,
     /// A worn or broken card: misbehaves from some APDU on (fault-injection tests).
     pub fault: Option<Fault>,
+    /// The card-face photo was replaced after the issuer signed the record (a forged face).
+    pub tampered_photo: bool,
+    /// The card-face files were copied onto another chip: its key is not the record's DF24.
+    pub copied_chip: bool,
 }
 
 /// How a broken card misbehaves, from the APDU after `after_apdus` on (counted since the card
@@ -74,6 +78,8 @@ impl Default for CardOptions {
             sign_latency: Duration::ZERO,
             serial: 0x1000,
             fault: None,
+            tampered_photo: false,
+            copied_chip: false,
         }
     }
 }

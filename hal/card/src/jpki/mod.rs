@@ -6,6 +6,7 @@
 //! the "My Number" itself): the kiosk has no business there.
 
 mod error;
+pub mod face_proof;
 mod tlv;
 
 use rsa::Pkcs1v15Sign;
@@ -20,8 +21,9 @@ use crate::secret::{CollationB, FacePhoto, Pin};
 use crate::transport::{exchange, CardTransport, TransportError};
 
 pub use error::JpkiError;
+use face_proof::{FaceCa, FaceProof, ProofCheck};
 pub use tlv::find_face_photo;
-use tlv::{der_object_len, face_record_len};
+use tlv::{der_object_len, face_record_len, two_byte_tag_object_len};
 
 /// Application identifiers (DF names).
 pub mod aid {
@@ -52,6 +54,14 @@ pub mod ef {
     pub const FACE_COLLATION_B: u16 = 0x0012;
     /// In the card-face AP: the card-face record (`FF20` TLV holding DF21..DF2A).
     pub const FACE_RECORD: u16 = 0x0002;
+    /// In the card-face AP: its card-verifiable certificate (`7F21`), readable with nothing
+    /// presented: certifies the key that signs the card-face record.
+    pub const FACE_CERTIFICATE: u16 = 0x0004;
+    /// In the card-face AP: the rendered 個人番号 (opened by 照合番号A only). Named so tests can
+    /// prove the kiosk never reads it.
+    pub const FACE_MY_NUMBER: u16 = 0x0005;
+    /// In the card-face AP: 照合番号A. Named so tests can prove the kiosk never presents it.
+    pub const FACE_COLLATION_A: u16 = 0x0013;
 }
 
 /// Largest certificate we accept from EF `000A`/`000B`. J-LIS certificates are about 1.3 KB;
@@ -61,6 +71,8 @@ pub const MAX_CERT_LEN: usize = 8 * 1024;
 pub const MAX_FACE_RECORD_LEN: usize = 32 * 1024;
 /// Bytes read first from the card-face record: enough for its tag and any length form.
 const FACE_HEADER_LEN: usize = 7;
+/// Largest card-face certificate we read (297-byte body, 256-byte signature, headers).
+const MAX_FACE_CERT_LEN: usize = 1024;
 /// Bytes of EF `0006` that hold the token label (space padded).
 const TOKEN_LABEL_LEN: usize = 32;
 
@@ -389,9 +401,17 @@ impl<T: CardTransport> JpkiClient<T> {
         self.sign_digest_info(&digest_info)
     }
 
-    /// Opens the card-face AP with collation number B and returns only the face photo (DF27).
-    /// The rest of the card-face record (name, address, birth date images) is wiped unread.
-    pub fn read_face_photo(&mut self, collation_b: &CollationB) -> Result<FacePhoto, JpkiError> {
+    /// Opens the card-face AP with collation number B and returns only the face photo (DF27),
+    /// with what the card proved about it ([`FaceProof`]): the issuer's signature over the
+    /// record, checked through EF `0004` to one of `cas`, and `nonce` signed by the chip with the
+    /// key that record names. The rest of the card-face record (name, address, birth date
+    /// images) is wiped unread. Never presents 照合番号A, never reads EF `0005`.
+    pub fn read_face_photo(
+        &mut self,
+        collation_b: &CollationB,
+        cas: &[FaceCa],
+        nonce: &[u8],
+    ) -> Result<FaceRead, JpkiError> {
         if !self.select_ap(Selected::CardFace)? {
             return Err(JpkiError::NoCardFace);
         }
@@ -414,9 +434,66 @@ impl<T: CardTransport> JpkiClient<T> {
         record.reserve_exact(reserve);
         self.read_rest(&mut record, total)?;
         record.truncate(total);
-        let photo = find_face_photo(&record)?;
-        Ok(FacePhoto::new(photo.to_vec()))
+        let photo = FacePhoto::new(find_face_photo(&record)?.to_vec());
+        let proof = self.prove_face(&record, cas, nonce)?;
+        Ok(FaceRead { photo, proof })
     }
+
+    /// Checks the record's signature through EF `0004`, then challenges the chip. A check that
+    /// fails is reported in the proof, not as an error: the result must say so.
+    fn prove_face(&mut self, record: &[u8], cas: &[FaceCa], nonce: &[u8]) -> Result<FaceProof, JpkiError> {
+        let failed = FaceProof { photo_signature: ProofCheck::Failed, chip_challenge: ProofCheck::NotChecked };
+        let certificate = match self.read_face_certificate() {
+            Ok(c) => c,
+            Err(e @ (JpkiError::Transport(_) | JpkiError::Card(StatusWord::SecurityStatusNotSatisfied))) => {
+                return Err(e)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "card-face certificate unreadable");
+                return Ok(failed);
+            }
+        };
+        let chip_key = match face_proof::verify_record(cas, &certificate, record) {
+            Ok(k) => k,
+            Err(e) => {
+                tracing::warn!(error = %e, "card-face record does not verify");
+                return Ok(failed);
+            }
+        };
+        let mut digest_info = Pkcs1v15Sign::new::<Sha256>().prefix.to_vec();
+        digest_info.extend_from_slice(&Sha256::digest(nonce));
+        // P2 00: the AP's own key; no credential needed. The card-face AP is still selected.
+        let cmd = Command::new(0x80, INS_JPKI_SIGN, 0x00, 0x00).with_data(digest_info).with_le(SHORT_LE_MAX);
+        let r = self.run(&cmd)?;
+        let chip_challenge = match r.status {
+            StatusWord::Ok if face_proof::verify_chip(&chip_key, nonce, &r.data) => ProofCheck::Verified,
+            sw => {
+                tracing::warn!(status = %sw, "the chip did not prove the card-face key");
+                ProofCheck::Failed
+            }
+        };
+        Ok(FaceProof { photo_signature: ProofCheck::Verified, chip_challenge })
+    }
+
+    /// EF `0004` of the card-face AP (selected), trimmed of filler.
+    fn read_face_certificate(&mut self) -> Result<Vec<u8>, JpkiError> {
+        self.select_ef(ef::FACE_CERTIFICATE)?;
+        let mut buf = self.read_chunk(0, FACE_HEADER_LEN, false)?;
+        let total = two_byte_tag_object_len(&buf, [0x7F, 0x21])?;
+        if total > MAX_FACE_CERT_LEN {
+            return Err(JpkiError::TooLarge { claimed: total, limit: MAX_FACE_CERT_LEN });
+        }
+        self.read_rest(&mut buf, total)?;
+        buf.truncate(total);
+        Ok(std::mem::take(&mut *buf))
+    }
+}
+
+/// The face photo with what the card proved about it.
+#[derive(Debug)]
+pub struct FaceRead {
+    pub photo: FacePhoto,
+    pub proof: FaceProof,
 }
 
 /// Counts APDUs for [`JpkiClient::apdu_count`] without the transport knowing.
