@@ -178,6 +178,14 @@ catalogue! {
         "職員IDは1〜64文字で指定してください。",
         "staff_id is 1 to 64 printable characters.";
 
+    // The card-face proof (issue 22): the photo is not handed to the face module.
+    PHOTO_SIGNATURE_INVALID:
+        "カードの顔写真が正しいものか確認できませんでした。暗証番号または職員による確認で受付します。",
+        "The photo on the card could not be verified as issued with the card. Please use your PIN or a staff check.";
+    CARD_FACE_CHIP_FAILED:
+        "カードのICチップを確認できませんでした。暗証番号または職員による確認で受付します。",
+        "The card's chip could not be verified. Please use your PIN or a staff check.";
+
     // The daemon and its journal.
     DAEMON_STOPPING:
         "受付を停止しています。",

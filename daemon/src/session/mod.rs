@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use myna_api::proto::{ConsentAnswer, ConsentItem, Method, Notice, SessionResult};
-use myna_card::jpki::{JpkiError, PinStatus};
+use myna_card::jpki::{FaceRead, JpkiError, PinStatus};
 use myna_card::secret::{CollationB, FacePhoto, Pin};
 use myna_indicator::Signal;
 
@@ -49,7 +49,8 @@ pub enum CardOp {
     /// VERIFY the PIN then SIGN `challenge` (a fresh random 32 bytes when `None`), in one
     /// exclusive connection.
     VerifyPinAndSign { pin: Pin, challenge: Option<Vec<u8>> },
-    /// Open the card face with 照合番号B and read the photo.
+    /// Open the card face with 照合番号B, read the photo and prove it (issuer signature, chip
+    /// challenge) on the connection the certificate was read on.
     ReadPhoto { collation_b: CollationB },
     /// Disconnect with RESET: no verified state outlives the session.
     Release,
@@ -66,7 +67,7 @@ pub struct PinSigned {
 pub enum CardAnswer {
     Checked(Result<Box<CardFacts>, CheckError>),
     PinSigned(Result<PinSigned, JpkiError>),
-    Photo(Result<FacePhoto, JpkiError>),
+    Photo(Result<FaceRead, JpkiError>),
 }
 
 /// What people and programs ask of the session through the API.

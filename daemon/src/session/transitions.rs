@@ -2,8 +2,9 @@
 //! what to do. Pure: no I/O, no clock, no randomness of its own.
 
 use base64::Engine as _;
-use myna_api::proto::{AuthEvidence, Method, Notice, Outcome};
+use myna_api::proto::{AuthEvidence, Method, Notice, Outcome, ProofCheck};
 use myna_card::cert::Validity;
+use myna_card::jpki::face_proof::ProofCheck as CardCheck;
 use myna_card::jpki::{JpkiError, PinStatus};
 use myna_card::transport::TransportError;
 use myna_indicator::Signal;
@@ -277,8 +278,10 @@ impl Engine {
                     f.report.certificate.verify_signature(&signed.challenge, &signed.signature).is_ok()
                 });
                 if !verified {
+                    self.session.proof.pin_signature = ProofCheck::Failed;
                     return self.finish(Outcome::Failed, Some(catalogue::SIGNATURE_INVALID.notice()), now);
                 }
+                self.session.proof.pin_signature = ProofCheck::Verified;
                 self.session.pin_tries = Some(3);
                 let b64 = base64::engine::general_purpose::STANDARD;
                 self.session.auth = Some(AuthEvidence::Pin {
@@ -308,11 +311,29 @@ impl Engine {
         }
     }
 
-    fn photo(&mut self, result: Result<myna_card::secret::FacePhoto, JpkiError>, now: Now) -> Vec<Action> {
+    fn photo(&mut self, result: Result<myna_card::jpki::FaceRead, JpkiError>, now: Now) -> Vec<Action> {
         match result {
-            Ok(photo) => {
-                self.phase = Phase::Face { photo: PhotoState::Given };
-                vec![Action::PhotoReady(photo), Action::Changed]
+            Ok(read) => {
+                let proof = &mut self.session.proof;
+                proof.photo_signature = wire(read.proof.photo_signature);
+                proof.chip_challenge = wire(read.proof.chip_challenge);
+                // A photo the issuer did not sign, or files on a chip that cannot prove its key,
+                // never reach the face module: matching a face to them would prove nothing.
+                let refused = if proof.photo_signature != ProofCheck::Verified {
+                    Some(catalogue::PHOTO_SIGNATURE_INVALID.notice())
+                } else if proof.chip_challenge != ProofCheck::Verified {
+                    Some(catalogue::CARD_FACE_CHIP_FAILED.notice())
+                } else {
+                    None
+                };
+                match refused {
+                    None => {
+                        self.phase = Phase::Face { photo: PhotoState::Given };
+                        vec![Action::PhotoReady(read.photo), Action::Changed]
+                    }
+                    // The photo is dropped (and wiped) here.
+                    Some(n) => self.face_ruled_out(n, now),
+                }
             }
             // finish() answers the waiting face/reference with CARD_REMOVED.
             Err(JpkiError::Transport(TransportError::CardRemoved)) => self.card_removed(now),
@@ -321,16 +342,19 @@ impl Engine {
                 self.phase = Phase::Face { photo: PhotoState::NotGiven };
                 vec![Action::PhotoRefused(notice_of(&e)), Action::Changed]
             }
-            Err(e) => {
-                let n = notice_of(&e);
-                self.session.excluded.insert(Method::Face);
-                self.session.notices = vec![n.clone()];
-                self.add_guidance(n.clone());
-                let mut a = vec![Action::PhotoRefused(n)];
-                a.extend(self.offer_methods(now));
-                a
-            }
+            Err(e) => self.face_ruled_out(notice_of(&e), now),
         }
+    }
+
+    /// The face path ends for this session: the module is told why, the patient is offered
+    /// what is left (PIN or staff).
+    fn face_ruled_out(&mut self, n: Notice, now: Now) -> Vec<Action> {
+        self.session.excluded.insert(Method::Face);
+        self.session.notices = vec![n.clone()];
+        self.add_guidance(n.clone());
+        let mut a = vec![Action::PhotoRefused(n)];
+        a.extend(self.offer_methods(now));
+        a
     }
 
     fn tick(&mut self, now: Now) -> Vec<Action> {
@@ -395,6 +419,14 @@ impl Engine {
             Action::Changed,
         ]);
         actions
+    }
+}
+
+fn wire(check: CardCheck) -> ProofCheck {
+    match check {
+        CardCheck::Verified => ProofCheck::Verified,
+        CardCheck::Failed => ProofCheck::Failed,
+        CardCheck::NotChecked => ProofCheck::NotChecked,
     }
 }
 

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use myna_api::proto::{
-    self, CardInfo, CertStatus, CertificateInfo, ConsentRecord, Notice, Outcome, Prompt, SessionAction, SessionResult,
-    SessionView,
+    self, AuthEvidence, CardInfo, CardProof, CertStatus, CertificateInfo, ConsentRecord, Notice, Outcome, Prompt,
+    SessionAction, SessionResult, SessionView,
 };
 use myna_card::cert::Validity;
 use myna_card::jpki::CardKind;
@@ -34,6 +34,7 @@ impl Engine {
             finished_at: stamp(wall),
             card: s.facts.as_ref().map(card_info),
             auth: if outcome == Outcome::Verified || s.auth.is_some() { s.auth.clone() } else { None },
+            proof: CardProof { holder_verified_by: s.auth.as_ref().map(AuthEvidence::method), ..s.proof },
             consent,
             guidance: s.guidance.clone(),
             error,
