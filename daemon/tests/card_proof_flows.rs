@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use myna_api::proto::{CardProof, ConsentAnswer, Method, Outcome, ProofCheck, Prompt, SessionResult};
+use myna_api::proto::{CardProof, ConsentAnswer, Method, Outcome, Prompt, ProofCheck, SessionResult};
 use myna_card::jpki::{aid, ef};
 use myna_card::secret::{CollationB, Pin};
 use myna_card::transport::{CardTransport, TransportError};
