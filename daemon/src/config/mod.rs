@@ -53,6 +53,9 @@ pub struct ReaderConfig {
 pub struct TrustConfig {
     /// PEM files of the J-LIS user-authentication CAs (both generations).
     pub anchors: Spanned<Vec<PathBuf>>,
+    /// PEM `PUBLIC KEY` files of card-face CAs trusted beside the built-in J-LIS one (a rotated
+    /// key; a bench's test CA). The photo and chip proof chain to one of these.
+    pub card_face_cas: Vec<PathBuf>,
 }
 
 impl Default for TrustConfig {
@@ -65,6 +68,7 @@ impl Default for TrustConfig {
                     PathBuf::from("/usr/share/myna-kiosk/jpki-ca/auth_ca_2023.pem"),
                 ],
             ),
+            card_face_cas: vec![],
         }
     }
 }

@@ -48,6 +48,13 @@ pub fn test_face_ca() -> FaceCa {
     FaceCa::new(TEST_FACE_CA_ID, &ca.n().to_bytes_be(), &ca.e().to_bytes_be()).expect("fixture key")
 }
 
+/// The test card-face CA's public key as a PEM `PUBLIC KEY`, for `trust.card_face_cas` on a
+/// bench that runs the daemon against the virtual card without `--mock`.
+pub fn test_face_ca_pem() -> String {
+    use rsa::pkcs8::{EncodePublicKey, LineEnding};
+    face_keys().ca.to_public_key().to_public_key_pem(LineEnding::LF).expect("a public key encodes")
+}
+
 fn tlv(out: &mut Vec<u8>, tag: &[u8], value: &[u8]) {
     out.extend_from_slice(tag);
     match value.len() {

@@ -22,7 +22,7 @@ use chrono::{DateTime, Months, TimeDelta, Utc};
 use rsa::Pkcs1v15Sign;
 use zeroize::Zeroizing;
 
-pub use face::{card_face_record, face_certificate, test_face_ca, TEST_FACE_CA_ID, TEST_PHOTO_JP2};
+pub use face::{card_face_record, face_certificate, test_face_ca, test_face_ca_pem, TEST_FACE_CA_ID, TEST_PHOTO_JP2};
 pub use options::{ApduLog, CardOptions, Fault, FaultKind};
 use parse::ParsedApdu;
 pub use pki::{pem_encode, test_pki, test_trust_anchors, TestPki, AUTH_POLICY_OID, TEST_AUTH_CA_DN, TEST_SIGN_CA_DN};

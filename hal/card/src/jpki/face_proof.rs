@@ -43,14 +43,18 @@ pub struct FaceProof {
 /// A card-face CA key: what EF `0004` certificates are checked against. Never from the card.
 #[derive(Clone, PartialEq, Eq)]
 pub struct FaceCa {
-    /// 証明者鍵ID: the 16 bytes a certificate names its signer by.
-    pub key_id: [u8; 16],
+    /// 証明者鍵ID: the 16 bytes a certificate names its signer by. `None` (a key configured from
+    /// a file): tried for any certificate; its signature decides, as with the J-LIS CAs.
+    pub key_id: Option<[u8; 16]>,
     pub key: RsaPublicKey,
 }
 
 impl std::fmt::Debug for FaceCa {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "FaceCa({})", String::from_utf8_lossy(&self.key_id[..7]))
+        match &self.key_id {
+            Some(id) => write!(f, "FaceCa({})", String::from_utf8_lossy(&id[..7])),
+            None => f.write_str("FaceCa(configured)"),
+        }
     }
 }
 
@@ -67,7 +71,19 @@ impl FaceCa {
     }
 
     pub fn new(key_id: [u8; 16], modulus: &[u8], exponent: &[u8]) -> Result<FaceCa, JpkiError> {
-        Ok(FaceCa { key_id, key: rsa_key(modulus, exponent)? })
+        Ok(FaceCa { key_id: Some(key_id), key: rsa_key(modulus, exponent)? })
+    }
+
+    /// A CA key from a PEM `PUBLIC KEY` (SubjectPublicKeyInfo) file: a rotated production key,
+    /// or a bench's test CA.
+    pub fn from_pem(pem: &str) -> Result<FaceCa, String> {
+        use rsa::pkcs8::DecodePublicKey;
+        let key = RsaPublicKey::from_public_key_pem(pem).map_err(|e| e.to_string())?;
+        Ok(FaceCa { key_id: None, key })
+    }
+
+    fn may_have_signed(&self, key_id: &[u8]) -> bool {
+        self.key_id.as_ref().map_or(true, |id| id == key_id)
     }
 }
 
@@ -198,10 +214,14 @@ pub fn sha256_digest_info(digest: &[u8]) -> Vec<u8> {
 /// Returns the chip key the record carries, now known to be the issuer's.
 pub fn verify_record(cas: &[FaceCa], certificate: &[u8], record: &[u8]) -> Result<RsaPublicKey, ProofError> {
     let cert = parse_certificate(certificate).map_err(|_| ProofError::Malformed)?;
-    let ca = cas.iter().find(|ca| ca.key_id == cert.issuer_key_id).ok_or(ProofError::UnknownCa)?;
-    ca.key
-        .verify(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(cert.body), cert.signature)
-        .map_err(|_| ProofError::CertificateSignature)?;
+    let mut candidates = cas.iter().filter(|ca| ca.may_have_signed(cert.issuer_key_id)).peekable();
+    if candidates.peek().is_none() {
+        return Err(ProofError::UnknownCa);
+    }
+    let digest = Sha256::digest(cert.body);
+    if !candidates.any(|ca| ca.key.verify(Pkcs1v15Sign::new::<Sha256>(), &digest, cert.signature).is_ok()) {
+        return Err(ProofError::CertificateSignature);
+    }
     let rec = parse_record(record).map_err(|_| ProofError::Malformed)?;
     let mut digests = Vec::with_capacity(96);
     for group in &rec.groups {
@@ -254,7 +274,7 @@ mod tests {
         use rsa::traits::PublicKeyParts;
         let ca = FaceCa::jlis();
         assert_eq!(ca.key.size(), 256);
-        assert_eq!(&ca.key_id[..7], b"5000023");
+        assert_eq!(&ca.key_id.unwrap()[..7], b"5000023");
     }
 
     #[test]
