@@ -105,7 +105,7 @@ pub fn card_face_record(photo: &[u8], birth_date: &str, expiry: &str, tampered: 
     tlv(&mut groups[1], &[0xDF, 0x25], b"\x89PNG name image stand-in");
     tlv(&mut groups[1], &[0xDF, 0x26], b"\x89PNG address image stand-in");
     tlv(&mut groups[2], &[0xDF, 0x27], photo);
-    let digests: Vec<u8> = groups.iter().flat_map(|g| Sha256::digest(g)).collect();
+    let digests: Vec<u8> = groups.iter().flat_map(Sha256::digest).collect();
     let signature =
         keys.issuer.sign(Pkcs1v15Sign::new_unprefixed(), &sha256_digest_info(&digests)).expect("a 115-byte payload");
     if tampered {
