@@ -427,6 +427,18 @@ mod tests {
     }
 
     #[test]
+    fn a_result_stored_before_proof_existed_reads_as_nothing_proved() {
+        let old = r#"{"id":"s-1","seq":1,"outcome":"verified","started_at":"2026-01-15T03:00:00.000Z",
+            "finished_at":"2026-01-15T03:00:30.000Z","card":null,"auth":{"method":"visual","staff_id":"n-1"},
+            "consent":null,"guidance":[],"error":null}"#;
+        let r: SessionResult = serde_json::from_str(old).unwrap();
+        assert_eq!(r.proof, CardProof::default());
+        let v = serde_json::to_value(r.proof).unwrap();
+        assert_eq!(v["holder_verified_by"], serde_json::Value::Null);
+        assert_eq!(v["chip_challenge"], "not_checked");
+    }
+
+    #[test]
     fn wire_names_are_the_serde_names() {
         check(SessionAction::ALL, SessionAction::as_str);
         check(Outcome::ALL, Outcome::as_str);

@@ -64,6 +64,9 @@ fn results_survive_a_restart_in_order_and_exactly_once() {
     assert_eq!(j.after(1, 1).unwrap()[0].id, "b");
     assert_eq!(j.get("b").unwrap().unwrap().seq, 2);
     assert!(j.get("zzz").unwrap().is_none());
+    // What the card proved survives the restart with the rest (a copied chip stays `failed`).
+    assert_eq!(j.get("a").unwrap().unwrap().proof, result("a", "s").proof);
+    assert_eq!(j.get("a").unwrap().unwrap().proof.chip_challenge, ProofCheck::Failed);
 }
 
 #[test]
