@@ -4,6 +4,7 @@
 //! Every key is a test fixture of ours (`fixtures/make-fixtures.sh`); the CA is named by a key
 //! id (`7000023…`) that no real hierarchy uses (J-LIS production is `5…`, its test cards `6…`).
 
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use myna_card::jpki::face_proof::{sha256_digest_info, FaceCa};
@@ -11,6 +12,11 @@ use rsa::pkcs8::DecodePrivateKey;
 use rsa::traits::PublicKeyParts;
 use rsa::{Pkcs1v15Sign, RsaPrivateKey, RsaPublicKey};
 use sha2::{Digest, Sha256};
+
+use crate::options::CardOptions;
+use crate::parse::ParsedApdu;
+use crate::{pkcs1_sign, sw, with_filler, Access, App, File, Secret, VirtualCard, COLLATION_B_TRIES};
+use myna_card::jpki::ef;
 
 /// A real JPEG 2000 (JP2) greyscale stand-in photo, made by `hal/virtual-card/fixtures/make-fixtures.sh`.
 pub const TEST_PHOTO_JP2: &[u8] = include_bytes!("../fixtures/face.jp2");
@@ -128,4 +134,48 @@ pub fn card_face_record(photo: &[u8], birth_date: &str, expiry: &str, tampered: 
     out.extend_from_slice(&(inner.len() as u16).to_be_bytes());
     out.extend_from_slice(&inner);
     out
+}
+
+/// Puts the card-face AP's files and secrets on a card: the signed record behind 照合番号B, its
+/// certificate (free), EF `0005` and 照合番号A (never used by the kiosk; here so tests can
+/// prove it).
+pub(crate) fn install(
+    files: &mut HashMap<(App, u16), File>,
+    secrets: &mut HashMap<(App, u16), Secret>,
+    options: &CardOptions,
+) {
+    let record = card_face_record(TEST_PHOTO_JP2, "19800101", "20340101", options.tampered_photo);
+    files.insert(
+        (App::CardFace, ef::FACE_RECORD),
+        File { data: with_filler(record, 0x1000), access: Access::CollationB },
+    );
+    files.insert(
+        (App::CardFace, ef::FACE_CERTIFICATE),
+        File { data: with_filler(face_certificate(), 0x400), access: Access::Free },
+    );
+    // The rendered 個人番号: only 照合番号A opens it. Present so tests can prove the kiosk
+    // never reads it (nor presents 照合番号A).
+    files.insert(
+        (App::CardFace, ef::FACE_MY_NUMBER),
+        File { data: b"\x89PNG my number image stand-in".to_vec(), access: Access::Never },
+    );
+    secrets.insert(
+        (App::CardFace, ef::FACE_COLLATION_B),
+        Secret::new(&options.collation_b, COLLATION_B_TRIES, COLLATION_B_TRIES, true),
+    );
+    secrets.insert(
+        (App::CardFace, ef::FACE_COLLATION_A),
+        Secret::new("123456789012", COLLATION_B_TRIES, COLLATION_B_TRIES, true),
+    );
+}
+
+impl VirtualCard {
+    /// The card-face AP signs with its own key (P2 `00`), no credential needed.
+    pub(crate) fn sign_card_face(&mut self, cmd: &ParsedApdu) -> Vec<u8> {
+        if cmd.p1 != 0x00 || cmd.p2 != 0x00 {
+            return sw(0x6A86);
+        }
+        let keys = face_keys();
+        pkcs1_sign(if self.options.copied_chip { &keys.chip_copy } else { &keys.chip }, cmd.data)
+    }
 }

@@ -150,29 +150,7 @@ impl VirtualCard {
             );
         }
         if profile.has_card_face() {
-            let record = card_face_record(TEST_PHOTO_JP2, "19800101", "20340101", options.tampered_photo);
-            files.insert(
-                (App::CardFace, ef::FACE_RECORD),
-                File { data: with_filler(record, 0x1000), access: Access::CollationB },
-            );
-            files.insert(
-                (App::CardFace, ef::FACE_CERTIFICATE),
-                File { data: with_filler(face_certificate(), 0x400), access: Access::Free },
-            );
-            // The rendered 個人番号: only 照合番号A opens it. Present so tests can prove the kiosk
-            // never reads it (nor presents 照合番号A).
-            files.insert(
-                (App::CardFace, ef::FACE_MY_NUMBER),
-                File { data: b"\x89PNG my number image stand-in".to_vec(), access: Access::Never },
-            );
-            secrets.insert(
-                (App::CardFace, ef::FACE_COLLATION_B),
-                Secret::new(&options.collation_b, COLLATION_B_TRIES, COLLATION_B_TRIES, true),
-            );
-            secrets.insert(
-                (App::CardFace, ef::FACE_COLLATION_A),
-                Secret::new("123456789012", COLLATION_B_TRIES, COLLATION_B_TRIES, true),
-            );
+            face::install(&mut files, &mut secrets, &options);
             // The 入力補助AP holds the 個人番号 behind its own PIN; present so tests can prove the
             // kiosk never goes there.
             files.insert((App::TextHelper, 0x0001), File { data: b"123456789012".to_vec(), access: Access::Never });
@@ -378,19 +356,10 @@ impl VirtualCard {
         }
         pkcs1_sign(key, cmd.data)
     }
-
-    /// The card-face AP signs with its own key (P2 `00`), no credential needed.
-    fn sign_card_face(&mut self, cmd: &ParsedApdu) -> Vec<u8> {
-        if cmd.p1 != 0x00 || cmd.p2 != 0x00 {
-            return sw(0x6A86);
-        }
-        let keys = face::face_keys();
-        pkcs1_sign(if self.options.copied_chip { &keys.chip_copy } else { &keys.chip }, cmd.data)
-    }
 }
 
 /// Pads the DigestInfo it is given (PKCS#1 v1.5 type 1) and signs, as the card does.
-fn pkcs1_sign(key: &rsa::RsaPrivateKey, data: &[u8]) -> Vec<u8> {
+pub(crate) fn pkcs1_sign(key: &rsa::RsaPrivateKey, data: &[u8]) -> Vec<u8> {
     // The card pads the DigestInfo it is given (PKCS#1 v1.5 type 1) and signs: RSA-2048
     // leaves room for at most 245 bytes.
     if data.is_empty() || data.len() > 245 {
