@@ -339,6 +339,53 @@ pub enum AuthEvidence {
     },
 }
 
+/// One thing the card can prove, as a result reports it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProofCheck {
+    /// Checked, and it held.
+    Verified,
+    /// Checked, and it did not hold: treat the card as not proved.
+    Failed,
+    /// Not attempted in this session.
+    #[default]
+    NotChecked,
+}
+
+wire_names!(ProofCheck {
+    Verified => "verified",
+    Failed => "failed",
+    NotChecked => "not_checked",
+});
+
+/// How the holder was verified and what the card itself proved in this session, so a face or
+/// staff check on a copied certificate or a forged photo never looks like a proved card.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CardProof {
+    /// How the holder was verified: `pin`, `face` or `visual` (staff); `null` if not verified.
+    pub holder_verified_by: Option<Method>,
+    /// The user-authentication key signed a fresh challenge after the card checked the PIN,
+    /// verified against the certificate that chains to J-LIS.
+    pub pin_signature: ProofCheck,
+    /// The card-face application's chip signed a fresh nonce with the key the issuer-signed
+    /// card-face record names: this chip is the card, not a copy of its files.
+    pub chip_challenge: ProofCheck,
+    /// The issuer's signature over the card-face record (photo and chip key), through the
+    /// card-face certificate (EF 0004) to the card-face CA. A photo that fails is never handed
+    /// to the face module.
+    pub photo_signature: ProofCheck,
+}
+
+impl AuthEvidence {
+    pub fn method(&self) -> Method {
+        match self {
+            AuthEvidence::Pin { .. } => Method::Pin,
+            AuthEvidence::Face { .. } => Method::Face,
+            AuthEvidence::Visual { .. } => Method::Visual,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConsentRecord {
     /// Each configured item: true consented, false not (silence is not consent).
@@ -359,6 +406,10 @@ pub struct SessionResult {
     pub finished_at: String,
     pub card: Option<CardInfo>,
     pub auth: Option<AuthEvidence>,
+    /// What the card proved and how the holder was verified. Results stored before this field
+    /// existed read as nothing proved.
+    #[serde(default)]
+    pub proof: CardProof,
     pub consent: Option<ConsentRecord>,
     pub guidance: Vec<Notice>,
     pub error: Option<Notice>,
@@ -418,12 +469,25 @@ mod tests {
     }
 
     #[test]
+    fn a_result_stored_before_proof_existed_reads_as_nothing_proved() {
+        let old = r#"{"id":"s-1","seq":1,"outcome":"verified","started_at":"2026-01-15T03:00:00.000Z",
+            "finished_at":"2026-01-15T03:00:30.000Z","card":null,"auth":{"method":"visual","staff_id":"n-1"},
+            "consent":null,"guidance":[],"error":null}"#;
+        let r: SessionResult = serde_json::from_str(old).unwrap();
+        assert_eq!(r.proof, CardProof::default());
+        let v = serde_json::to_value(r.proof).unwrap();
+        assert_eq!(v["holder_verified_by"], serde_json::Value::Null);
+        assert_eq!(v["chip_challenge"], "not_checked");
+    }
+
+    #[test]
     fn wire_names_are_the_serde_names() {
         check(SessionAction::ALL, SessionAction::as_str);
         check(Outcome::ALL, Outcome::as_str);
         check(CardKind::ALL, CardKind::as_str);
         check(CertStatus::ALL, CertStatus::as_str);
         check(PrescriptionForm::ALL, PrescriptionForm::as_str);
+        check(ProofCheck::ALL, ProofCheck::as_str);
         check(crate::backend::HealthStatus::ALL, crate::backend::HealthStatus::as_str);
         assert_ne!(SessionAction::Pin, "cancel");
     }

@@ -133,8 +133,15 @@ impl<C: Connector> CardWorker<C> {
                 Some(CardAnswer::PinSigned(result))
             }
             CardOp::ReadPhoto { collation_b, reserve } => {
-                let result =
-                    self.client().map_err(Into::into).and_then(|c| c.read_face_photo_keeping(&collation_b, reserve));
+                // Only on the connection the certificate was read on: a new one could be
+                // another card, and the photo and chip proof must belong to this one.
+                let mut nonce = [0u8; 32];
+                rand::rngs::OsRng.fill_bytes(&mut nonce);
+                let anchors = self.anchors.clone();
+                let result = match self.client.as_mut() {
+                    Some(c) => c.read_face_photo_keeping(&collation_b, reserve, anchors.face_cas(), &nonce),
+                    None => Err(TransportError::CardRemoved.into()),
+                };
                 Some(CardAnswer::Photo(result))
             }
             CardOp::Release => {

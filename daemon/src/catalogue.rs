@@ -231,6 +231,16 @@ catalogue! {
         "staff_id is 1 to 64 printable characters.",
         "A staff id that is empty, too long or not printable (API 400).";
 
+    // The card-face proof (issue 22): the photo is not handed to the face module.
+    PHOTO_SIGNATURE_INVALID:
+        "カードの顔写真を確認できませんでした。",
+        "The photo on your card could not be confirmed.",
+        "The card-face record's issuer signature (or its EF 0004 certificate) does not verify: the photo is never given to the face module; the text goes on with what the patient can do now (a NEXT_ entry).";
+    CARD_FACE_CHIP_FAILED:
+        "カードのICチップを確認できませんでした。",
+        "The chip in your card could not be confirmed.",
+        "The card-face chip did not sign the fresh challenge with the key its signed record names (copied files): the face path ends; the text goes on with what the patient can do now (a NEXT_ entry).";
+
     // The daemon and its journal.
     DAEMON_STOPPING:
         "この端末は停止中です。受付にお申し出ください。",

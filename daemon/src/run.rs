@@ -129,6 +129,13 @@ fn load_anchors(opts: &RunOptions) -> Result<TrustAnchors, RunError> {
         let pem = std::fs::read(path).map_err(|e| RunError::Anchor(path.clone(), e.to_string()))?;
         anchors.add_pem(&pem).map_err(|e| RunError::Anchor(path.clone(), e.to_string()))?;
     }
+    // The card-face CA real cards chain to is built in (see hardware.md); more from the config.
+    anchors.add_face_ca(myna_card::jpki::face_proof::FaceCa::jlis());
+    for path in &opts.config.trust.card_face_cas {
+        let pem = std::fs::read_to_string(path).map_err(|e| RunError::Anchor(path.clone(), e.to_string()))?;
+        let ca = myna_card::jpki::face_proof::FaceCa::from_pem(&pem).map_err(|e| RunError::Anchor(path.clone(), e))?;
+        anchors.add_face_ca(ca);
+    }
     Ok(anchors)
 }
 

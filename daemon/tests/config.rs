@@ -22,6 +22,7 @@ fn the_annotated_example_is_exactly_the_defaults() {
     assert_eq!(example.retention(), empty.retention());
     assert_eq!(example.api.listen.get_ref(), empty.api.listen.get_ref());
     assert_eq!(example.trust.anchors.get_ref(), empty.trust.anchors.get_ref());
+    assert_eq!(example.trust.card_face_cas, empty.trust.card_face_cas);
     assert_eq!(example.journal.dir, empty.journal.dir);
     assert_eq!(example.indicators.backend, IndicatorBackend::Gpio);
     assert_eq!(empty.indicators.backend, IndicatorBackend::Gpio);

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use myna_api::proto::{AuthEvidence, Outcome, Prompt, SessionResult};
+use myna_api::proto::{AuthEvidence, CardProof, Method, Outcome, Prompt, ProofCheck, SessionResult};
 use myna_kiosk::journal::{Journal, JournalError, Retention, FILE_NAME};
 use myna_kiosk::recorder::Recorder;
 use myna_virtual_card::{Profile, VirtualCard};
@@ -33,6 +33,13 @@ fn result(id: &str, staff: &str) -> SessionResult {
         finished_at: "2026-11-23T00:00:05.000Z".into(),
         card: None,
         auth: Some(AuthEvidence::Visual { staff_id: staff.into() }),
+        // Staff looked at a card whose files were copied: the journal keeps saying so.
+        proof: CardProof {
+            holder_verified_by: Some(Method::Visual),
+            pin_signature: ProofCheck::NotChecked,
+            chip_challenge: ProofCheck::Failed,
+            photo_signature: ProofCheck::Verified,
+        },
         consent: None,
         guidance: vec![],
         error: None,
@@ -57,6 +64,9 @@ fn results_survive_a_restart_in_order_and_exactly_once() {
     assert_eq!(j.after(1, 1).unwrap()[0].id, "b");
     assert_eq!(j.get("b").unwrap().unwrap().seq, 2);
     assert!(j.get("zzz").unwrap().is_none());
+    // What the card proved survives the restart with the rest (a copied chip stays `failed`).
+    assert_eq!(j.get("a").unwrap().unwrap().proof, result("a", "s").proof);
+    assert_eq!(j.get("a").unwrap().unwrap().proof.chip_challenge, ProofCheck::Failed);
 }
 
 #[test]

@@ -639,6 +639,7 @@ async fn a_pin_check_in_validates_and_so_do_its_events() {
     assert_eq!((r["seq"].as_u64(), r["outcome"].as_str()), (Some(1), Some("verified")));
     assert_eq!(r["auth"]["method"], "pin");
     assert_eq!(r["auth"]["challenge"], nonce);
+    assert_eq!((&r["proof"]["holder_verified_by"], &r["proof"]["pin_signature"]), (&json!("pin"), &json!("verified")));
     assert_eq!(r["consent"]["items"], json!({ "medication": true, "limit_amount": false }));
     assert_drift_is_caught(f.spec, "SessionResult", r, "seq");
     assert_drift_is_caught(f.spec, "SessionResult", r, "outcome");
@@ -744,6 +745,12 @@ async fn face_and_staff_check_ins_validate() {
     assert_eq!(list[1]["consent"]["items"], json!({ "medication": false, "limit_amount": false }));
     assert_drift_is_caught(f.spec, "AuthEvidenceFace", &list[0]["auth"], "score");
     assert_drift_is_caught(f.spec, "AuthEvidenceVisual", &list[1]["auth"], "staff_id");
+    // What the card proved: the face path checked photo and chip; staff alone proved nothing.
+    let proof = |by: &str, chip: &str, photo: &str| json!({ "holder_verified_by": by, "pin_signature": "not_checked", "chip_challenge": chip, "photo_signature": photo });
+    assert_eq!(list[0]["proof"], proof("face", "verified", "verified"));
+    assert_eq!(list[1]["proof"], proof("visual", "not_checked", "not_checked"));
+    assert_drift_is_caught(f.spec, "CardProof", &list[0]["proof"], "chip_challenge");
+    assert_drift_is_caught(f.spec, "SessionResult", &list[0], "proof");
     let evs = events(&f, Some("0"), |e| e.iter().filter(|e| e.event == "result").count() == 2).await;
     assert_eq!(evs.iter().filter_map(|e| e.id).collect::<Vec<_>>(), [1, 2]);
 

@@ -1,13 +1,14 @@
 //! The daemon as a clinic runs it — no `--mock` — with the virtual card on a vpcd reader
-//! inside pcscd: a patient checks in with the PIN over the HTTP API, and a missing reader is
-//! reported by `/v1/health`.
+//! inside pcscd: a patient checks in with the PIN over the HTTP API, face check-ins carry what
+//! the card proved, and a missing reader is reported by `/v1/health`.
 
 mod support;
 
+use myna_card::jpki::{aid, ef};
 use myna_kiosk_tests::rig::{Rig, READER};
-use myna_virtual_card::{Profile, VirtualCard};
+use myna_virtual_card::{CardOptions, Profile, VirtualCard, DEFAULT_COLLATION_B};
 use serde_json::json;
-use support::{pcsc_config, Daemon, KIOSK, RECEPTION};
+use support::{check_in, pcsc_config, Daemon, FACE, KIOSK, RECEPTION};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pin_check_in_through_pcscd_and_the_api() {
@@ -57,5 +58,59 @@ async fn no_matching_reader_makes_the_kiosk_unavailable_not_dead() {
         .await;
     assert_eq!(health["status"], "unavailable");
     assert!(health["reader"].as_str().unwrap().starts_with("unavailable: no card reader matching"), "{health}");
+    daemon.stop();
+}
+
+/// What the card proved, through pcscd: a genuine card face proves photo and chip; a tampered
+/// photo and files copied onto another chip are refused to the face module (422 with their
+/// code), the patient goes on with the PIN, and the result says what failed. The 個人番号 is
+/// never approached on the way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn face_check_ins_through_pcscd_carry_the_card_proof() {
+    let Some(rig) = Rig::get() else { return };
+    let daemon = Daemon::start("pcsc-face-proof", &pcsc_config(READER), &[]);
+    daemon.wait_until("the reader", |v| v["reader"] == format!("ok ({READER})"), "/v1/health", None).await;
+    let proof = |by: &str, pin: &str, chip: &str, photo: &str| json!({ "holder_verified_by": by, "pin_signature": pin, "chip_challenge": chip, "photo_signature": photo });
+    let never_near_the_my_number = |card: &VirtualCard| {
+        let entries = card.log().entries();
+        for fid in [ef::FACE_MY_NUMBER, ef::FACE_COLLATION_A] {
+            let select = [&[0x00, 0xA4, 0x02, 0x0C, 0x02][..], &fid.to_be_bytes()].concat();
+            assert!(!entries.iter().any(|a| a.as_slice() == select.as_slice()), "selected EF {fid:04X}");
+        }
+        assert!(!card.log().selected_aids().iter().any(|a| a == aid::TEXT_INPUT_HELPER), "selected the 入力補助AP");
+    };
+
+    let placed = rig.insert(VirtualCard::new(Profile::Valid));
+    let r = check_in(&daemon, "face", 0).await;
+    assert_eq!(
+        (&r["outcome"], &r["proof"]),
+        (&json!("verified"), &proof("face", "not_checked", "verified", "verified"))
+    );
+    never_near_the_my_number(&rig.remove(placed));
+    daemon.wait_prompt("place_card").await;
+
+    let cases = [
+        (
+            CardOptions { tampered_photo: true, ..CardOptions::default() },
+            "PHOTO_SIGNATURE_INVALID",
+            ("not_checked", "failed"),
+        ),
+        (CardOptions { copied_chip: true, ..CardOptions::default() }, "CARD_FACE_CHIP_FAILED", ("failed", "verified")),
+    ];
+    for (seq, (options, code, (chip, photo))) in (1..).zip(cases) {
+        let placed = rig.insert(VirtualCard::with_options(Profile::Valid, options));
+        daemon.wait_prompt("choose_method").await;
+        daemon.call("POST", "/v1/session/method", Some(KIOSK), Some(json!({ "method": "face" }))).await;
+        let reference = json!({ "collation_b": DEFAULT_COLLATION_B });
+        let (status, problem) = daemon.call("POST", "/v1/session/face/reference", Some(FACE), Some(reference)).await;
+        assert_eq!((status, &problem["code"]), (422, &json!(code)), "{problem}");
+        let v = daemon.wait_prompt("choose_method").await;
+        assert_eq!(v["prompt"]["methods"], json!(["pin", "visual"]));
+        let r = check_in(&daemon, "pin", seq).await;
+        assert_eq!((&r["outcome"], &r["proof"]), (&json!("verified"), &proof("pin", "verified", chip, photo)));
+        assert!(r["guidance"].as_array().unwrap().iter().any(|g| g["code"] == code), "{r}");
+        never_near_the_my_number(&rig.remove(placed));
+        daemon.wait_prompt("place_card").await;
+    }
     daemon.stop();
 }

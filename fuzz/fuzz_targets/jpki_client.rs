@@ -26,7 +26,7 @@ fuzz_target!(|data: &[u8]| {
 
     // The daemon's path: one worker, the operations of a session in order, one card.
     let card = ScriptedCard::new(script.clone());
-    let mut worker = CardWorker::new(card.clone(), anchors);
+    let mut worker = CardWorker::new(card.clone(), anchors.clone());
     // `secret_holders`: Debug of what carries a secret and of the errors next to it (any
     // secret there is a leak). `shown`: everything else too, certificate text included, where
     // a 4-digit PIN could turn up by chance (a serial in hex) but 14 digits cannot.
@@ -116,7 +116,9 @@ fuzz_target!(|data: &[u8]| {
     let pin = client.pin_status();
     let verify = client.verify_pin(&Pin::parse(FUZZ_PIN).unwrap());
     let sign = client.sign_digest_info(&[0x30, 0x31, 0x30, 0x0D]);
-    let photo = client.read_face_photo(&CollationB::parse(FUZZ_COLLATION_B).unwrap());
+    let photo = client
+        .read_face_photo(&CollationB::parse(FUZZ_COLLATION_B).unwrap(), anchors.face_cas(), &[0u8; 32])
+        .map(|read| read.photo);
     shown += &format!("{pin:?}{sign:?}{photo:?}");
     secret_holders += &format!("{verify:?}");
     if let Ok(photo) = photo {

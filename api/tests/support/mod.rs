@@ -60,6 +60,7 @@ impl Fake {
             finished_at: "2026-01-15T03:00:30.000Z".into(),
             card: None,
             auth: None,
+            proof: Default::default(),
             consent: None,
             guidance: vec![],
             error: None,

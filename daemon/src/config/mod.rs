@@ -56,6 +56,9 @@ pub struct TrustConfig {
     /// Report health `degraded` while the kernel clock is not synchronized (every certificate
     /// decision depends on the date). Off only where the clock is kept by other means.
     pub clock_sync: bool,
+    /// PEM `PUBLIC KEY` files of card-face CAs trusted beside the built-in J-LIS one (a rotated
+    /// key; a bench's test CA). The photo and chip proof chain to one of these.
+    pub card_face_cas: Vec<PathBuf>,
 }
 
 impl Default for TrustConfig {
@@ -69,6 +72,7 @@ impl Default for TrustConfig {
                 ],
             ),
             clock_sync: true,
+            card_face_cas: vec![],
         }
     }
 }

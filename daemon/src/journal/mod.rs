@@ -380,6 +380,7 @@ impl Journal {
                 finished_at: now.to_rfc3339_opts(SecondsFormat::Millis, true),
                 card: None,
                 auth: None,
+                proof: Default::default(),
                 consent: None,
                 guidance: vec![],
                 error: Some(catalogue::INTERRUPTED.notice()),

@@ -39,6 +39,7 @@ fn unreadable_result(seq: i64, id: String, recorded_at: i64, why: &str) -> Sessi
         finished_at: at,
         card: None,
         auth: None,
+        proof: Default::default(),
         consent: None,
         guidance: vec![],
         error: Some(catalogue::JOURNAL_ROW_UNREADABLE.notice_with(&format!("seq {seq}: {why}"))),

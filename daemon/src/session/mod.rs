@@ -21,7 +21,7 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use myna_api::proto::{ConsentAnswer, ConsentItem, Method, Notice, SessionResult};
-use myna_card::jpki::{CardKind, JpkiError, PinStatus};
+use myna_card::jpki::{CardKind, FaceRead, JpkiError, PinStatus};
 use myna_card::secret::{CollationB, FacePhoto, Pin};
 use myna_indicator::Signal;
 
@@ -60,8 +60,9 @@ pub enum CardOp {
     VerifyPinAndSign { pin: Pin, challenge: Option<Vec<u8>>, read_certificate: Option<CardKind> },
     /// SIGN with no VERIFY: a phone authorised on the device itself (iPhone Wallet).
     SignAuthorised { challenge: Option<Vec<u8>> },
-    /// Open the card face with 照合番号B and read the photo, only while the card-face AP has
-    /// more than `reserve` tries left (its counter is read first).
+    /// Open the card face with 照合番号B, only while the card-face AP has more than `reserve`
+    /// tries left (its counter is read first), read the photo and prove it (issuer signature,
+    /// chip challenge) on the connection the certificate was read on.
     ReadPhoto { collation_b: CollationB, reserve: u8 },
     /// Disconnect with RESET: no verified state outlives the session.
     Release,
@@ -80,7 +81,7 @@ pub struct PinSigned {
 pub enum CardAnswer {
     Checked(Result<Box<CardFacts>, CheckError>),
     PinSigned(Result<PinSigned, CheckError>),
-    Photo(Result<FacePhoto, JpkiError>),
+    Photo(Result<FaceRead, JpkiError>),
 }
 
 /// What people and programs ask of the session through the API.

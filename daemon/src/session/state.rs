@@ -68,6 +68,8 @@ pub(super) struct Session {
     pub(super) extensions: u8,
     /// Reception's nonce for this session's PIN check; ends with the session.
     pub(super) challenge: Option<Vec<u8>>,
+    /// What the card proved so far (PIN signature, card-face photo and chip); in the result.
+    pub(super) proof: myna_api::proto::CardProof,
 }
 
 pub struct Engine {

@@ -2,7 +2,8 @@
 //! what to do. Pure: no I/O, no clock, no randomness of its own.
 
 use base64::Engine as _;
-use myna_api::proto::{AuthEvidence, Method, Notice, Outcome};
+use myna_api::proto::{AuthEvidence, Method, Notice, Outcome, ProofCheck};
+use myna_card::jpki::face_proof::ProofCheck as CardCheck;
 use myna_card::jpki::{JpkiError, PinStatus};
 use myna_card::transport::TransportError;
 use myna_indicator::Signal;
@@ -304,8 +305,10 @@ impl Engine {
                     .and_then(|f| f.report.as_ref())
                     .is_some_and(|r| r.certificate.verify_signature(&signed.challenge, &signed.signature).is_ok());
                 if !verified {
+                    self.session.proof.pin_signature = ProofCheck::Failed;
                     return self.finish(Outcome::Failed, Some(catalogue::SIGNATURE_INVALID.notice()), now);
                 }
+                self.session.proof.pin_signature = ProofCheck::Verified;
                 if !on_device {
                     self.session.pin_tries = Some(3);
                 }
@@ -347,11 +350,32 @@ impl Engine {
         }
     }
 
-    fn photo(&mut self, result: Result<myna_card::secret::FacePhoto, JpkiError>, now: Now) -> Vec<Action> {
+    fn photo(&mut self, result: Result<myna_card::jpki::FaceRead, JpkiError>, now: Now) -> Vec<Action> {
         match result {
-            Ok(photo) => {
-                self.phase = Phase::Face { photo: PhotoState::Given };
-                vec![Action::PhotoReady(photo), Action::Changed]
+            Ok(read) => {
+                let proof = &mut self.session.proof;
+                proof.photo_signature = wire(read.proof.photo_signature);
+                proof.chip_challenge = wire(read.proof.chip_challenge);
+                // A photo the issuer did not sign, or files on a chip that cannot prove its key,
+                // never reach the face module: matching a face to them would prove nothing.
+                let refused = if proof.photo_signature != ProofCheck::Verified {
+                    Some(&catalogue::PHOTO_SIGNATURE_INVALID)
+                } else if proof.chip_challenge != ProofCheck::Verified {
+                    Some(&catalogue::CARD_FACE_CHIP_FAILED)
+                } else {
+                    None
+                };
+                match refused {
+                    None => {
+                        self.phase = Phase::Face { photo: PhotoState::Given };
+                        vec![Action::PhotoReady(read.photo), Action::Changed]
+                    }
+                    // The photo is dropped (and wiped) here.
+                    Some(why) => {
+                        let n = self.with_next_step(why);
+                        self.face_ruled_out(n, now)
+                    }
+                }
             }
             // finish() answers the waiting face/reference with CARD_REMOVED.
             Err(JpkiError::Transport(TransportError::CardRemoved)) => self.card_removed(now),
@@ -366,17 +390,18 @@ impl Engine {
                 // Each misread spent one of the card-face AP's 10 tries, for good: no more in
                 // this session.
                 let n = self.with_next_step(&catalogue::COLLATION_B_MISREADS);
-                self.face_ends(n, now)
+                self.face_ruled_out(n, now)
             }
             Err(e) => {
                 let n = self.with_next_step(e.text());
-                self.face_ends(n, now)
+                self.face_ruled_out(n, now)
             }
         }
     }
 
-    /// The face path is over for this session: the module is told why, PIN or staff offered.
-    fn face_ends(&mut self, n: myna_api::proto::Notice, now: Now) -> Vec<Action> {
+    /// The face path ends for this session: the module is told why, the patient is offered
+    /// what is left (PIN or staff).
+    fn face_ruled_out(&mut self, n: Notice, now: Now) -> Vec<Action> {
         self.session.excluded.insert(Method::Face);
         self.session.notices = vec![n.clone()];
         self.add_guidance(n.clone());
@@ -447,6 +472,14 @@ impl Engine {
             Action::Changed,
         ]);
         actions
+    }
+}
+
+fn wire(check: CardCheck) -> ProofCheck {
+    match check {
+        CardCheck::Verified => ProofCheck::Verified,
+        CardCheck::Failed => ProofCheck::Failed,
+        CardCheck::NotChecked => ProofCheck::NotChecked,
     }
 }
 

@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use myna_api::proto::{
-    self, CardInfo, CertStatus, CertificateInfo, ConsentItem, ConsentRecord, Notice, Outcome, PrescriptionForm, Prompt,
+    self, AuthEvidence, CardInfo, CardProof, CertStatus, CertificateInfo, ConsentItem, ConsentRecord, Notice, Outcome,
+    PrescriptionForm, Prompt,
     SessionAction, SessionResult, SessionView,
 };
 use myna_card::cert::{grace_last_day, Validity};
@@ -35,6 +36,7 @@ impl Engine {
             finished_at: stamp(wall),
             card: s.facts.as_ref().map(card_info),
             auth: if outcome == Outcome::Verified || s.auth.is_some() { s.auth.clone() } else { None },
+            proof: CardProof { holder_verified_by: s.auth.as_ref().map(AuthEvidence::method), ..s.proof },
             consent,
             guidance: s.guidance.clone(),
             error,

@@ -35,14 +35,19 @@ pub const EVERY_ROLE: [(&str, Role); 5] = [
 ];
 
 /// A configuration for the real reader through pcscd: the reader `reader` (exact name), the
-/// test CA as trust anchor, kiosk, reception and face tokens, the journal in `{dir}`.
+/// test CA as trust anchor (and the test card-face CA), kiosk, reception and face tokens, the
+/// journal in `{dir}`.
 pub fn pcsc_config(reader: &str) -> String {
     let ca = std::env::temp_dir().join(format!("myna-test-ca-{}.pem", std::process::id()));
     std::fs::write(&ca, myna_virtual_card::test_pki().auth_ca_pem()).unwrap();
+    let face_ca = std::env::temp_dir().join(format!("myna-test-face-ca-{}.pem", std::process::id()));
+    std::fs::write(&face_ca, myna_virtual_card::test_face_ca_pem()).unwrap();
     let c = format!(
-        "[reader]\nname = \"{reader}\"\nexact = true\n\n[api]\nlisten = \"127.0.0.1:0\"\n\n[trust]\nanchors = [\"{}\"]\n# The rig's clock is the host's: often unsynchronized in a container.\nclock_sync = false\n\n[journal]\ndir = \"{{dir}}/journal\"\n\n\
-         [indicators]\nbackend = \"none\"\n",
-        ca.display()
+        "[reader]\nname = \"{reader}\"\nexact = true\n\n[api]\nlisten = \"127.0.0.1:0\"\n\n[trust]\nanchors = [\"{}\"]\n\
+         card_face_cas = [\"{}\"]\n# The rig's clock is the host's: often unsynchronized in a container.\nclock_sync = false\n\n\
+         [journal]\ndir = \"{{dir}}/journal\"\n\n[indicators]\nbackend = \"none\"\n",
+        ca.display(),
+        face_ca.display()
     );
     c + &tokens_toml(&[(KIOSK, Role::Kiosk), (RECEPTION, Role::Reception), (FACE, Role::Face)])
 }

@@ -134,13 +134,13 @@ fn main() {
     }
 
     // face_record: the card-face record, bare, with the EF's filler, and with a tiny photo.
-    let record = card_face_record(TEST_PHOTO_JP2, "19800101", "20340101");
+    let record = card_face_record(TEST_PHOTO_JP2, "19800101", "20340101", false);
     write(&root, "face_record", "record", &record);
     let mut filled = record.clone();
     filled.resize(record.len() + 64, 0xFF);
     write(&root, "face_record", "record-in-ef", &filled);
     let j2k = [0xFF, 0x4F, 0xFF, 0x51, 0, 0];
-    write(&root, "face_record", "record-j2k", &card_face_record(&j2k, "20010203", "20300101"));
+    write(&root, "face_record", "record-j2k", &card_face_record(&j2k, "20010203", "20300101", false));
 
     // api_request: README's examples, and a whole check-in as a screen drives it.
     let api = [

@@ -185,10 +185,12 @@ pub fn grace_last_day(not_after: DateTime<Utc>) -> NaiveDate {
     end.pred_opt().expect("a date after the epoch has a day before it")
 }
 
-/// The certificates the kiosk trusts as issuers of user-authentication certificates.
+/// The certificates the kiosk trusts as issuers of user-authentication certificates, and the
+/// card-face CA keys it checks the card-face AP's certificate (EF `0004`) against.
 #[derive(Debug, Clone, Default)]
 pub struct TrustAnchors {
     anchors: Vec<Certificate>,
+    face_cas: Vec<crate::jpki::face_proof::FaceCa>,
 }
 
 /// How a certificate reached an anchor.
@@ -201,7 +203,16 @@ pub struct Chain {
 
 impl TrustAnchors {
     pub fn new(anchors: Vec<Certificate>) -> Self {
-        TrustAnchors { anchors }
+        TrustAnchors { anchors, face_cas: Vec::new() }
+    }
+
+    /// Trusts `ca` for the card-face AP's certificate (photo and chip proof).
+    pub fn add_face_ca(&mut self, ca: crate::jpki::face_proof::FaceCa) {
+        self.face_cas.push(ca);
+    }
+
+    pub fn face_cas(&self) -> &[crate::jpki::face_proof::FaceCa] {
+        &self.face_cas
     }
 
     pub fn add_pem(&mut self, pem: &[u8]) -> Result<(), CertError> {

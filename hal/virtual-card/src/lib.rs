@@ -24,7 +24,7 @@ use chrono::{DateTime, Months, TimeDelta, Utc};
 use rsa::Pkcs1v15Sign;
 use zeroize::Zeroizing;
 
-pub use face::{card_face_record, TEST_PHOTO_JP2};
+pub use face::{card_face_record, face_certificate, test_face_ca, test_face_ca_pem, TEST_FACE_CA_ID, TEST_PHOTO_JP2};
 use options::garbage;
 pub use options::{ApduLog, CardOptions, Fault, FaultKind};
 use parse::ParsedApdu;
@@ -62,6 +62,8 @@ enum Access {
     SignPassword,
     /// Readable after the user-auth PIN (an Android phone's user-auth certificate).
     AuthPin,
+    /// Readable after 照合番号B (the card-face record).
+    CollationB,
     /// Keys and PINs are never readable.
     Never,
 }
@@ -153,16 +155,7 @@ impl VirtualCard {
             );
         }
         if profile.has_card_face() {
-            let photo = if options.no_face_photo { &[][..] } else { TEST_PHOTO_JP2 };
-            let record = card_face_record(photo, "19800101", "20340101");
-            files.insert(
-                (App::CardFace, ef::FACE_RECORD),
-                File { data: with_filler(record, 0x1000), access: Access::Free },
-            );
-            secrets.insert(
-                (App::CardFace, ef::FACE_COLLATION_B),
-                Secret::new(&options.collation_b, COLLATION_B_TRIES, options.collation_b_tries, true),
-            );
+            face::install(&mut files, &mut secrets, &options);
             // The 入力補助AP holds the 個人番号 behind its own PIN; present so tests can prove the
             // kiosk never goes there.
             files.insert((App::TextHelper, 0x0001), File { data: b"123456789012".to_vec(), access: Access::Never });
@@ -298,6 +291,11 @@ impl VirtualCard {
                     return sw(0x6982);
                 }
             }
+            Access::CollationB => {
+                if !self.secrets.get(&(App::CardFace, ef::FACE_COLLATION_B)).is_some_and(|s| s.verified) {
+                    return sw(0x6982);
+                }
+            }
             Access::Never => return sw(0x6982),
         }
         let offset = u16::from_be_bytes([cmd.p1, cmd.p2]) as usize;
@@ -348,6 +346,9 @@ impl VirtualCard {
     }
 
     fn sign(&mut self, cmd: &ParsedApdu) -> Vec<u8> {
+        if self.app == Some(App::CardFace) {
+            return self.sign_card_face(cmd);
+        }
         if cmd.p1 != 0x00 || cmd.p2 != 0x80 {
             return sw(0x6A86);
         }
@@ -367,18 +368,23 @@ impl VirtualCard {
         if !authorised {
             return sw(0x6982);
         }
-        // The card pads the DigestInfo it is given (PKCS#1 v1.5 type 1) and signs: RSA-2048
-        // leaves room for at most 245 bytes.
-        if cmd.data.is_empty() || cmd.data.len() > 245 {
-            return sw(0x6700);
+        pkcs1_sign(key, cmd.data)
+    }
+}
+
+/// Pads the DigestInfo it is given (PKCS#1 v1.5 type 1) and signs, as the card does.
+pub(crate) fn pkcs1_sign(key: &rsa::RsaPrivateKey, data: &[u8]) -> Vec<u8> {
+    // The card pads the DigestInfo it is given (PKCS#1 v1.5 type 1) and signs: RSA-2048
+    // leaves room for at most 245 bytes.
+    if data.is_empty() || data.len() > 245 {
+        return sw(0x6700);
+    }
+    match key.sign(Pkcs1v15Sign::new_unprefixed(), data) {
+        Ok(mut sig) => {
+            sig.extend_from_slice(&[0x90, 0x00]);
+            sig
         }
-        match key.sign(Pkcs1v15Sign::new_unprefixed(), cmd.data) {
-            Ok(mut sig) => {
-                sig.extend_from_slice(&[0x90, 0x00]);
-                sig
-            }
-            Err(_) => sw(0x6F00),
-        }
+        Err(_) => sw(0x6F00),
     }
 }
 

@@ -39,6 +39,10 @@ pub struct CardOptions {
     pub collation_b_tries: u8,
     /// A card issued with no photo: the card-face record holds an empty DF27.
     pub no_face_photo: bool,
+    /// The card-face photo was replaced after the issuer signed the record (a forged face).
+    pub tampered_photo: bool,
+    /// The card-face files were copied onto another chip: its key is not the record's DF24.
+    pub copied_chip: bool,
 }
 
 /// How a broken card misbehaves, from the APDU after `after_apdus` on (counted since the card
@@ -87,6 +91,8 @@ impl Default for CardOptions {
             token_label: None,
             collation_b_tries: 10,
             no_face_photo: false,
+            tampered_photo: false,
+            copied_chip: false,
         }
     }
 }

@@ -67,10 +67,13 @@ pub fn test_pki() -> &'static TestPki {
     })
 }
 
-/// Trust anchors holding the test user-auth CA and nothing else: what every test that checks a
-/// virtual card's chain configures.
+/// Trust anchors holding the test user-auth CA and the test card-face CA, nothing else: what
+/// every test that checks a virtual card's chain configures.
 pub fn test_trust_anchors() -> TrustAnchors {
-    TrustAnchors::new(vec![Certificate::from_der(&test_pki().auth_ca_der).expect("the test CA parses")])
+    let mut anchors =
+        TrustAnchors::new(vec![Certificate::from_der(&test_pki().auth_ca_der).expect("the test CA parses")]);
+    anchors.add_face_ca(crate::face::test_face_ca());
+    anchors
 }
 
 impl TestPki {

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use myna_card::apdu::StatusWord;
 use myna_card::cert::{Certificate, TrustAnchors, Validity};
-use myna_card::jpki::{aid, CardKind, CertSlot, JpkiClient, JpkiError, PinStatus};
+use myna_card::jpki::{aid, CardKind, CertSlot, FaceRead, JpkiClient, JpkiError, PinStatus};
 use myna_card::secret::{CollationB, Pin};
 use myna_card::transport::{CardTransport, TransportError};
 use myna_virtual_card::{
@@ -23,6 +23,11 @@ fn card_with(profile: Profile, f: impl FnOnce(&mut CardOptions)) -> VirtualCard 
     let mut o = CardOptions { now: now(), ..CardOptions::default() };
     f(&mut o);
     VirtualCard::with_options(profile, o)
+}
+
+/// Reads the photo with the test card-face CA trusted, as the kiosk does.
+fn read_face<T: CardTransport>(c: &mut JpkiClient<T>, b: &CollationB) -> Result<FaceRead, JpkiError> {
+    c.read_face_photo(b, test_trust_anchors().face_cas(), &[7u8; 32])
 }
 
 fn pin(s: &str) -> Pin {
@@ -276,24 +281,24 @@ fn signing_needs_the_pin_in_this_connection_and_verifies() {
 #[test]
 fn face_photo_needs_collation_b_and_returns_only_the_photo() {
     let mut c = JpkiClient::new(card(Profile::Valid));
-    let photo = c.read_face_photo(&CollationB::parse(DEFAULT_COLLATION_B).unwrap()).unwrap();
-    assert_eq!(photo.expose(), TEST_PHOTO_JP2);
+    let photo = read_face(&mut c, &CollationB::parse(DEFAULT_COLLATION_B).unwrap()).unwrap();
+    assert_eq!(photo.photo.expose(), TEST_PHOTO_JP2);
 
     let mut c = JpkiClient::new(card(Profile::Valid));
     let wrong = CollationB::parse("55010120349999").unwrap();
-    assert_eq!(c.read_face_photo(&wrong).unwrap_err(), JpkiError::WrongCollationB { tries_left: 9 });
+    assert_eq!(read_face(&mut c, &wrong).unwrap_err(), JpkiError::WrongCollationB { tries_left: 9 });
     for left in (0..9).rev() {
-        assert_eq!(c.read_face_photo(&wrong).unwrap_err(), JpkiError::WrongCollationB { tries_left: left });
+        assert_eq!(read_face(&mut c, &wrong).unwrap_err(), JpkiError::WrongCollationB { tries_left: left });
     }
     assert_eq!(
-        c.read_face_photo(&CollationB::parse(DEFAULT_COLLATION_B).unwrap()).unwrap_err(),
+        read_face(&mut c, &CollationB::parse(DEFAULT_COLLATION_B).unwrap()).unwrap_err(),
         JpkiError::CollationBBlocked
     );
 
     for profile in [Profile::Android, Profile::Juki, Profile::NotJpki] {
         let mut c = JpkiClient::new(card(profile));
         let b = CollationB::parse(DEFAULT_COLLATION_B).unwrap();
-        assert_eq!(c.read_face_photo(&b).unwrap_err(), JpkiError::NoCardFace, "{profile}");
+        assert_eq!(read_face(&mut c, &b).unwrap_err(), JpkiError::NoCardFace, "{profile}");
     }
 }
 
@@ -305,7 +310,7 @@ fn whole_flow<T: CardTransport>(c: &mut JpkiClient<T>) -> Result<(), JpkiError> 
     c.pin_status()?;
     c.verify_pin(&pin("1234"))?;
     c.sign_sha256(&[1u8; 32])?;
-    c.read_face_photo(&CollationB::parse(DEFAULT_COLLATION_B).unwrap())?;
+    read_face(c, &CollationB::parse(DEFAULT_COLLATION_B).unwrap())?;
     Ok(())
 }
 
@@ -331,7 +336,7 @@ fn the_apdu_log_never_holds_the_pin_or_collation_b() {
     let log = vc.log();
     let mut c = JpkiClient::new(vc);
     c.verify_pin(&pin("8642")).unwrap();
-    c.read_face_photo(&CollationB::parse(DEFAULT_COLLATION_B).unwrap()).unwrap();
+    read_face(&mut c, &CollationB::parse(DEFAULT_COLLATION_B).unwrap()).unwrap();
     let all: Vec<u8> = log.entries().concat();
     assert!(!all.windows(4).any(|w| w == b"8642"));
     assert!(!all.windows(14).any(|w| w == DEFAULT_COLLATION_B.as_bytes()));

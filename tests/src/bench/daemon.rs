@@ -27,13 +27,17 @@ pub fn binary() -> PathBuf {
 fn config(reader: &str, dir: &Path, port: u16, max_connections: usize, lan: bool) -> String {
     let ca = dir.join("test-ca.pem");
     std::fs::write(&ca, myna_virtual_card::test_pki().auth_ca_pem()).expect("writing the test CA");
+    // The face path proves the photo and the chip: the virtual card's card-face CA.
+    let face_ca = dir.join("test-face-ca.pem");
+    std::fs::write(&face_ca, myna_virtual_card::test_face_ca_pem()).expect("writing the test card-face CA");
     let mut c = format!(
         "[reader]\nname = \"{reader}\"\nexact = true\n\n\
          [api]\nlisten = \"{host}:{port}\"\nallow_plain_http_on_lan = {lan}\nmax_connections = {max_connections}\n\n\
-         [trust]\nanchors = [\"{}\"]\n\n\
+         [trust]\nanchors = [\"{}\"]\ncard_face_cas = [\"{}\"]\n\n\
          [journal]\ndir = \"{}\"\n\n\
          [indicators]\nbackend = \"none\"\n",
         ca.display(),
+        face_ca.display(),
         dir.join("journal").display(),
         host = if lan { "0.0.0.0" } else { "127.0.0.1" },
     );

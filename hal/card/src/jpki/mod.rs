@@ -5,7 +5,9 @@
 //! collation number B. It never selects the text-input helper AP (it holds the individual number,
 //! the "My Number" itself): the kiosk has no business there.
 
+mod card_face;
 mod error;
+pub mod face_proof;
 mod tlv;
 mod token;
 
@@ -17,12 +19,13 @@ use crate::apdu::{
     Command, Response, StatusWord, EXTENDED_LE_MAX, INS_JPKI_SIGN, INS_READ_BINARY, INS_SELECT, INS_VERIFY,
     SHORT_LE_MAX,
 };
-use crate::secret::{CollationB, FacePhoto, Pin};
+use crate::secret::Pin;
 use crate::transport::{exchange, CardTransport, TransportError};
 
+pub use card_face::FaceRead;
 pub use error::JpkiError;
+use tlv::der_object_len;
 pub use tlv::find_face_photo;
-use tlv::{der_object_len, face_record_len};
 pub use token::CardKind;
 
 /// Application identifiers (DF names).
@@ -54,6 +57,14 @@ pub mod ef {
     pub const FACE_COLLATION_B: u16 = 0x0012;
     /// In the card-face AP: the card-face record (`FF20` TLV holding DF21..DF2A).
     pub const FACE_RECORD: u16 = 0x0002;
+    /// In the card-face AP: its card-verifiable certificate (`7F21`), readable with nothing
+    /// presented: certifies the key that signs the card-face record.
+    pub const FACE_CERTIFICATE: u16 = 0x0004;
+    /// In the card-face AP: the rendered 個人番号 (opened by 照合番号A only). Named so tests can
+    /// prove the kiosk never reads it.
+    pub const FACE_MY_NUMBER: u16 = 0x0005;
+    /// In the card-face AP: 照合番号A. Named so tests can prove the kiosk never presents it.
+    pub const FACE_COLLATION_A: u16 = 0x0013;
 }
 
 /// Largest certificate we accept from EF `000A`/`000B`. J-LIS certificates are about 1.3 KB;
@@ -352,60 +363,6 @@ impl<T: CardTransport> JpkiClient<T> {
         let mut digest_info = Pkcs1v15Sign::new::<Sha256>().prefix.to_vec();
         digest_info.extend_from_slice(&Sha256::digest(message));
         self.sign_digest_info(&digest_info)
-    }
-
-    /// 照合番号B tries left on the card-face AP, read with an empty VERIFY (no try spent).
-    pub fn collation_b_status(&mut self) -> Result<PinStatus, JpkiError> {
-        if !self.select_ap(Selected::CardFace)? {
-            return Err(JpkiError::NoCardFace);
-        }
-        self.select_ef(ef::FACE_COLLATION_B)?;
-        match self.run(&Command::new(0x00, INS_VERIFY, 0x00, 0x80))?.status {
-            StatusWord::WrongPin { tries_left: 0 } | StatusWord::Blocked => Ok(PinStatus::Blocked),
-            StatusWord::WrongPin { tries_left } => Ok(PinStatus::TriesLeft(tries_left)),
-            sw => Err(JpkiError::Card(sw)),
-        }
-    }
-
-    /// [`Self::read_face_photo`], but only while more than `reserve` tries are left: the
-    /// card-face AP's 10 tries survive across sessions and clinics, and a face module that
-    /// misreads the card face must not lock it. The counter is read first; with `reserve` or
-    /// fewer left, no VERIFY is sent.
-    pub fn read_face_photo_keeping(&mut self, collation_b: &CollationB, reserve: u8) -> Result<FacePhoto, JpkiError> {
-        match self.collation_b_status()? {
-            PinStatus::TriesLeft(n) if n > reserve => self.read_face_photo(collation_b),
-            PinStatus::TriesLeft(n) => Err(JpkiError::CollationBTriesLow { tries_left: n }),
-            PinStatus::Blocked | PinStatus::NotSet => Err(JpkiError::CollationBBlocked),
-        }
-    }
-
-    /// Opens the card-face AP with collation number B and returns only the face photo (DF27).
-    /// The rest of the card-face record (name, address, birth date images) is wiped unread.
-    pub fn read_face_photo(&mut self, collation_b: &CollationB) -> Result<FacePhoto, JpkiError> {
-        if !self.select_ap(Selected::CardFace)? {
-            return Err(JpkiError::NoCardFace);
-        }
-        self.select_ef(ef::FACE_COLLATION_B)?;
-        let verify = Command::new(0x00, INS_VERIFY, 0x00, 0x80).with_data(collation_b.expose().to_vec());
-        match self.run(&verify)?.status {
-            StatusWord::Ok => {}
-            StatusWord::WrongPin { tries_left } => return Err(JpkiError::WrongCollationB { tries_left }),
-            StatusWord::Blocked => return Err(JpkiError::CollationBBlocked),
-            sw => return Err(JpkiError::Card(sw)),
-        }
-        self.select_ef(ef::FACE_RECORD)?;
-        let mut record = self.read_chunk(0, FACE_HEADER_LEN, false)?;
-        let total = face_record_len(&record)?;
-        if total > MAX_FACE_RECORD_LEN {
-            return Err(JpkiError::TooLarge { claimed: total, limit: MAX_FACE_RECORD_LEN });
-        }
-        // Reserve once so the buffer never reallocates and leaves unwiped copies behind.
-        let reserve = total.saturating_sub(record.len());
-        record.reserve_exact(reserve);
-        self.read_rest(&mut record, total)?;
-        record.truncate(total);
-        let photo = find_face_photo(&record)?;
-        Ok(FacePhoto::new(photo.to_vec()))
     }
 }
 

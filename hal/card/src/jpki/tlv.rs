@@ -31,14 +31,14 @@ pub(super) fn der_object_len(buf: &[u8]) -> Result<Option<usize>, JpkiError> {
 }
 
 /// One BER tag-length-value in the card-face record.
-struct Tlv<'a> {
-    tag: u32,
-    value: &'a [u8],
-    rest: &'a [u8],
+pub(super) struct Tlv<'a> {
+    pub(super) tag: u32,
+    pub(super) value: &'a [u8],
+    pub(super) rest: &'a [u8],
 }
 
 /// Reads one BER TLV (multi-byte tags, short and long definite lengths). Bounded by `input`.
-fn next_tlv(input: &[u8]) -> Result<Tlv<'_>, JpkiError> {
+pub(super) fn next_tlv(input: &[u8]) -> Result<Tlv<'_>, JpkiError> {
     let mut i = 0;
     let first = *input.first().ok_or(JpkiError::BadFaceRecord)?;
     let mut tag = first as u32;
@@ -83,7 +83,13 @@ const TAG_FACE_PHOTO: u32 = 0xDF27;
 
 /// Total length of the card-face record from its first bytes (`FF 20 82 LL LL …`).
 pub(super) fn face_record_len(head: &[u8]) -> Result<usize, JpkiError> {
-    if head.len() < 3 || head[0] != 0xFF || head[1] != 0x20 {
+    two_byte_tag_object_len(head, [0xFF, 0x20])
+}
+
+/// Total length of the BER object at the start of `head` with a two-byte tag (`FF 20`, `7F 21`):
+/// the card-face record and the card-face AP's certificate both open this way.
+pub(super) fn two_byte_tag_object_len(head: &[u8], tag: [u8; 2]) -> Result<usize, JpkiError> {
+    if head.len() < 3 || head[..2] != tag {
         return Err(JpkiError::BadFaceRecord);
     }
     let (len_len, len) = match head[2] {
