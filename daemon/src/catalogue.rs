@@ -358,7 +358,7 @@ catalogue! {
         "This card holds no certificate for use as a health insurance card. At the desk, please show your Eligibility Certificate (資格確認書) if you have one. The certificate is issued at your municipal office.",
         "The card has no user-authentication certificate (never issued, or revoked at the counter).";
     CERT_NOT_YET_VALID:
-        "ただいま、この端末はお使いいただけません。受付にお申し出ください。（職員の方へ：端末の日付と時刻を確認してください）",
+        "ただいま、この端末はお使いいただけません。受付にお申し出ください。職員の方は、端末の日付と時刻を確認してください。",
         "This kiosk cannot be used right now. Please go to the desk. (Staff: please check the kiosk's date and time.)",
         "A certificate is not yet valid: almost always the kiosk's clock (a Pi has no RTC); out of service until a card reads right.";
 }

@@ -13,13 +13,15 @@ impl Engine {
     pub(super) fn validity_guidance(&mut self, report: &CardReport) {
         match report.validity {
             Validity::ExpiringSoon => self.add_guidance(catalogue::CERT_EXPIRING_SOON.notice()),
-            Validity::Grace => match super::view::grace_until(report) {
-                Some(last) => self.add_guidance(
-                    catalogue::CERT_GRACE
-                        .notice_until(&last.format("%Y年%-m月%-d日").to_string(), &last.format("%-d %B %Y").to_string()),
-                ),
-                None => self.add_guidance(catalogue::CERT_GRACE.notice()),
-            },
+            Validity::Grace => {
+                match super::view::grace_until(report) {
+                    Some(last) => self.add_guidance(catalogue::CERT_GRACE.notice_until(
+                        &last.format("%Y年%-m月%-d日").to_string(),
+                        &last.format("%-d %B %Y").to_string(),
+                    )),
+                    None => self.add_guidance(catalogue::CERT_GRACE.notice()),
+                }
+            }
             _ => {}
         }
     }

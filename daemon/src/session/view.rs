@@ -7,8 +7,7 @@ use base64::Engine as _;
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use myna_api::proto::{
     self, AuthEvidence, CardInfo, CardProof, CertStatus, CertificateInfo, ConsentItem, ConsentRecord, Notice, Outcome,
-    PrescriptionForm, Prompt,
-    SessionAction, SessionResult, SessionView,
+    PrescriptionForm, Prompt, SessionAction, SessionResult, SessionView,
 };
 use myna_card::cert::{grace_last_day, Validity};
 use myna_card::jpki::CardKind;

@@ -34,8 +34,7 @@ pub struct CodeText {
 /// The catalogue first (in its order), then the API's own errors; a code both name (`NO_CARD`)
 /// is listed once, with the catalogue's text.
 pub fn codes() -> Vec<CodeText> {
-    let mut out: Vec<CodeText> =
-        catalogue::ALL
+    let mut out: Vec<CodeText> = catalogue::ALL
         .iter()
         .map(|t| CodeText { code: t.code.into(), ja: t.ja.into(), en: t.en.into(), when: t.when.into() })
         .collect();
