@@ -23,10 +23,10 @@ fn a_module_that_keeps_misreading_sends_at_most_two_wrong_ones_to_the_card() {
     rig.tap(Profile::Valid);
     at_face(&mut rig);
     rig.face_reference(MISREAD).unwrap();
-    assert_eq!(rig.photo_refusals, ["FACE_REFERENCE_FAILED"], "the first misread may be retried");
+    assert_eq!(rig.photo_refusals, ["COLLATION_B_RETRY"], "the first misread may be retried");
     rig.face_reference(MISREAD).unwrap();
     // The second ends the face path: PIN or staff instead.
-    assert_eq!(rig.photo_refusals, ["FACE_REFERENCE_FAILED", "COLLATION_B_MISREADS"]);
+    assert_eq!(rig.photo_refusals, ["COLLATION_B_RETRY", "COLLATION_B_MISREADS"]);
     assert_eq!(rig.prompt(), Prompt::ChooseMethod { methods: vec![Method::Pin, Method::Visual] });
     for _ in 0..5 {
         assert_eq!(rig.face_reference(MISREAD), Err(Refusal::NotWaiting("face/reference")));

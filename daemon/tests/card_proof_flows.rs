@@ -14,7 +14,7 @@ use myna_card::jpki::{aid, ef};
 use myna_card::secret::{CollationB, Pin};
 use myna_card::transport::{CardTransport, TransportError};
 use myna_kiosk::card_worker::{CardWorker, Connector};
-use myna_kiosk::session::{Action, CardAnswer, CardOp, Command, Engine, Event, Now, SessionConfig};
+use myna_kiosk::session::{Action, CardAnswer, CardOp, Command, Engine, Event, Now, SessionConfig, StaffCheck};
 use myna_virtual_card::{
     test_trust_anchors, ApduLog, CardOptions, Profile, VirtualCard, VirtualSlot, DEFAULT_COLLATION_B, TEST_PHOTO_JP2,
 };
@@ -55,7 +55,8 @@ impl Rig {
         slot.tap(card);
         let connector = Counted { slot, connects: Arc::default() };
         let mut rig = Rig {
-            engine: Engine::new(SessionConfig::default()),
+            // Staff offered from the first screen too: these tests end sessions by each method.
+            engine: Engine::new(SessionConfig { staff_check: StaffCheck::Always, ..SessionConfig::default() }),
             worker: CardWorker::new(connector.clone(), test_trust_anchors()),
             connector,
             log,

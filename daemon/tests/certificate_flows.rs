@@ -19,8 +19,8 @@ fn grace_names_its_last_day_in_the_notice_and_the_certificate_info() {
     let cert = view.card.unwrap().certificate.unwrap();
     assert_eq!(cert.grace_until.as_deref(), Some("2027-02-28"), "end of the third month after November");
     let grace = view.notices.iter().find(|n| n.code == "CERT_GRACE").expect("grace notice");
-    assert!(grace.ja.contains("2027年2月末まで"), "{}", grace.ja);
-    assert!(grace.en.contains("until the end of February 2027"), "{}", grace.en);
+    assert!(grace.ja.contains("2027年2月28日まで"), "{}", grace.ja);
+    assert!(grace.en.contains("until 28 February 2027"), "{}", grace.en);
 }
 
 #[test]
@@ -43,7 +43,7 @@ fn a_certificate_not_yet_valid_puts_the_kiosk_out_of_service() {
     assert_eq!(rig.notice_codes(), ["CERT_NOT_YET_VALID"]);
     // The next card is still read: once the clock is right, the kiosk is back by itself.
     rig.tap(Profile::Valid);
-    assert_eq!(rig.prompt(), Prompt::ChooseMethod { methods: vec![Method::Pin, Method::Face, Method::Visual] });
+    assert_eq!(rig.prompt(), Prompt::ChooseMethod { methods: vec![Method::Pin, Method::Face] });
     rig.cmd(Command::Cancel).unwrap();
     rig.remove();
     assert_eq!(rig.prompt(), Prompt::PlaceCard);
