@@ -48,6 +48,9 @@ bash fuzz/run.sh "${MYNA_FUZZ_SECONDS:-10}"
 # The package a kiosk installs: unit verification and the amd64 .deb.
 bash tests/packaging.sh
 
+# Every system call the daemon makes is allowed by the unit's filter (strace; ~10 s).
+bash tests/syscall-audit.sh
+
 # A short smoke of the benchmark on the debug build the tests made: it must run; its figures
 # are indicative only (README "Performance" has the release figures). Never a pass/fail on a target.
 apt_install wrk

@@ -3,4 +3,6 @@
 pub mod indicators;
 pub mod readers;
 #[cfg(feature = "mock")]
+pub mod soft_pwm_probe;
+#[cfg(feature = "mock")]
 pub mod virtual_card;
