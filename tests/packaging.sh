@@ -23,6 +23,13 @@ fi
 for line in LimitCORE=0 MemorySwapMax=0; do
   grep -qx "$line" systemd/myna-kiosk.service || { echo "packaging: the unit lacks $line" >&2; exit 1; }
 done
+# The sandbox's score, held at or below 1.7 (systemd's scale: 0 best, 10 worst).
+exposure=$(systemd-analyze security --offline=yes "$unit_dir/myna-kiosk.service" 2>/dev/null \
+  | sed -nE 's/.*Overall exposure level for myna-kiosk.service: ([0-9.]+).*/\1/p')
+[ -n "$exposure" ] || { echo "packaging: systemd-analyze security printed no exposure level" >&2; exit 1; }
+echo "systemd-analyze security: exposure $exposure"
+awk -v e="$exposure" 'BEGIN { exit !(e <= 1.7) }' \
+  || { echo "packaging: exposure $exposure is above 1.7: a hardening line was lost" >&2; exit 1; }
 echo "unit ok"
 
 echo "== cargo deb"
@@ -39,10 +46,12 @@ deb=$(cargo deb -p myna-kiosk --locked | tail -n 1)
 contents=$(dpkg-deb -c "$deb")
 for path in ./usr/bin/myna-kiosk ./etc/myna-kiosk/config.toml ./usr/lib/sysusers.d/myna-kiosk.conf \
   ./usr/share/myna-kiosk/jpki-ca/auth_ca_2023.pem ./usr/share/polkit-1/rules.d/50-myna-kiosk-pcscd.rules \
-  ./usr/share/doc/myna-kiosk/hardware.md; do
+  ./usr/share/doc/myna-kiosk/hardware.md ./usr/lib/udev/rules.d/93-myna-kiosk-reader-power.rules \
+  ./usr/lib/modprobe.d/myna-kiosk.conf ./usr/share/bash-completion/completions/myna-kiosk; do
   grep -q " $path\$" <<<"$contents" || { echo "packaging: $path missing from $deb" >&2; exit 1; }
 done
 grep -q "myna-kiosk.service" <<<"$contents" || { echo "packaging: no systemd unit in $deb" >&2; exit 1; }
+grep -qE " \./usr/share/man/man8/myna-kiosk\.8(\.gz)?\$" <<<"$contents" || { echo "packaging: no man page in $deb" >&2; exit 1; }
 dpkg-deb -e "$deb" "$unit_dir/control"
 grep -qx "/etc/myna-kiosk/config.toml" "$unit_dir/control/conffiles" || { echo "packaging: config is not a conffile" >&2; exit 1; }
 grep -q "systemd-sysusers" "$unit_dir/control/postinst" || { echo "packaging: postinst does not create the user" >&2; exit 1; }
@@ -61,4 +70,9 @@ found_in() { local bin=$1 n=0 m; for m in "${marks[@]}"; do grep -qaF -- "$m" "$
 [ "$(found_in "$target/debug/myna-kiosk")" -eq ${#marks[@]} ] \
   || { echo "packaging: the mock build lacks the marks the check looks for: the check is blind" >&2; exit 1; }
 echo "no test key and no virtual card in the packaged binary ($(du -h "$packaged" | cut -f1); ${#marks[@]} marks, all in the mock build)"
+# Debian's own checks: any error or warning fails; each override in systemd/lintian-overrides says why.
+apt_install lintian
+lintian --fail-on error,warning --tag-display-limit 0 "$deb" 2> >(grep -v 'running with root privileges' >&2) \
+  || { echo "packaging: lintian complained (above)" >&2; exit 1; }
+echo "lintian clean"
 echo "package ok: $deb ($(du -h "$deb" | cut -f1))"

@@ -51,6 +51,10 @@ bash tests/packaging.sh
 # Every system call the daemon makes is allowed by the unit's filter (strace; ~10 s).
 bash tests/syscall-audit.sh
 
+# The .deb installed in a Debian root booted with systemd (nspawn): the service under its
+# hardening, check-in, reload, SIGKILL, watchdog, purge (~2 min cold: debootstrap; then ~1 min).
+bash tests/booted/run.sh
+
 # A short smoke of the benchmark on the debug build the tests made: it must run; its figures
 # are indicative only (README "Performance" has the release figures). Never a pass/fail on a target.
 apt_install wrk

@@ -54,7 +54,7 @@ pub fn main(command: IndicatorsCommand) -> ExitCode {
         Ok((c, _)) => c,
         Err(e) => {
             eprintln!("{e}");
-            return ExitCode::from(2);
+            return crate::platform::exit::config();
         }
     };
     crate::platform::logging::init(false, &config.log.level);

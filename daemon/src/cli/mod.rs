@@ -1,5 +1,6 @@
 //! Subcommands other than `run`: what an installer or a bench engineer types.
 
+pub mod check_config;
 pub mod indicators;
 pub mod readers;
 #[cfg(feature = "mock")]

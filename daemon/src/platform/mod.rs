@@ -1,6 +1,7 @@
 //! What the daemon needs from the operating system: systemd notifications, process hardening,
-//! logging.
+//! logging, exit codes.
 
+pub mod exit;
 pub mod hardening;
 pub mod logging;
 pub mod systemd;
