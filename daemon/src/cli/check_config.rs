@@ -17,13 +17,14 @@ pub fn main(path: &Path, print: bool) -> ExitCode {
             return exit::config();
         }
     };
-    // By hand there are no systemd credentials: those token files are checked when the service
-    // starts or reloads (ExecReload= runs this command with them).
-    if std::env::var_os("CREDENTIALS_DIRECTORY").is_none() {
+    // By hand there are no systemd credentials, and systemd 252 runs ExecReload= without access
+    // to them: those token files are checked by the daemon itself, at start and on SIGHUP.
+    let credentials = std::env::var_os("CREDENTIALS_DIRECTORY").filter(|d| std::fs::read_dir(d).is_ok());
+    if credentials.is_none() {
         config.api.tokens.retain(|t| match &t.get_ref().token_file {
             Some(f) if f.is_relative() => {
                 eprintln!(
-                    "note: token_file \"{}\" is a systemd credential: not checked outside the service",
+                    "note: token_file \"{}\" is a systemd credential: checked by the service, not here",
                     f.display()
                 );
                 false
