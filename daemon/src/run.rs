@@ -158,13 +158,12 @@ fn load_tokens(opts: &RunOptions, state_dir: &std::path::Path) -> Result<Tokens,
 /// nothing. Listeners, TLS, reader, trust anchors, journal, indicators and logging need a
 /// restart: they hold open resources or security decisions made at start.
 async fn reload_on_sighup<B: myna_api::backend::Backend>(
+    mut hup: tokio::signal::unix::Signal,
     path: PathBuf,
     mock: bool,
     handle: crate::driver::DriverHandle,
     api: Arc<Api<B>>,
 ) {
-    use tokio::signal::unix::{signal, SignalKind};
-    let Ok(mut hup) = signal(SignalKind::hangup()) else { return };
     while hup.recv().await.is_some() {
         systemd::reloading();
         let config = match Config::load(&path) {
@@ -304,13 +303,22 @@ pub async fn run(opts: RunOptions) -> Result<(), RunError> {
         tracing::info!(socket = %path.display(), "myna-kiosk API listening on a Unix socket");
         servers.push(tokio::spawn(server::serve(unix, api.clone(), limits, stopped(stop_rx.clone()))));
     }
+    // SIGHUP is handled before READY=1: systemd may send a reload at once, and an unhandled
+    // SIGHUP would end the process.
+    let hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup());
+    let reload = match (opts.config_path.clone(), hup) {
+        (Some(path), Ok(hup)) => {
+            Some(tokio::spawn(reload_on_sighup(hup, path, opts.mock, handle.clone(), api.clone())))
+        }
+        (None, _) => None,
+        (Some(_), Err(e)) => {
+            tracing::warn!(error = %e, "cannot handle SIGHUP: reload needs a restart");
+            None
+        }
+    };
     // Reader, journal and API are up: tell systemd, then keep its watchdog fed from the driver.
     systemd::ready("idle: waiting for a card");
     let watchdog = tokio::spawn(systemd::watchdog(handle.clone()));
-    let reload = opts
-        .config_path
-        .clone()
-        .map(|path| tokio::spawn(reload_on_sighup(path, opts.mock, handle.clone(), api.clone())));
 
     match (opts.autopilot, &reader) {
         #[cfg(feature = "mock")]
