@@ -154,6 +154,19 @@ systemctl daemon-reload
 systemctl restart myna-kiosk
 echo "watchdog timeout, restarted"
 
+step "a configuration that does not load: exit 78, and no restart loop (RestartPreventExitStatus=78)"
+cp "$cfg" /root/config.good
+echo "this is not toml" >>"$cfg"
+restarts=$(prop NRestarts)
+systemctl restart myna-kiosk 2>/dev/null && fail "the service started with a broken file"
+sleep 5 # RestartSec=2: a restart would have come by now
+[ "$(prop ActiveState)" = failed ] || fail "the service is $(prop ActiveState), not failed"
+[ "$(prop ExecMainStatus)" = 78 ] || fail "exit status $(prop ExecMainStatus), not 78"
+[ "$(prop NRestarts)" = "$restarts" ] || fail "systemd restarted a service whose configuration does not load"
+cp /root/config.good "$cfg"
+systemctl restart myna-kiosk
+echo "failed with 78, not restarted; starts again once the file is fixed"
+
 step "apt-get purge: the service goes, and the journal of check-ins (health data) with it"
 rm -f /etc/myna-kiosk/test-ca.pem /etc/myna-kiosk/reception.token
 rm -r /etc/systemd/system/myna-kiosk.service.d

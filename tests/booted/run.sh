@@ -71,6 +71,7 @@ tar -C "$root" -xf "$prepared"
 cp "$deb" "$root/root/myna-kiosk.deb"
 cp tests/booted/inside.sh "$root/root/inside.sh"
 echo "== boot ($release, systemd as PID 1)"
+booted_at=$(date +%s)
 "${nspawn[@]}" -D "$root" -b --private-network --console=passive \
   --bind-ro="$bench:/opt/bench/myna-kiosk" >"$dir/boot.log" 2>&1 &
 nspawn_pid=$!
@@ -96,5 +97,5 @@ status=0
 nsenter -t "$leader" -a -r -w /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
   bash /root/inside.sh || status=$?
 took=$(($(date +%s) - start))
-echo "booted: exit $status after $took s"
+echo "booted: exit $status after $took s (boot and checks $(($(date +%s) - booted_at)) s)"
 exit $status
