@@ -52,7 +52,8 @@ bash tests/packaging.sh
 bash tests/syscall-audit.sh
 
 # The .deb installed in a Debian root booted with systemd (nspawn): the service under its
-# hardening, check-in, reload, SIGKILL, watchdog, purge (~2 min cold: debootstrap; then ~1 min).
+# hardening, check-in, reload, SIGKILL, watchdog, purge (~25 s; ~75 s more once, for the
+# debootstrap'd root; the package is the one packaging.sh built).
 bash tests/booted/run.sh
 
 # A short smoke of the benchmark on the debug build the tests made: it must run; its figures
