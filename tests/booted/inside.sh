@@ -28,11 +28,11 @@ wait_for() { # SECONDS WHAT COMMAND…: until COMMAND succeeds
 prop() { systemctl show -p "$1" --value myna-kiosk; }
 get() { curl -fsS -H "Authorization: Bearer $1" "$api$2"; }
 # Session commands name their session (If-Match: "s-…", the session view's id).
-post() {
+post() { # TOKEN PATH BODY [CURL OPTION…]: e.g. --unix-socket PATH
   local session
   session=$(get "$kiosk" /v1/session | jq -r .id)
   curl -fsS -H "Authorization: Bearer $1" -H "If-Match: \"$session\"" -H 'Content-Type: application/json' \
-    -d "$3" "$api$2" >/dev/null
+    -d "$3" "${@:4}" "$api$2" >/dev/null
 }
 prompt_is() { [ "$(get "$kiosk" /v1/session | jq -r .prompt.kind)" = "$1" ]; }
 
@@ -71,10 +71,13 @@ if journalctl -b --no-pager -o cat | grep -E '^myna-kiosk\.service: ' | grep -iE
 fi
 echo "active as myna-kiosk, seccomp on, no capabilities, status '$(prop StatusText)'"
 
-step "a PIN check-in: vpcd + the virtual card, through pcscd and the loopback API"
+step "a PIN check-in: vpcd + the virtual card, through pcscd, the Unix socket and the loopback API"
 $bench virtual-card --write-test-ca /etc/myna-kiosk/test-ca.pem
 chmod 644 /etc/myna-kiosk/test-ca.pem
 cat >"$cfg" <<TOML
+[api]
+unix_socket = "/run/myna-kiosk/api.sock"
+
 [trust]
 anchors = ["/etc/myna-kiosk/test-ca.pem"]
 
@@ -99,7 +102,8 @@ systemd-run -q --unit=virtual-card --collect $bench virtual-card
 wait_for 20 "choose_method" prompt_is choose_method
 post "$kiosk" /v1/session/method '{"method":"pin"}'
 wait_for 20 "enter_pin" prompt_is enter_pin
-post "$kiosk" /v1/session/pin '{"pin":"1234"}'
+# The PIN through the Unix socket (a kiosk screen on the same machine), the rest over TCP.
+post "$kiosk" /v1/session/pin '{"pin":"1234"}' --unix-socket /run/myna-kiosk/api.sock
 wait_for 20 "consent" prompt_is consent
 post "$kiosk" /v1/session/consent '{"medication":true,"limit_amount":true}'
 wait_for 20 "take_card" prompt_is take_card
