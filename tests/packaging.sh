@@ -4,16 +4,17 @@
 # CA certificates and docs. Called by tests/run-all.sh; installs cargo-deb when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-target="${CARGO_TARGET_DIR:-target}"
+target=$(realpath -m "${CARGO_TARGET_DIR:-target}")
 
 echo "== systemd-analyze verify"
 command -v systemd-analyze >/dev/null || { echo "packaging: systemd-analyze is missing (apt-get install systemd)" >&2; exit 1; }
 cargo build -q -p myna-kiosk --locked
 unit_dir=$(mktemp -d)
 trap 'rm -rf "$unit_dir"' EXIT
-sed "s|/usr/bin/myna-kiosk|$PWD/$target/debug/myna-kiosk|g" systemd/myna-kiosk.service > "$unit_dir/myna-kiosk.service"
+sed "s|/usr/bin/myna-kiosk|$target/debug/myna-kiosk|g" systemd/myna-kiosk.service > "$unit_dir/myna-kiosk.service"
 # systemd-analyze exits 0 on many bad values and only prints a warning: any output fails.
-out=$(systemd-analyze verify "$unit_dir/myna-kiosk.service" 2>&1 || true)
+# --man=no: Documentation=man:myna-kiosk(8) is in the package (checked below), not on this machine.
+out=$(systemd-analyze verify --man=no "$unit_dir/myna-kiosk.service" 2>&1 || true)
 if [ -n "$out" ]; then
   echo "$out" >&2
   echo "packaging: systemd-analyze verify complained" >&2
@@ -23,6 +24,13 @@ fi
 for line in LimitCORE=0 MemorySwapMax=0; do
   grep -qx "$line" systemd/myna-kiosk.service || { echo "packaging: the unit lacks $line" >&2; exit 1; }
 done
+# The sandbox's score, held at or below 1.7 (systemd's scale: 0 best, 10 worst).
+exposure=$(systemd-analyze security --offline=yes "$unit_dir/myna-kiosk.service" 2>/dev/null \
+  | sed -nE 's/.*Overall exposure level for myna-kiosk.service: ([0-9.]+).*/\1/p')
+[ -n "$exposure" ] || { echo "packaging: systemd-analyze security printed no exposure level" >&2; exit 1; }
+echo "systemd-analyze security: exposure $exposure"
+awk -v e="$exposure" 'BEGIN { exit !(e <= 1.7) }' \
+  || { echo "packaging: exposure $exposure is above 1.7: a hardening line was lost" >&2; exit 1; }
 echo "unit ok"
 
 echo "== systemd-analyze verify: myna-bridge (README \"Results into a folder\")"
@@ -52,10 +60,12 @@ deb=$(cargo deb -p myna-kiosk --locked | tail -n 1)
 contents=$(dpkg-deb -c "$deb")
 for path in ./usr/bin/myna-kiosk ./etc/myna-kiosk/config.toml ./usr/lib/sysusers.d/myna-kiosk.conf \
   ./usr/share/myna-kiosk/jpki-ca/auth_ca_2023.pem ./usr/share/polkit-1/rules.d/50-myna-kiosk-pcscd.rules \
-  ./usr/share/doc/myna-kiosk/hardware.md; do
+  ./usr/share/doc/myna-kiosk/hardware.md ./usr/lib/udev/rules.d/93-myna-kiosk-reader-power.rules \
+  ./usr/lib/modprobe.d/myna-kiosk.conf ./usr/share/bash-completion/completions/myna-kiosk; do
   grep -q " $path\$" <<<"$contents" || { echo "packaging: $path missing from $deb" >&2; exit 1; }
 done
 grep -q "myna-kiosk.service" <<<"$contents" || { echo "packaging: no systemd unit in $deb" >&2; exit 1; }
+grep -qE " \./usr/share/man/man8/myna-kiosk\.8(\.gz)?\$" <<<"$contents" || { echo "packaging: no man page in $deb" >&2; exit 1; }
 dpkg-deb -e "$deb" "$unit_dir/control"
 grep -qx "/etc/myna-kiosk/config.toml" "$unit_dir/control/conffiles" || { echo "packaging: config is not a conffile" >&2; exit 1; }
 grep -q "systemd-sysusers" "$unit_dir/control/postinst" || { echo "packaging: postinst does not create the user" >&2; exit 1; }
@@ -74,4 +84,9 @@ found_in() { local bin=$1 n=0 m; for m in "${marks[@]}"; do grep -qaF -- "$m" "$
 [ "$(found_in "$target/debug/myna-kiosk")" -eq ${#marks[@]} ] \
   || { echo "packaging: the mock build lacks the marks the check looks for: the check is blind" >&2; exit 1; }
 echo "no test key and no virtual card in the packaged binary ($(du -h "$packaged" | cut -f1); ${#marks[@]} marks, all in the mock build)"
+# Debian's own checks: any error or warning fails; each override in systemd/lintian-overrides says why.
+apt_install lintian
+lintian --fail-on error,warning --tag-display-limit 0 "$deb" 2> >(grep -v 'running with root privileges' >&2) \
+  || { echo "packaging: lintian complained (above)" >&2; exit 1; }
+echo "lintian clean"
 echo "package ok: $deb ($(du -h "$deb" | cut -f1))"

@@ -52,6 +52,14 @@ bash fuzz/run.sh "${MYNA_FUZZ_SECONDS:-10}"
 # The package a kiosk installs: unit verification and the amd64 .deb.
 bash tests/packaging.sh
 
+# Every system call the daemon makes is allowed by the unit's filter (strace; ~10 s).
+bash tests/syscall-audit.sh
+
+# The .deb installed in a Debian root booted with systemd (nspawn): the service under its
+# hardening, check-in, reload, SIGKILL, watchdog, purge (~25 s; ~75 s more once, for the
+# debootstrap'd root; the package is the one packaging.sh built).
+bash tests/booted/run.sh
+
 # A short smoke of the benchmark on the debug build the tests made: it must run; its figures
 # are indicative only (README "Performance" has the release figures). Never a pass/fail on a target.
 apt_install wrk

@@ -4,7 +4,7 @@
 //! [`build`] never fails: GPIO that cannot be opened (not a Pi, no permission) logs one warning
 //! and leaves the kiosk checking patients in without indicators, reported degraded in health.
 
-use myna_indicator::gpio::GpioOutputs;
+use myna_indicator::gpio::{GpioOutputs, Pin};
 use myna_indicator::mock::{MockOutputs, MockRecord};
 use myna_indicator::{Indicator, NoIndicator, OffSwitch, Outputs, Player, PlayerOptions, Signal};
 
@@ -79,7 +79,7 @@ pub fn build_with(cfg: &IndicatorsConfig, mock: bool, options: PlayerOptions) ->
 }
 
 /// GPIO outputs that must work (the CLI's pin test): a player thread that cannot start is an error.
-pub fn on_gpio(outputs: GpioOutputs, options: PlayerOptions) -> std::io::Result<Indicators> {
+pub fn on_gpio<P: Pin + 'static>(outputs: GpioOutputs<P>, options: PlayerOptions) -> std::io::Result<Indicators> {
     Ok(Indicators { inner: Box::new(Player::start(outputs, options)?), mock: None })
 }
 

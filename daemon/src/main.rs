@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use myna_kiosk::cli;
 use myna_kiosk::config::{self, Config, LogFormat, DEFAULT_PATH};
-use myna_kiosk::platform::{hardening, logging};
+use myna_kiosk::platform::{exit, hardening, logging};
 use myna_kiosk::run::{self, Autopilot, RunOptions};
 use myna_kiosk::VERSION;
 
@@ -26,10 +26,14 @@ struct Cli {
 enum Command {
     /// Run the kiosk daemon.
     Run(RunArgs),
-    /// Check a configuration file without starting the daemon.
+    /// Check a configuration file and every file it names (TLS, trust anchors, tokens) without
+    /// starting the daemon. Exits 78 when something does not load.
     CheckConfig {
         #[arg(long, default_value = DEFAULT_PATH)]
         config: PathBuf,
+        /// Print the effective configuration (defaults filled in, tokens redacted).
+        #[arg(long)]
+        print: bool,
     },
     /// List the card readers pcscd sees and mark the one the kiosk uses.
     Readers {
@@ -45,6 +49,11 @@ enum Command {
         #[command(subcommand)]
         command: cli::indicators::IndicatorsCommand,
     },
+    /// Print shell completions (the package installs bash, zsh and fish ones).
+    Completions { shell: clap_complete::Shell },
+    /// Print the manual page, myna-kiosk(8), as roff (the package installs it).
+    #[command(hide = true)]
+    Manpage,
 }
 
 #[derive(clap::Args)]
@@ -91,26 +100,41 @@ struct RunArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::CheckConfig { config } => check_config(&config),
+        Command::CheckConfig { config, print } => cli::check_config::main(&config, print),
         Command::Run(args) => run(args, cli.log_json),
         Command::Readers { config } => readers(&config),
         #[cfg(feature = "mock")]
         Command::VirtualCard(args) => cli::virtual_card::main(args),
         Command::Indicators { command } => cli::indicators::main(command),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut docs_command(), "myna-kiosk", &mut std::io::stdout());
+            ExitCode::SUCCESS
+        }
+        Command::Manpage => match clap_mangen::Man::new(docs_command()).section("8").render(&mut std::io::stdout()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("{e}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }
 
-fn check_config(path: &Path) -> ExitCode {
-    match Config::load(path) {
-        Ok(_) => {
-            println!("{}: ok", path.display());
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("{e}");
-            ExitCode::from(2)
-        }
-    }
+/// The command line as the packaged kiosk has it, for its manual page and completions: the
+/// bench's `virtual-card` left out, the version without the git revision (the files are
+/// checked in; daemon/tests/docs.rs keeps them current).
+fn docs_command() -> clap::Command {
+    let cmd = Cli::command().version(env!("CARGO_PKG_VERSION")).after_long_help(
+        "Files:\n  /etc/myna-kiosk/config.toml  the configuration (check-config checks it; see README)\n  \
+         /var/lib/myna-kiosk          the journal of check-ins (health data; removed on purge)\n\n\
+         Exit status: 0 done; 1 failed; 69 a service is missing (pcscd for readers, the listen address for run); \
+         78 the configuration or a file it names does not load (the unit does not restart on it).\n\n\
+         The service: systemctl status myna-kiosk; journalctl -u myna-kiosk. \
+         Manual: /usr/share/doc/myna-kiosk/README.md and hardware.md.",
+    );
+    #[cfg(feature = "mock")]
+    let cmd = cmd.mut_subcommand("virtual-card", |s| s.hide(true));
+    cmd
 }
 
 fn readers(path: &Path) -> ExitCode {
@@ -120,7 +144,7 @@ fn readers(path: &Path) -> ExitCode {
         Ok(c) => cli::readers::main(&c),
         Err(e) => {
             eprintln!("{e}");
-            ExitCode::from(2)
+            exit::config()
         }
     }
 }
@@ -132,7 +156,7 @@ fn run(args: RunArgs, log_json: bool) -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{e}");
-            return ExitCode::from(2);
+            return exit::config();
         }
     };
     logging::init(log_json || config.log.format == LogFormat::Json, &config.log.level);
@@ -161,7 +185,7 @@ fn run(args: RunArgs, log_json: bool) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e}");
-            ExitCode::from(2)
+            ExitCode::from(e.exit_code())
         }
     }
 }

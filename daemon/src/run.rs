@@ -15,6 +15,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::api_backend::{starting_health, DaemonBackend};
 use crate::card_worker::CardWorker;
+use crate::config::files::{self, FileError};
 use crate::config::{self, Config};
 use crate::driver::Driver;
 use crate::journal::{Journal, Retention};
@@ -75,20 +76,25 @@ pub enum RunError {
     Listen(String, std::io::Error),
     #[error("cannot write the bench tokens to {0}: {1}")]
     Tokens(PathBuf, std::io::Error),
-    #[error("cannot read the token file {0}: {1}")]
-    TokenFile(PathBuf, std::io::Error),
-    #[error(
-        "the token file {0} is readable by its group or others (mode {1:04o}): chmod 600 it, owned by the service user"
-    )]
-    TokenFileMode(PathBuf, u32),
-    #[error("the token file {0} holds a token of {1} characters: a token has at least {MIN_TOKEN_CHARS}")]
-    TokenFileShort(PathBuf, usize),
-    #[error("trust anchor {0}: {1}")]
-    Anchor(PathBuf, String),
+    #[error(transparent)]
+    Files(#[from] FileError),
     #[error(
         "--mock: this build has no mock hardware (it was built without the `mock` feature, as the packaged kiosk is)"
     )]
     NoMock,
+}
+
+impl RunError {
+    /// The process's exit code: 78 when the configuration (or a file it names) is at fault, 69
+    /// when the address to listen on cannot be had, 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        use crate::platform::exit;
+        match self {
+            RunError::LanWithoutTls(_) | RunError::Tls(_) | RunError::Files(_) | RunError::NoMock => exit::CONFIG,
+            RunError::Listen(..) => exit::UNAVAILABLE,
+            RunError::Tokens(..) => 1,
+        }
+    }
 }
 
 /// The card reader the kiosk runs on.
@@ -124,19 +130,7 @@ fn load_anchors(opts: &RunOptions) -> Result<TrustAnchors, RunError> {
         // The virtual cards are issued by the test CA; nothing else can reach it.
         return Ok(mock::test_trust_anchors());
     }
-    let mut anchors = TrustAnchors::default();
-    for path in opts.config.trust.anchors.get_ref() {
-        let pem = std::fs::read(path).map_err(|e| RunError::Anchor(path.clone(), e.to_string()))?;
-        anchors.add_pem(&pem).map_err(|e| RunError::Anchor(path.clone(), e.to_string()))?;
-    }
-    // The card-face CA real cards chain to is built in (see hardware.md); more from the config.
-    anchors.add_face_ca(myna_card::jpki::face_proof::FaceCa::jlis());
-    for path in &opts.config.trust.card_face_cas {
-        let pem = std::fs::read_to_string(path).map_err(|e| RunError::Anchor(path.clone(), e.to_string()))?;
-        let ca = myna_card::jpki::face_proof::FaceCa::from_pem(&pem).map_err(|e| RunError::Anchor(path.clone(), e))?;
-        anchors.add_face_ca(ca);
-    }
-    Ok(anchors)
+    Ok(files::trust_anchors(&opts.config)?)
 }
 
 #[cfg_attr(not(feature = "mock"), allow(unused_variables))]
@@ -152,50 +146,9 @@ fn load_tokens(opts: &RunOptions, state_dir: &std::path::Path) -> Result<Tokens,
         }
         return Ok(tokens);
     }
-    let tokens = configured_tokens(&opts.config)?;
+    let tokens = files::configured_tokens(&opts.config)?;
     if tokens.is_empty() {
         tracing::warn!("no API tokens configured: only /v1/health and /v1/openapi.json are reachable");
-    }
-    Ok(tokens)
-}
-
-/// The shortest token accepted, inline or from a file (as `config::api` checks inline ones).
-const MIN_TOKEN_CHARS: usize = 16;
-
-/// A token from `path`: the file must be private to its owner (mode `0600` or stricter) and
-/// hold a token of at least [`MIN_TOKEN_CHARS`] (surrounding whitespace trimmed). The mode is
-/// checked on the open file, so what is checked is what is read.
-fn read_token_file(path: &std::path::Path) -> Result<String, RunError> {
-    use std::io::Read as _;
-    use std::os::unix::fs::PermissionsExt as _;
-    let err = |e| RunError::TokenFile(path.to_path_buf(), e);
-    let mut file = std::fs::File::open(path).map_err(err)?;
-    let mode = file.metadata().map_err(err)?.permissions().mode() & 0o7777;
-    if mode & 0o077 != 0 {
-        return Err(RunError::TokenFileMode(path.to_path_buf(), mode));
-    }
-    let mut text = String::new();
-    file.read_to_string(&mut text).map_err(err)?;
-    let token = text.trim().to_string();
-    let chars = token.chars().count();
-    if chars < MIN_TOKEN_CHARS {
-        return Err(RunError::TokenFileShort(path.to_path_buf(), chars));
-    }
-    Ok(token)
-}
-
-/// The `[[api.tokens]]` of a configuration, token files read (and refused if they are not
-/// private or hold a short token).
-fn configured_tokens(config: &Config) -> Result<Tokens, RunError> {
-    let mut tokens = Tokens::new();
-    for t in &config.api.tokens {
-        let t = t.get_ref();
-        let value = match (&t.token, &t.token_file) {
-            (Some(v), _) => v.clone(),
-            (None, Some(f)) => read_token_file(f)?,
-            (None, None) => continue,
-        };
-        tokens.add(value, t.roles.clone());
     }
     Ok(tokens)
 }
@@ -205,27 +158,29 @@ fn configured_tokens(config: &Config) -> Result<Tokens, RunError> {
 /// nothing. Listeners, TLS, reader, trust anchors, journal, indicators and logging need a
 /// restart: they hold open resources or security decisions made at start.
 async fn reload_on_sighup<B: myna_api::backend::Backend>(
+    mut hup: tokio::signal::unix::Signal,
     path: PathBuf,
     mock: bool,
     handle: crate::driver::DriverHandle,
     api: Arc<Api<B>>,
 ) {
-    use tokio::signal::unix::{signal, SignalKind};
-    let Ok(mut hup) = signal(SignalKind::hangup()) else { return };
     while hup.recv().await.is_some() {
+        systemd::reloading();
         let config = match Config::load(&path) {
             Ok(c) => c,
             Err(e) => {
                 tracing::error!(error = %e, "configuration reload refused: the running configuration stays");
+                systemd::reloaded(RELOAD_REFUSED);
                 continue;
             }
         };
         // With --mock and no tokens configured, the generated bench tokens stay in force.
         if !(mock && config.api.tokens.is_empty()) {
-            match configured_tokens(&config) {
+            match files::configured_tokens(&config) {
                 Ok(tokens) => api.set_tokens(tokens),
                 Err(e) => {
                     tracing::error!(error = %e, "configuration reload refused: the running configuration stays");
+                    systemd::reloaded(RELOAD_REFUSED);
                     continue;
                 }
             }
@@ -236,8 +191,12 @@ async fn reload_on_sighup<B: myna_api::backend::Backend>(
             "configuration reloaded: session rules (from the next card) and API tokens; [reader], [api] \
              listeners and TLS, [trust], [journal], [indicators] and [log] take effect after a restart"
         );
+        systemd::reloaded("configuration reloaded");
     }
 }
+
+/// `systemctl status` after a refused reload, until the kiosk's state changes.
+const RELOAD_REFUSED: &str = "configuration reload refused (see the journal): the running configuration stays";
 
 pub async fn run(opts: RunOptions) -> Result<(), RunError> {
     let cfg = &opts.config;
@@ -354,13 +313,22 @@ pub async fn run(opts: RunOptions) -> Result<(), RunError> {
         tracing::info!(socket = %path.display(), "myna-kiosk API listening on a Unix socket");
         servers.push(tokio::spawn(server::serve(unix, api.clone(), limits, stopped(stop_rx.clone()))));
     }
+    // SIGHUP is handled before READY=1: systemd may send a reload at once, and an unhandled
+    // SIGHUP would end the process.
+    let hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup());
+    let reload = match (opts.config_path.clone(), hup) {
+        (Some(path), Ok(hup)) => {
+            Some(tokio::spawn(reload_on_sighup(hup, path, opts.mock, handle.clone(), api.clone())))
+        }
+        (None, _) => None,
+        (Some(_), Err(e)) => {
+            tracing::warn!(error = %e, "cannot handle SIGHUP: reload needs a restart");
+            None
+        }
+    };
     // Reader, journal and API are up: tell systemd, then keep its watchdog fed from the driver.
     systemd::ready("idle: waiting for a card");
     let watchdog = tokio::spawn(systemd::watchdog(handle.clone()));
-    let reload = opts
-        .config_path
-        .clone()
-        .map(|path| tokio::spawn(reload_on_sighup(path, opts.mock, handle.clone(), api.clone())));
 
     match (opts.autopilot, &reader) {
         #[cfg(feature = "mock")]

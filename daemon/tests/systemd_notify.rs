@@ -48,3 +48,53 @@ fn ready_then_watchdog_pings_that_stop_when_the_driver_hangs() {
     assert_eq!(late, 0, "pings continued after the driver hung: {pings:?}");
     assert!(messages.iter().any(|(_, m)| m.contains("STATUS=idle")), "{messages:?}");
 }
+
+/// A reload as systemd sees it: RELOADING=1 (with the monotonic clock systemd 253+ wants) when
+/// SIGHUP arrives, READY=1 when it is over, whether the file loaded or was refused.
+#[test]
+fn sighup_sends_reloading_then_ready() {
+    let dir = std::env::temp_dir().join(format!("myna-notify-reload-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let sock_path = dir.join("notify.sock");
+    let sock = UnixDatagram::bind(&sock_path).unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+    let config = dir.join("config.toml");
+    std::fs::write(&config, "[session]\nconsent_items = [\"medication\"]\n").unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_myna-kiosk"))
+        .args(["run", "--mock", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&config)
+        .arg("--state-dir")
+        .arg(dir.join("state"))
+        .env("NOTIFY_SOCKET", &sock_path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut buf = [0u8; 1024];
+    let mut next = |what: &str| -> String {
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(10) {
+            if let Ok(n) = sock.recv(&mut buf) {
+                let m = String::from_utf8_lossy(&buf[..n]).to_string();
+                if m.lines().any(|l| l == what) {
+                    return m;
+                }
+            }
+        }
+        panic!("no {what} within 10 s");
+    };
+    next("READY=1");
+    let hup = |pid: u32| Command::new("kill").args(["-HUP", &pid.to_string()]).status().unwrap();
+    hup(child.id());
+    let reloading = next("RELOADING=1");
+    assert!(reloading.contains("MONOTONIC_USEC="), "{reloading}");
+    assert!(next("READY=1").contains("STATUS=configuration reloaded"));
+    // A file that no longer loads: refused, and systemd still hears the reload end.
+    std::fs::write(&config, "this is not toml\n").unwrap();
+    hup(child.id());
+    next("RELOADING=1");
+    assert!(next("READY=1").contains("STATUS=configuration reload refused"));
+    child.kill().unwrap();
+    let _ = child.wait();
+}

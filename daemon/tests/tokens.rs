@@ -43,7 +43,9 @@ fn myna(args: &[&str], config: &Path) -> Output {
 
 fn write_config(d: &Path, text: &str) -> PathBuf {
     let p = d.join("config.toml");
-    std::fs::write(&p, format!("[indicators]\nbackend = \"none\"\n{text}")).unwrap();
+    // The repository's JPKI CA: check-config loads the anchors, which the package installs elsewhere.
+    let anchors = format!("[trust]\nanchors = [\"{}/../jpki-ca/auth_ca_2023.pem\"]\n", env!("CARGO_MANIFEST_DIR"));
+    std::fs::write(&p, format!("[indicators]\nbackend = \"none\"\n{anchors}{text}")).unwrap();
     p
 }
 

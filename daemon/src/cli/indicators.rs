@@ -29,6 +29,11 @@ pub enum IndicatorsCommand {
         /// Seconds each signal plays (fractions allowed).
         #[arg(long, default_value_t = 3.0, value_parser = parse_seconds)]
         seconds: f64,
+        /// Test seam (bench builds): GPIO logic with a passive buzzer on pins whose soft PWM
+        /// makes rppal's system calls, for the syscall audit off a Pi.
+        #[cfg(feature = "mock")]
+        #[arg(long, hide = true, conflicts_with = "mock")]
+        soft_pwm_probe: bool,
     },
 }
 
@@ -41,17 +46,26 @@ fn parse_seconds(s: &str) -> Result<f64, String> {
 
 /// Runs an `indicators` subcommand.
 pub fn main(command: IndicatorsCommand) -> ExitCode {
-    let IndicatorsCommand::Test { mock, config, seconds } = command;
+    #[cfg(feature = "mock")]
+    let IndicatorsCommand::Test { mock, config, seconds, soft_pwm_probe } = command;
+    #[cfg(not(feature = "mock"))]
+    let (IndicatorsCommand::Test { mock, config, seconds }, soft_pwm_probe) = (command, false);
     let config = match crate::config::load_for(config.as_deref(), mock) {
         Ok((c, _)) => c,
         Err(e) => {
             eprintln!("{e}");
-            return ExitCode::from(2);
+            return crate::platform::exit::config();
         }
     };
     crate::platform::logging::init(false, &config.log.level);
     let mut stdout = std::io::stdout().lock();
-    match walk(&config.indicators, mock, Duration::from_secs_f64(seconds), &mut stdout) {
+    let hold = Duration::from_secs_f64(seconds);
+    let walked = if soft_pwm_probe {
+        walk_probe(&config.indicators, hold, &mut stdout)
+    } else {
+        walk(&config.indicators, mock, hold, &mut stdout)
+    };
+    match walked {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("indicators test: {e}");
@@ -69,7 +83,7 @@ pub fn walk(cfg: &IndicatorsConfig, mock: bool, hold: Duration, out: &mut dyn Wr
     let policy = cfg.volume_policy();
     let volume = policy.at(chrono::Local::now().time());
     let mock = mock || cfg.backend == IndicatorBackend::Mock;
-    let mut indicators = if mock {
+    let indicators = if mock {
         build_with(cfg, true, PlayerOptions::new(policy))
     } else {
         match cfg.backend {
@@ -83,13 +97,42 @@ pub fn walk(cfg: &IndicatorsConfig, mock: bool, hold: Duration, out: &mut dyn Wr
         }
     };
     let backend = if mock { "mock" } else { "gpio" };
-    writeln!(
-        out,
-        "indicators test on {backend}: buzzer volume now {}, {} s per signal",
-        volume.name(),
-        hold.as_secs_f64()
-    )
-    .map_err(io)?;
+    play_all(indicators, backend, volume.name(), hold, out)
+}
+
+/// The walk on the GPIO logic with a passive buzzer (the configured pin and tone, else
+/// hardware.md's) whose pins run [`crate::cli::soft_pwm_probe`]'s rppal-like soft PWM.
+#[cfg(feature = "mock")]
+fn walk_probe(cfg: &IndicatorsConfig, hold: Duration, out: &mut dyn Write) -> Result<(), String> {
+    use myna_indicator::gpio::BuzzerWiring;
+    let policy = cfg.volume_policy();
+    let volume = policy.at(chrono::Local::now().time());
+    let mut wiring = cfg.wiring();
+    wiring.buzzer = match wiring.buzzer {
+        BuzzerWiring::Passive { .. } => wiring.buzzer,
+        BuzzerWiring::Active { pin, active_low } => BuzzerWiring::Passive { pin, active_low, tone_hz: 2000 },
+        BuzzerWiring::None => BuzzerWiring::Passive { pin: 18, active_low: false, tone_hz: 2000 },
+    };
+    let outputs = GpioOutputs::from_pins(&wiring, |_| crate::cli::soft_pwm_probe::SoftPwmProbePin::default());
+    let indicators = indicators::on_gpio(outputs, PlayerOptions::new(policy)).map_err(|e| e.to_string())?;
+    play_all(indicators, "gpio (soft PWM probe)", volume.name(), hold, out)
+}
+
+#[cfg(not(feature = "mock"))]
+fn walk_probe(_: &IndicatorsConfig, _: Duration, _: &mut dyn Write) -> Result<(), String> {
+    unreachable!("the flag exists in bench builds only")
+}
+
+fn play_all(
+    mut indicators: indicators::Indicators,
+    backend: &str,
+    volume: &str,
+    hold: Duration,
+    out: &mut dyn Write,
+) -> Result<(), String> {
+    let io = |e: std::io::Error| e.to_string();
+    writeln!(out, "indicators test on {backend}: buzzer volume now {volume}, {} s per signal", hold.as_secs_f64())
+        .map_err(io)?;
     let record = indicators.mock_record();
     for signal in Signal::ALL {
         let p = pattern(signal);

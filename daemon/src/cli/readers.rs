@@ -14,7 +14,11 @@ pub fn main(config: &Config) -> ExitCode {
             let t = e.text();
             eprintln!("{}: {} / {}", t.code, t.en, t.ja);
             eprintln!("Is pcscd installed and running? (sudo systemctl start pcscd.socket)");
-            return ExitCode::FAILURE;
+            return if e == myna_card::transport::TransportError::NoService {
+                crate::platform::exit::unavailable()
+            } else {
+                ExitCode::FAILURE
+            };
         }
     };
     if readers.is_empty() {

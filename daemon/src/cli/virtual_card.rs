@@ -41,12 +41,23 @@ pub struct VirtualCardArgs {
     /// The fault starts with the APDU after this many.
     #[arg(long, default_value_t = 0, requires = "fault")]
     fault_after_apdus: usize,
+    /// Write the test CA that issued the card's certificate (PEM) here, for a kiosk's
+    /// `[trust] anchors` on a bench (tests/booted/), and exit.
+    #[arg(long)]
+    write_test_ca: Option<std::path::PathBuf>,
     /// Bench only: do not set TCP_QUICKACK (shows what it saves).
     #[arg(long, hide = true)]
     no_quickack: bool,
 }
 
 pub fn main(args: VirtualCardArgs) -> ExitCode {
+    if let Some(path) = &args.write_test_ca {
+        if let Err(e) = std::fs::write(path, myna_virtual_card::test_pki().auth_ca_pem()) {
+            eprintln!("cannot write the test CA to {}: {e}", path.display());
+            return ExitCode::FAILURE;
+        }
+        return ExitCode::SUCCESS;
+    }
     let options = CardOptions {
         pin: args.pin,
         collation_b: args.collation_b,

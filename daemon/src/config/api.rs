@@ -4,12 +4,12 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use myna_api::backend::Role;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use super::{Check, ConfigError};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ApiConfig {
     pub listen: Spanned<SocketAddr>,
@@ -41,24 +41,32 @@ impl Default for ApiConfig {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct TlsConfig {
     pub cert: PathBuf,
     pub key: PathBuf,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct TokenConfig {
     /// A file holding the token (preferred: the config file stays shareable).
     pub token_file: Option<PathBuf>,
-    /// The token itself.
+    /// The token itself (`check-config --print` shows it redacted).
+    #[serde(serialize_with = "redacted", skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
     pub roles: Vec<Role>,
     /// A name for logs ("reception PC"); the token itself is never logged.
     #[serde(default)]
     pub name: String,
+}
+
+fn redacted<S: serde::Serializer>(token: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    match token {
+        Some(_) => s.serialize_str("<redacted>"),
+        None => s.serialize_none(),
+    }
 }
 
 impl std::fmt::Debug for TokenConfig {

@@ -2,13 +2,13 @@
 
 use myna_indicator::gpio::{BuzzerWiring, LedWiring, Wiring};
 use myna_indicator::{QuietHours, Volume, VolumePolicy};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use super::{Check, ConfigError};
 
 /// `[indicators]`: the status LEDs and the buzzer (see hardware.md).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct IndicatorsConfig {
     pub backend: IndicatorBackend,
@@ -17,7 +17,7 @@ pub struct IndicatorsConfig {
     pub quiet_hours: Option<QuietHoursConfig>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IndicatorBackend {
     /// The Pi's GPIO pins.
@@ -29,7 +29,7 @@ pub enum IndicatorBackend {
     None,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LedKind {
     /// Green, amber and red LEDs.
@@ -40,7 +40,7 @@ pub enum LedKind {
 }
 
 /// BCM pin numbers.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LedsConfig {
     pub kind: LedKind,
@@ -68,7 +68,7 @@ impl Default for LedsConfig {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BuzzerKind {
     /// Beeps when powered.
@@ -79,7 +79,7 @@ pub enum BuzzerKind {
     None,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum VolumeSetting {
     #[default]
@@ -98,7 +98,7 @@ impl From<VolumeSetting> for Volume {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct BuzzerConfig {
     pub kind: BuzzerKind,
@@ -122,7 +122,7 @@ impl Default for BuzzerConfig {
 }
 
 /// Quieter hours, local time (`"12:30"`), `from` inclusive to `to` exclusive; may wrap midnight.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct QuietHoursConfig {
     pub from: Spanned<String>,

@@ -5,6 +5,7 @@
 //! typo must never silently turn a safety setting off.
 
 mod api;
+pub mod files;
 mod indicators;
 mod session;
 
@@ -13,7 +14,7 @@ use std::ops::{Range, RangeInclusive};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 pub use api::{plain_http_refusal, ApiConfig, TlsConfig, TokenConfig};
@@ -27,7 +28,7 @@ use crate::session::SessionConfig;
 
 pub const DEFAULT_PATH: &str = "/etc/myna-kiosk/config.toml";
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub reader: ReaderConfig,
@@ -39,7 +40,7 @@ pub struct Config {
     pub indicators: IndicatorsConfig,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ReaderConfig {
     /// A reader whose name contains this text; empty: the first contactless reader.
@@ -48,7 +49,7 @@ pub struct ReaderConfig {
     pub exact: bool,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TrustConfig {
     /// PEM files of the J-LIS user-authentication CAs (both generations).
@@ -77,7 +78,7 @@ impl Default for TrustConfig {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct JournalConfig {
     /// Where the journal lives (systemd's StateDirectory).
@@ -99,7 +100,7 @@ impl Default for JournalConfig {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LogFormat {
     #[default]
@@ -107,7 +108,7 @@ pub enum LogFormat {
     Json,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LogConfig {
     pub format: LogFormat,

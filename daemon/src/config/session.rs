@@ -3,13 +3,13 @@
 use std::time::Duration;
 
 use myna_api::proto::{ConsentItem, Method};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use super::{has_duplicates, Check, ConfigError};
 use crate::session::{SessionConfig, StaffCheck, Timeouts};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SessionSection {
     pub methods: Spanned<Vec<Method>>,
@@ -40,7 +40,7 @@ impl Default for SessionSection {
 }
 
 /// Timeouts in seconds.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TimeoutsSection {
     pub card_operation_secs: Spanned<u64>,

@@ -17,6 +17,21 @@ pub fn status(status: &str) {
     let _ = sd_notify::notify(&[NotifyState::Status(status)]);
 }
 
+/// A reload starts: systemd shows "reloading" until [`reloaded`] (`systemctl reload` waits).
+pub fn reloading() {
+    let mut states = vec![NotifyState::Reloading, NotifyState::Status("reloading the configuration")];
+    // systemd 253 and later need the clock to tell this reload from an earlier one.
+    if let Ok(now) = NotifyState::monotonic_usec_now() {
+        states.push(now);
+    }
+    let _ = sd_notify::notify(&states);
+}
+
+/// The reload is over, applied or refused.
+pub fn reloaded(status: &str) {
+    ready(status);
+}
+
 pub fn stopping() {
     let _ = sd_notify::notify(&[NotifyState::Stopping, NotifyState::Status("stopping")]);
 }

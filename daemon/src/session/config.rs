@@ -41,7 +41,7 @@ impl Default for SessionConfig {
 
 /// When the staff visual check is offered. The rules keep it for patients who can use neither
 /// PIN nor face, so by default it is not on the first screen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StaffCheck {
     /// Beside the other methods from the start.

@@ -166,7 +166,8 @@ impl Watcher {
     fn gone(&mut self, reason: &str) {
         self.current.set(None);
         if !matches!(&self.announced, Announced::Gone(_)) {
-            tracing::warn!(reason, "card reader unavailable");
+            // Debug only: the daemon's driver logs the event it is sent (once, for every backend).
+            tracing::debug!(reason, "card reader unavailable");
             self.announced = Announced::Gone(reason.to_string());
             self.emit(PresenceEvent::ReaderGone { reason: reason.to_string() });
         }
@@ -178,7 +179,7 @@ impl Watcher {
     fn ready(&mut self, reader: &str) {
         self.current.set(Some(reader.to_string()));
         if self.announced != Announced::Ready(reader.to_string()) {
-            tracing::info!(reader, "card reader ready");
+            tracing::debug!(reader, "card reader ready");
             self.announced = Announced::Ready(reader.to_string());
             self.emit(PresenceEvent::ReaderReady { reader: reader.to_string() });
         }
