@@ -9,6 +9,7 @@ pub mod daemon;
 pub mod footprint;
 pub mod http;
 pub mod load;
+pub mod soak;
 pub mod stats;
 
 use std::path::PathBuf;
