@@ -15,6 +15,7 @@
 //! the client did not get.
 
 use std::convert::Infallible;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -42,6 +43,26 @@ const CATCH_UP_PAGE: usize = 500;
 fn session_event(view: &SessionView) -> Bytes {
     let data = serde_json::to_string(view).unwrap_or_else(|_| "{}".into());
     Bytes::from(format!("event: session\ndata: {data}\n\n"))
+}
+
+/// The latest session view and its event, encoded once for every subscriber: with hundreds
+/// of reception PCs subscribed, each change was cloned and serialised once per subscriber
+/// (issue #21). The encoding depends on the view alone, so equal views share one event.
+#[derive(Default)]
+pub(crate) struct SessionEvents(Mutex<Option<(SessionView, Bytes)>>);
+
+impl SessionEvents {
+    fn encode(&self, view: &SessionView) -> Bytes {
+        let mut last = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        match &*last {
+            Some((v, event)) if v == view => event.clone(),
+            _ => {
+                let event = session_event(view);
+                *last = Some((view.clone(), event.clone()));
+                event
+            }
+        }
+    }
 }
 
 /// What a subscriber may see of results, from its token's roles.
@@ -123,6 +144,7 @@ pub(crate) fn events<B: Backend, Req>(
 ) -> Result<Response<ApiBody>, ApiError> {
     let feed = Feed::for_roles(&api.roles(req));
     let backend = api.backend.clone();
+    let encoded = api.session_events.clone();
     let mut shutdown = api.shutdown_signal();
     // Subscribe before catching up so nothing falls between the two.
     let mut live = backend.subscribe_results();
@@ -163,16 +185,21 @@ pub(crate) fn events<B: Backend, Req>(
                 };
             }
         }
-        let view = views.borrow_and_update().clone();
-        if tx.send(session_event(&view)).await.is_err() {
+        // Encoded under the watch's read lock: no copy of the view per subscriber.
+        let event = encoded.encode(&views.borrow_and_update());
+        if tx.send(event).await.is_err() {
             return;
         }
+        // One timer for the stream's life: a fresh `sleep` per loop was a timer registered and
+        // dropped per event per subscriber. A comment every 15 s whether or not events flowed.
+        let mut keep_alive = tokio::time::interval_at(tokio::time::Instant::now() + KEEP_ALIVE, KEEP_ALIVE);
+        keep_alive.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 changed = views.changed() => {
                     if changed.is_err() { return; }
-                    let view = views.borrow_and_update().clone();
-                    if tx.send(session_event(&view)).await.is_err() { return; }
+                    let event = encoded.encode(&views.borrow_and_update());
+                    if tx.send(event).await.is_err() { return; }
                 }
                 r = live.recv() => match r {
                     Ok(r) => {
@@ -202,7 +229,7 @@ pub(crate) fn events<B: Backend, Req>(
                     }
                     Err(broadcast::error::RecvError::Closed) => return,
                 },
-                _ = tokio::time::sleep(KEEP_ALIVE) => {
+                _ = keep_alive.tick() => {
                     if tx.send(Bytes::from_static(b": keep-alive\n\n")).await.is_err() { return; }
                 }
                 _ = shutdown.changed() => return,
@@ -214,4 +241,36 @@ pub(crate) fn events<B: Backend, Req>(
     r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
     r.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::Prompt;
+
+    fn view(id: Option<&str>, prompt: Prompt) -> SessionView {
+        SessionView {
+            id: id.map(String::from),
+            prompt,
+            allowed_actions: vec![],
+            pin_tries_left: None,
+            deadline_ms: None,
+            notices: vec![],
+            card: None,
+        }
+    }
+
+    #[test]
+    fn subscribers_share_one_encoding_and_never_get_a_stale_view() {
+        let cache = SessionEvents::default();
+        let idle = view(None, Prompt::PlaceCard);
+        let first = cache.encode(&idle);
+        assert_eq!(first, session_event(&idle));
+        // The next subscriber gets the same bytes, not a copy of them.
+        assert_eq!(cache.encode(&idle).as_ptr(), first.as_ptr());
+        // A changed view is encoded anew, and so is a return to the earlier one.
+        let reading = view(Some("s-1"), Prompt::Reading);
+        assert_eq!(cache.encode(&reading), session_event(&reading));
+        assert_eq!(cache.encode(&idle), session_event(&idle));
+    }
 }
