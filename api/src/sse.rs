@@ -14,7 +14,11 @@
 //! read during that catch-up, the stream is refused (503) or closed, never continued past what
 //! the client did not get.
 
+use std::collections::VecDeque;
 use std::convert::Infallible;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -22,9 +26,9 @@ use http::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
 use http::Response;
 use http_body_util::{BodyExt, StreamBody};
 use hyper::body::Frame;
-use tokio::sync::{broadcast, mpsc};
-use tokio_stream::wrappers::ReceiverStream;
-use tokio_stream::StreamExt;
+use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+use tokio_stream::wrappers::{BroadcastStream, IntervalStream, WatchStream};
+use tokio_stream::{Stream, StreamExt};
 
 use http::Request;
 use serde::Serialize;
@@ -42,6 +46,26 @@ const CATCH_UP_PAGE: usize = 500;
 fn session_event(view: &SessionView) -> Bytes {
     let data = serde_json::to_string(view).unwrap_or_else(|_| "{}".into());
     Bytes::from(format!("event: session\ndata: {data}\n\n"))
+}
+
+/// The latest session view and its event, encoded once for every subscriber: with hundreds
+/// of reception PCs subscribed, each change was serialised once per subscriber (issue #21).
+/// The encoding depends on the view alone, so equal views share one event.
+#[derive(Default)]
+pub(crate) struct SessionEvents(Mutex<Option<(SessionView, Bytes)>>);
+
+impl SessionEvents {
+    fn encode(&self, view: &SessionView) -> Bytes {
+        let mut last = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        match &*last {
+            Some((v, event)) if v == view => event.clone(),
+            _ => {
+                let event = session_event(view);
+                *last = Some((view.clone(), event.clone()));
+                event
+            }
+        }
+    }
 }
 
 /// What a subscriber may see of results, from its token's roles.
@@ -123,10 +147,11 @@ pub(crate) fn events<B: Backend, Req>(
 ) -> Result<Response<ApiBody>, ApiError> {
     let feed = Feed::for_roles(&api.roles(req));
     let backend = api.backend.clone();
-    let mut shutdown = api.shutdown_signal();
+    let encoded = api.session_events.clone();
+    let shutdown = api.shutdown_signal();
     // Subscribe before catching up so nothing falls between the two.
-    let mut live = backend.subscribe_results();
-    let mut views = backend.watch_session();
+    let live = backend.subscribe_results();
+    let views = backend.watch_session();
     // The first page of the catch-up, here: a journal that cannot be read is a 503 the client
     // sees, not a stream that goes live past results it never got.
     let first = match after {
@@ -135,83 +160,170 @@ pub(crate) fn events<B: Backend, Req>(
         }
         _ => None,
     };
-    let (tx, rx) = mpsc::channel::<Bytes>(64);
-    tokio::spawn(async move {
-        let mut last_seq = after;
-        // Catch up on results missed since `after`, page by page, from the durable store.
-        if let (Some(mut page), Some(mut from)) = (first, after) {
-            loop {
-                for r in &page {
-                    if let Some(event) = feed.event(r) {
-                        if tx.send(event).await.is_err() {
-                            return;
-                        }
-                    }
-                    from = r.seq;
-                    last_seq = Some(r.seq);
-                }
-                if page.len() < CATCH_UP_PAGE {
-                    break;
-                }
-                page = match backend.results_after(from, CATCH_UP_PAGE) {
-                    Ok(page) => page,
-                    Err(e) => {
-                        // Close: the client reconnects from the last id it really got.
-                        tracing::warn!(code = %e.code, "event stream closed: the journal failed during catch-up");
-                        return;
-                    }
-                };
-            }
-        }
-        let view = views.borrow_and_update().clone();
-        if tx.send(session_event(&view)).await.is_err() {
-            return;
-        }
-        loop {
-            tokio::select! {
-                changed = views.changed() => {
-                    if changed.is_err() { return; }
-                    let view = views.borrow_and_update().clone();
-                    if tx.send(session_event(&view)).await.is_err() { return; }
-                }
-                r = live.recv() => match r {
-                    Ok(r) => {
-                        if last_seq.is_some_and(|s| r.seq <= s) { continue; }
-                        last_seq = Some(r.seq);
-                        let Some(event) = feed.event(&r) else { continue };
-                        if tx.send(event).await.is_err() { return; }
-                    }
-                    Err(broadcast::error::RecvError::Lagged(_)) if feed == Feed::SessionOnly => {}
-                    Err(broadcast::error::RecvError::Lagged(_)) => {
-                        // Too slow for the live stream: fetch what was missed from the store, or
-                        // close if it cannot be read (never skip past it).
-                        let from = last_seq.unwrap_or(0);
-                        match backend.results_after(from, CATCH_UP_PAGE) {
-                            Ok(page) => {
-                                for r in page {
-                                    last_seq = Some(r.seq);
-                                    let Some(event) = feed.event(&r) else { continue };
-                                    if tx.send(event).await.is_err() { return; }
-                                }
-                            }
-                            Err(e) => {
-                                tracing::warn!(code = %e.code, "event stream closed: the journal failed during catch-up");
-                                return;
-                            }
-                        }
-                    }
-                    Err(broadcast::error::RecvError::Closed) => return,
-                },
-                _ = tokio::time::sleep(KEEP_ALIVE) => {
-                    if tx.send(Bytes::from_static(b": keep-alive\n\n")).await.is_err() { return; }
-                }
-                _ = shutdown.changed() => return,
-            }
-        }
-    });
-    let stream = ReceiverStream::new(rx).map(|b| Ok::<_, Infallible>(Frame::data(b)));
+    // One timer for the stream's life, not one per event: a comment every 15 s.
+    let mut keep_alive = tokio::time::interval_at(tokio::time::Instant::now() + KEEP_ALIVE, KEEP_ALIVE);
+    keep_alive.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let events = Events {
+        feed,
+        backend,
+        encoded,
+        last_seq: after,
+        pending: VecDeque::new(),
+        first,
+        more_from: None,
+        views: WatchStream::new(views),
+        live: BroadcastStream::new(live),
+        keep_alive: IntervalStream::new(keep_alive),
+        shutdown: WatchStream::from_changes(shutdown),
+        done: false,
+    };
+    let stream = events.map(|b| Ok::<_, Infallible>(Frame::data(b)));
     let mut r = Response::new(StreamBody::new(stream).boxed());
     r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
     r.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(r)
+}
+
+/// One subscriber's stream, polled by its connection's own task: no task and channel of its
+/// own between the session and the socket (issue #21: with hundreds of subscribers, each hop
+/// was a wake-up per event per subscriber). In order: shutdown ends it; catch-up pages from
+/// the journal; then live session views, results and a keep-alive comment every 15 s.
+struct Events<B: Backend> {
+    feed: Feed,
+    backend: Arc<B>,
+    encoded: Arc<SessionEvents>,
+    /// The last result sent (or skipped as not for this feed): never sent twice, never skipped.
+    last_seq: Option<u64>,
+    /// Events ready to go, from a page of the journal.
+    pending: VecDeque<Bytes>,
+    /// The catch-up's first page, read when the request came in.
+    first: Option<Vec<SessionResult>>,
+    /// Read the journal after this seq next (the catch-up's last page was full).
+    more_from: Option<u64>,
+    views: WatchStream<SessionView>,
+    live: BroadcastStream<SessionResult>,
+    keep_alive: IntervalStream,
+    shutdown: WatchStream<bool>,
+    done: bool,
+}
+
+impl<B: Backend> Events<B> {
+    /// Queues a page of results; with `follow`, a full page means another to read (catch-up).
+    fn take_page(&mut self, page: Vec<SessionResult>, follow: bool) {
+        let full = page.len() >= CATCH_UP_PAGE;
+        for r in &page {
+            self.pending.extend(self.feed.event(r));
+            self.last_seq = Some(r.seq);
+        }
+        self.more_from = if follow && full { self.last_seq } else { None };
+    }
+
+    /// One page after `from` from the journal; false if it cannot be read.
+    fn read_page(&mut self, from: u64, follow: bool) -> bool {
+        match self.backend.results_after(from, CATCH_UP_PAGE) {
+            Ok(page) => {
+                self.take_page(page, follow);
+                true
+            }
+            Err(e) => {
+                // Close: the client reconnects from the last id it really got.
+                tracing::warn!(code = %e.code, "event stream closed: the journal failed during catch-up");
+                false
+            }
+        }
+    }
+
+    fn end(&mut self) -> Poll<Option<Bytes>> {
+        self.done = true;
+        Poll::Ready(None)
+    }
+}
+
+impl<B: Backend> Stream for Events<B> {
+    type Item = Bytes;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Bytes>> {
+        let this = &mut *self;
+        loop {
+            if this.done || Pin::new(&mut this.shutdown).poll_next(cx).is_ready() {
+                return this.end();
+            }
+            if let Some(event) = this.pending.pop_front() {
+                return Poll::Ready(Some(event));
+            }
+            if let Some(page) = this.first.take() {
+                this.take_page(page, true);
+                continue;
+            }
+            if let Some(from) = this.more_from.take() {
+                if !this.read_page(from, true) {
+                    return this.end();
+                }
+                continue;
+            }
+            match Pin::new(&mut this.views).poll_next(cx) {
+                Poll::Ready(Some(view)) => return Poll::Ready(Some(this.encoded.encode(&view))),
+                Poll::Ready(None) => return this.end(),
+                Poll::Pending => {}
+            }
+            match Pin::new(&mut this.live).poll_next(cx) {
+                Poll::Ready(Some(Ok(r))) => {
+                    if this.last_seq.is_some_and(|s| r.seq <= s) {
+                        continue;
+                    }
+                    this.last_seq = Some(r.seq);
+                    match this.feed.event(&r) {
+                        Some(event) => return Poll::Ready(Some(event)),
+                        None => continue,
+                    }
+                }
+                Poll::Ready(Some(Err(BroadcastStreamRecvError::Lagged(_)))) => {
+                    // Too slow for the live stream: what was missed comes from the store, or
+                    // the stream closes if it cannot be read (never skips past it).
+                    if this.feed != Feed::SessionOnly && !this.read_page(this.last_seq.unwrap_or(0), false) {
+                        return this.end();
+                    }
+                    continue;
+                }
+                Poll::Ready(None) => return this.end(),
+                Poll::Pending => {}
+            }
+            if Pin::new(&mut this.keep_alive).poll_next(cx).is_ready() {
+                return Poll::Ready(Some(Bytes::from_static(b": keep-alive\n\n")));
+            }
+            return Poll::Pending;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::Prompt;
+
+    fn view(id: Option<&str>, prompt: Prompt) -> SessionView {
+        SessionView {
+            id: id.map(String::from),
+            prompt,
+            allowed_actions: vec![],
+            pin_tries_left: None,
+            deadline_ms: None,
+            notices: vec![],
+            card: None,
+        }
+    }
+
+    #[test]
+    fn subscribers_share_one_encoding_and_never_get_a_stale_view() {
+        let cache = SessionEvents::default();
+        let idle = view(None, Prompt::PlaceCard);
+        let first = cache.encode(&idle);
+        assert_eq!(first, session_event(&idle));
+        // The next subscriber gets the same bytes, not a copy of them.
+        assert_eq!(cache.encode(&idle).as_ptr(), first.as_ptr());
+        // A changed view is encoded anew, and so is a return to the earlier one.
+        let reading = view(Some("s-1"), Prompt::Reading);
+        assert_eq!(cache.encode(&reading), session_event(&reading));
+        assert_eq!(cache.encode(&idle), session_event(&idle));
+    }
 }

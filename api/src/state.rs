@@ -34,6 +34,8 @@ pub struct Api<B: Backend> {
     /// Per peer: when its window started and the failed authentications in it.
     auth_failures: Mutex<HashMap<PeerKey, (Instant, u32)>>,
     shutdown: watch::Receiver<bool>,
+    /// The session event every SSE subscriber sends, encoded once per change.
+    pub(crate) session_events: Arc<crate::sse::SessionEvents>,
 }
 
 /// Whom failed authentications are counted against: an address on the LAN.
@@ -58,6 +60,7 @@ impl<B: Backend> Api<B> {
             pin_times: Mutex::new((None, VecDeque::new())),
             auth_failures: Mutex::new(HashMap::new()),
             shutdown,
+            session_events: Arc::default(),
         }
     }
 

@@ -174,3 +174,25 @@ async fn a_catch_up_that_fails_half_way_closes_the_stream() {
     assert!(ended, "the stream ended");
     assert_eq!(sessions(&text), 0, "it never went live past the missing results");
 }
+
+#[tokio::test]
+async fn a_subscriber_too_slow_for_the_live_feed_gets_the_missed_results_from_the_store() {
+    // The live feed holds 4 results; 5 arrive while the subscriber reads nothing, so it lags.
+    // The journal (the fake's store) has them: they come from there, in order, none twice.
+    let mut fake = fake_with_full_results();
+    fake.results = (1..=5).map(full_result).collect();
+    let (api, _stop) = fixture(fake);
+    let (status, mut body) = open(&api, Role::Reception, Resume::None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (text, _) = read(&mut body, WAIT, |t| sessions(t) >= 1).await;
+    assert!(!text.contains("event: result\n"), "nothing to catch up on: {text}");
+    for seq in 1..=5 {
+        api.backend.live.send(full_result(seq)).unwrap();
+    }
+    let (text, _) = read(&mut body, WAIT, |t| t.matches("event: result\n").count() >= 5).await;
+    let seqs: Vec<u64> = text.lines().filter_map(|l| l.strip_prefix("id: ")?.parse().ok()).collect();
+    assert_eq!(seqs, vec![1, 2, 3, 4, 5], "{text}");
+    // Nothing more: what survived in the live feed was already sent from the store.
+    let (more, _) = read(&mut body, Duration::from_millis(300), |_| false).await;
+    assert!(!more.contains("event: result\n"), "{more}");
+}

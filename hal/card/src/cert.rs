@@ -1,11 +1,13 @@
-//! Certificate facts and checks: parsing (x509-parser), the reception validity classes,
-//! the chain to configured trust anchors, and card signatures (rsa).
+//! Certificate facts and checks: parsing (x509-cert, the same RustCrypto DER stack rsa uses:
+//! one X.509 stack in the binary, issue #21), the reception validity classes, the chain to
+//! configured trust anchors, and card signatures (rsa).
 
 use chrono::{DateTime, Datelike, FixedOffset, Months, NaiveDate, TimeZone, Utc};
 use rsa::pkcs8::DecodePublicKey;
 use rsa::{Pkcs1v15Sign, RsaPublicKey};
 use sha2::{Digest, Sha256};
-use x509_parser::prelude::*;
+use x509_cert::der::{Decode, Encode, Reader, SliceReader};
+use x509_cert::name::Name;
 
 use crate::code::Code;
 
@@ -32,40 +34,43 @@ pub struct Certificate {
 
 impl Certificate {
     pub fn from_der(der: &[u8]) -> Result<Certificate, CertError> {
-        let (rest, cert) = X509Certificate::from_der(der).map_err(|e| CertError::Parse(e.to_string()))?;
-        if !rest.is_empty() {
-            return Err(CertError::Parse("trailing bytes after the certificate".into()));
-        }
-        let validity = cert.validity();
-        let to_utc = |t: ASN1Time| {
-            DateTime::<Utc>::from_timestamp(t.timestamp(), 0)
+        let parse = |e: x509_cert::der::Error| CertError::Parse(e.to_string());
+        // `from_der` refuses trailing bytes after the certificate.
+        let cert = x509_cert::Certificate::from_der(der).map_err(parse)?;
+        let tbs = &cert.tbs_certificate;
+        let validity = &tbs.validity;
+        let to_utc = |t: x509_cert::time::Time| {
+            DateTime::<Utc>::from_timestamp(t.to_unix_duration().as_secs() as i64, 0)
                 .ok_or_else(|| CertError::Parse("certificate date out of range".into()))
         };
+        let encode = |n: &Name| n.to_der().map_err(parse);
+        let signature = cert
+            .signature
+            .as_bytes()
+            .ok_or_else(|| CertError::Parse("signature is not a whole number of bytes".into()))?;
         Ok(Certificate {
             der: der.to_vec(),
-            serial: hex::encode_upper(cert.raw_serial()),
-            subject: cert.subject().to_string(),
-            issuer: cert.issuer().to_string(),
+            serial: hex::encode_upper(tbs.serial_number.as_bytes()),
+            subject: name_text(&tbs.subject),
+            issuer: name_text(&tbs.issuer),
             not_before: to_utc(validity.not_before)?,
             not_after: to_utc(validity.not_after)?,
-            issuer_raw: cert.issuer().as_raw().to_vec(),
-            subject_raw: cert.subject().as_raw().to_vec(),
-            spki_der: cert.public_key().raw.to_vec(),
-            tbs_der: cert.tbs_certificate.as_ref().to_vec(),
-            signature_alg: cert.signature_algorithm.algorithm.to_id_string(),
-            signature: cert.signature_value.data.to_vec(),
+            issuer_raw: encode(&tbs.issuer)?,
+            subject_raw: encode(&tbs.subject)?,
+            spki_der: tbs.subject_public_key_info.to_der().map_err(parse)?,
+            tbs_der: tbs_bytes(der).map_err(parse)?,
+            signature_alg: cert.signature_algorithm.oid.to_string(),
+            signature: signature.to_vec(),
         })
     }
 
     /// Parses every certificate in a PEM text (as the J-LIS CA files are distributed).
     pub fn from_pem(pem: &[u8]) -> Result<Vec<Certificate>, CertError> {
-        let mut out = Vec::new();
-        for block in x509_parser::pem::Pem::iter_from_buffer(pem) {
-            let block = block.map_err(|e| CertError::Parse(format!("PEM: {e}")))?;
-            if block.label == "CERTIFICATE" {
-                out.push(Certificate::from_der(&block.contents)?);
-            }
-        }
+        let chain = x509_cert::Certificate::load_pem_chain(pem).map_err(|e| CertError::Parse(format!("PEM: {e}")))?;
+        let out = chain
+            .iter()
+            .map(|c| Certificate::from_der(&c.to_der().map_err(|e| CertError::Parse(e.to_string()))?))
+            .collect::<Result<Vec<_>, _>>()?;
         if out.is_empty() {
             return Err(CertError::Parse("no CERTIFICATE block in PEM".into()));
         }
@@ -106,6 +111,25 @@ impl Certificate {
     pub fn validity_at(&self, now: DateTime<Utc>, grace_allowed: bool) -> Validity {
         Validity::classify(self.not_before, self.not_after, now, grace_allowed)
     }
+}
+
+/// A name as the kiosk reports it: RDNs in certificate order, `C=JP, O=JPKI, OU=…` (what
+/// reception software has seen since the first release; RFC 4514 would reverse the order).
+fn name_text(name: &Name) -> String {
+    let rdns = name.0.iter().flat_map(|rdn| rdn.0.iter()).map(|atv| atv.to_string());
+    rdns.collect::<Vec<_>>().join(", ")
+}
+
+/// The signed part exactly as it came (the signature covers these bytes, not a re-encoding).
+fn tbs_bytes(der: &[u8]) -> x509_cert::der::Result<Vec<u8>> {
+    let mut outer = SliceReader::new(der)?;
+    let tbs = outer.sequence(|body| {
+        let tbs = body.tlv_bytes()?;
+        // The algorithm and signature follow; `from_der` has checked them.
+        body.read_slice(body.remaining_len())?;
+        Ok(tbs)
+    })?;
+    Ok(tbs.to_vec())
 }
 
 /// Japan Standard Time: the reception rules count months on the Japanese calendar.
@@ -355,9 +379,35 @@ mod tests {
     }
 
     #[test]
+    fn reported_facts_of_the_jlis_cas_are_those_reception_has_always_seen() {
+        // As the first releases (x509-parser) reported them: the stack changed, the facts not.
+        let auth =
+            "C=JP, O=JPKI, OU=JPKI for user authentication, OU=Japan Agency for Local Authority Information Systems";
+        let sign =
+            "C=JP, O=JPKI, OU=JPKI for digital signature, OU=Japan Agency for Local Authority Information Systems";
+        let expected = [
+            ("01", auth, "2015-10-20T03:08:13+00:00", "2025-10-19T14:59:59+00:00", "30820408a0030201"),
+            ("06D18006", auth, "2023-07-16T01:01:04+00:00", "2033-07-15T14:59:59+00:00", "3082040ba0030201"),
+            ("01", sign, "2015-10-20T02:40:28+00:00", "2025-10-19T14:59:59+00:00", "308203f9a0030201"),
+            ("067C6A21", sign, "2023-07-16T00:50:27+00:00", "2033-07-15T14:59:59+00:00", "308203fca0030201"),
+        ];
+        for ((name, pem), (serial, dn, from, to, tbs)) in JLIS.iter().zip(expected) {
+            let c = Certificate::from_pem(pem.as_bytes()).unwrap().remove(0);
+            assert_eq!((c.serial.as_str(), c.subject.as_str(), c.issuer.as_str()), (serial, dn, dn), "{name}");
+            assert_eq!((c.not_before.to_rfc3339(), c.not_after.to_rfc3339()), (from.into(), to.into()), "{name}");
+            assert_eq!(hex::encode(&c.tbs_der[..8]), tbs, "{name}");
+            assert_eq!((c.signature_alg.as_str(), c.signature.len(), c.spki_der.len()), (SHA256_WITH_RSA, 256, 294));
+        }
+    }
+
+    #[test]
     fn garbage_is_a_parse_error_not_a_panic() {
         assert!(matches!(Certificate::from_der(&[0x30, 0x82, 0xFF, 0xFF, 1, 2]), Err(CertError::Parse(_))));
         assert!(matches!(Certificate::from_der(&[]), Err(CertError::Parse(_))));
+        // Trailing bytes after a good certificate are refused, not ignored.
+        let mut der = Certificate::from_pem(JLIS[1].1.as_bytes()).unwrap().remove(0).der;
+        der.push(0);
+        assert!(matches!(Certificate::from_der(&der), Err(CertError::Parse(_))));
         assert!(Certificate::from_pem(b"no pem here").is_err());
     }
 }

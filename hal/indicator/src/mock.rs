@@ -52,8 +52,14 @@ impl fmt::Display for Event {
     }
 }
 
+/// The record keeps the latest changes only: `--mock` runs for days under the autopilot, and
+/// an unbounded list grew the daemon by ~450 bytes a check-in (issue #21). Once it holds
+/// twice this many, the older half goes (amortised: one move per `KEPT` pushes).
+pub const KEPT: usize = 1024;
+
 struct Recording {
     start: Instant,
+    /// The latest changes, oldest first: between `KEPT` and `2 * KEPT` of them once full.
     events: Vec<Event>,
     lit: [bool; 3],
     buzzer: Option<Loudness>,
@@ -91,12 +97,15 @@ impl MockRecord {
             }
             What::Signal(_) => {}
         }
+        if r.events.len() >= 2 * KEPT {
+            r.events.drain(..KEPT);
+        }
         r.events.push(Event { at, what });
         drop(r);
         self.inner.1.notify_all();
     }
 
-    /// Every change so far, in order.
+    /// The changes so far, in order (the latest [`KEPT`] at least, once there were more).
     pub fn events(&self) -> Vec<Event> {
         self.lock().events.clone()
     }
@@ -160,7 +169,7 @@ pub struct MockOutputs {
 
 impl MockOutputs {
     pub fn new() -> Self {
-        let recording = Recording { start: Instant::now(), events: vec![], lit: [false; 3], buzzer: None };
+        let recording = Recording { start: Instant::now(), events: Vec::new(), lit: [false; 3], buzzer: None };
         MockOutputs { record: MockRecord { inner: Arc::new((Mutex::new(recording), Condvar::new())) } }
     }
 
@@ -195,5 +204,27 @@ impl Outputs for MockOutputs {
 
     fn signal(&mut self, signal: Signal) {
         self.record.push(What::Signal(signal));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_record_stays_bounded_and_keeps_the_latest_changes() {
+        let mut outputs = MockOutputs::new();
+        let record = outputs.record();
+        // A year of check-ins in miniature: far more changes than the record keeps.
+        for i in 0..(10 * KEPT) {
+            outputs.set_led(Led::Green, i % 2 == 0);
+        }
+        outputs.set_led(Led::Red, true);
+        let events = record.events();
+        assert!(events.len() >= KEPT && events.len() <= 2 * KEPT, "{} events kept", events.len());
+        assert_eq!(events.last().map(|e| e.what), Some(What::Led(Led::Red, true)));
+        assert!(events.windows(2).all(|w| w[0].at <= w[1].at), "still in order");
+        // The live state is not part of the trimmed history.
+        assert!(record.is_lit(Led::Red));
     }
 }

@@ -110,14 +110,16 @@ fn user_cert_has_the_jlis_shape() {
     assert!(cert.subject.ends_with("C=JP") && cert.subject.starts_with("CN="), "{}", cert.subject);
     // The user-auth certificate carries no name, address or birth date.
     assert!(!cert.subject.contains("O=") && !cert.subject.contains("L="));
-    let parsed = x509_parser::parse_x509_certificate(&der).unwrap().1;
+    use x509_cert::der::Decode;
+    use x509_cert::ext::pkix::CertificatePolicies;
+    let parsed = x509_cert::Certificate::from_der(&der).unwrap();
     let policy = parsed
-        .extensions()
+        .tbs_certificate
+        .extensions
         .iter()
-        .find_map(|e| match e.parsed_extension() {
-            x509_parser::extensions::ParsedExtension::CertificatePolicies(p) => Some(p[0].policy_id.to_id_string()),
-            _ => None,
-        })
+        .flatten()
+        .find(|e| e.extn_id == x509_cert::der::oid::db::rfc5280::ID_CE_CERTIFICATE_POLICIES)
+        .map(|e| CertificatePolicies::from_der(e.extn_value.as_bytes()).unwrap().0[0].policy_identifier.to_string())
         .expect("certificate policies extension");
     assert_eq!(policy, myna_virtual_card::AUTH_POLICY_OID);
 }

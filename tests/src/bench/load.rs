@@ -134,6 +134,9 @@ pub struct Sse {
     pub missed: usize,
     /// Where the subscribers connected from.
     pub from: String,
+    /// The daemon's CPU time (every thread, user and kernel) while the check-ins ran, per
+    /// trigger: what one fan-out costs, less at the mercy of other load than the delivery times.
+    pub cpu_per_trigger: Option<Duration>,
 }
 
 impl Sse {
@@ -147,6 +150,7 @@ impl Sse {
             "last_subscriber_per_trigger": self.fan_out.json(),
             "missed": self.missed,
             "from": self.from,
+            "daemon_cpu_per_trigger_ms": self.cpu_per_trigger.map(ms),
         })
     }
 }
@@ -199,6 +203,7 @@ pub async fn sse(
     let mut patient = Patient::connect(daemon.tcp()).await?;
     let mut triggers = Triggers { quiet: counter.clone(), stamps: Vec::new() };
     let no_latency = Latency { apdu: Duration::ZERO, sign: Duration::ZERO };
+    let cpu_before = cpu_time(daemon.pid());
     for i in 0..checkins {
         patient.idle().await?;
         let placed = tokio::task::block_in_place(|| card::place(vpcd, card::card(no_latency, true, 0x5000 + i as u64)));
@@ -208,6 +213,7 @@ pub async fn sse(
     }
     patient.idle().await?;
     wait_quiet(&counter).await;
+    let cpu = cpu_time(daemon.pid()).zip(cpu_before).map(|(after, before)| after.saturating_sub(before));
     for s in &streams {
         s.abort();
     }
@@ -237,7 +243,18 @@ pub async fn sse(
         fan_out: Summary::of(&last),
         missed,
         from: lan.map_or("loopback".into(), |ip| format!("{ip} (LAN side)")),
+        cpu_per_trigger: cpu.filter(|_| !triggers.stamps.is_empty()).map(|c| c / triggers.stamps.len() as u32),
     })
+}
+
+/// CPU time (user + kernel) of `pid` so far, threads that ended included (`/proc/PID/stat`,
+/// clock ticks of 10 ms: the loop runs long enough for that to be fine).
+fn cpu_time(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // After the command name (in parentheses, may hold spaces): state is field 3, utime 14.
+    let fields: Vec<&str> = stat[stat.rfind(')')? + 1..].split_whitespace().collect();
+    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ pub mod daemon;
 pub mod footprint;
 pub mod http;
 pub mod load;
+pub mod soak;
 pub mod stats;
 
 use std::path::PathBuf;
@@ -316,6 +317,7 @@ pub async fn run(opts: &Options) -> Result<(String, Value), String> {
     );
     t.row("  delivery p50 (command sent → session event)", msf(sse.delivery.p50), "");
     t.target("  delivery p99", msf(sse.delivery.p99), "< 20 ms", sse.delivery.p99 < Duration::from_millis(20));
+    t.row("  daemon CPU per trigger (all threads, user + kernel)", sse.cpu_per_trigger.map_or("—".into(), msf), "");
     t.row(
         "  last of all subscribers, p50 / max per trigger",
         format!("{} / {}", msf(sse.fan_out.p50), msf(sse.fan_out.max)),
