@@ -13,5 +13,6 @@ mod response;
 pub mod router;
 pub mod routes;
 pub mod server;
+mod session_events;
 mod sse;
 mod state;

@@ -17,7 +17,7 @@
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -37,36 +37,12 @@ use crate::backend::{Backend, Role};
 use crate::error::ApiError;
 use crate::proto::{AuthEvidence, Method, Outcome, SessionResult, SessionView};
 use crate::response::ApiBody;
+use crate::session_events::SessionEvents;
 use crate::state::Api;
 
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 /// Results replayed per catch-up page.
 const CATCH_UP_PAGE: usize = 500;
-
-fn session_event(view: &SessionView) -> Bytes {
-    let data = serde_json::to_string(view).unwrap_or_else(|_| "{}".into());
-    Bytes::from(format!("event: session\ndata: {data}\n\n"))
-}
-
-/// The latest session view and its event, encoded once for every subscriber: with hundreds
-/// of reception PCs subscribed, each change was serialised once per subscriber (issue #21).
-/// The encoding depends on the view alone, so equal views share one event.
-#[derive(Default)]
-pub(crate) struct SessionEvents(Mutex<Option<(SessionView, Bytes)>>);
-
-impl SessionEvents {
-    fn encode(&self, view: &SessionView) -> Bytes {
-        let mut last = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        match &*last {
-            Some((v, event)) if v == view => event.clone(),
-            _ => {
-                let event = session_event(view);
-                *last = Some((view.clone(), event.clone()));
-                event
-            }
-        }
-    }
-}
 
 /// What a subscriber may see of results, from its token's roles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -293,37 +269,5 @@ impl<B: Backend> Stream for Events<B> {
             }
             return Poll::Pending;
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::proto::Prompt;
-
-    fn view(id: Option<&str>, prompt: Prompt) -> SessionView {
-        SessionView {
-            id: id.map(String::from),
-            prompt,
-            allowed_actions: vec![],
-            pin_tries_left: None,
-            deadline_ms: None,
-            notices: vec![],
-            card: None,
-        }
-    }
-
-    #[test]
-    fn subscribers_share_one_encoding_and_never_get_a_stale_view() {
-        let cache = SessionEvents::default();
-        let idle = view(None, Prompt::PlaceCard);
-        let first = cache.encode(&idle);
-        assert_eq!(first, session_event(&idle));
-        // The next subscriber gets the same bytes, not a copy of them.
-        assert_eq!(cache.encode(&idle).as_ptr(), first.as_ptr());
-        // A changed view is encoded anew, and so is a return to the earlier one.
-        let reading = view(Some("s-1"), Prompt::Reading);
-        assert_eq!(cache.encode(&reading), session_event(&reading));
-        assert_eq!(cache.encode(&idle), session_event(&idle));
     }
 }

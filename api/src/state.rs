@@ -35,7 +35,7 @@ pub struct Api<B: Backend> {
     auth_failures: Mutex<HashMap<PeerKey, (Instant, u32)>>,
     shutdown: watch::Receiver<bool>,
     /// The session event every SSE subscriber sends, encoded once per change.
-    pub(crate) session_events: Arc<crate::sse::SessionEvents>,
+    pub(crate) session_events: Arc<crate::session_events::SessionEvents>,
 }
 
 /// Whom failed authentications are counted against: an address on the LAN.
