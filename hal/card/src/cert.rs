@@ -66,6 +66,11 @@ impl Certificate {
 
     /// Parses every certificate in a PEM text (as the J-LIS CA files are distributed).
     pub fn from_pem(pem: &[u8]) -> Result<Vec<Certificate>, CertError> {
+        // x509-cert 0.2.5's load_pem_chain subtracts 1 from the length of the text without its
+        // trailing line breaks: an empty or blank file (a CA file emptied by mistake) overflows.
+        if pem.iter().all(|b| matches!(b, b'\r' | b'\n')) {
+            return Err(CertError::Parse("no CERTIFICATE block in PEM".into()));
+        }
         let chain = x509_cert::Certificate::load_pem_chain(pem).map_err(|e| CertError::Parse(format!("PEM: {e}")))?;
         let out = chain
             .iter()
@@ -409,5 +414,9 @@ mod tests {
         der.push(0);
         assert!(matches!(Certificate::from_der(&der), Err(CertError::Parse(_))));
         assert!(Certificate::from_pem(b"no pem here").is_err());
+        // Found by the cert_der fuzz target: an empty or blank PEM text panicked in x509-cert.
+        for blank in [&b""[..], b"\n", b"\r\n\n"] {
+            assert!(matches!(Certificate::from_pem(blank), Err(CertError::Parse(_))));
+        }
     }
 }
