@@ -34,9 +34,14 @@ pub trait ClockSyncSource: Send + Sync {
     fn state(&self) -> ClockSync;
 }
 
-/// The kernel's own state: `adjtimex` with no modes only reads (it needs no capability; the
-/// systemd unit allows the call).
+/// The kernel's own state: `adjtimex` with no modes only reads (it needs no capability). The
+/// systemd unit keeps `ProtectClock=yes`, whose filter denies the call (EPERM, by the unit's
+/// `SystemCallErrorNumber=`): there the answer comes from systemd-timesyncd's flag instead.
 pub struct KernelClock;
+
+/// systemd-timesyncd (Raspberry Pi OS's and Debian's default NTP client) keeps this directory
+/// while it runs and touches `synchronized` in it once the clock is synchronized.
+const TIMESYNCD_DIR: &str = "/run/systemd/timesync";
 
 impl ClockSyncSource for KernelClock {
     fn state(&self) -> ClockSync {
@@ -44,13 +49,25 @@ impl ClockSyncSource for KernelClock {
         let mut tx: libc::timex = unsafe { std::mem::zeroed() };
         let state = unsafe { libc::adjtimex(&mut tx) };
         if state == -1 {
-            return ClockSync::Unknown(std::io::Error::last_os_error().to_string());
+            let err = std::io::Error::last_os_error();
+            return timesyncd_state(std::path::Path::new(TIMESYNCD_DIR), &err.to_string());
         }
         if state == libc::TIME_ERROR || tx.status & libc::STA_UNSYNC != 0 {
             ClockSync::NotSynchronized
         } else {
             ClockSync::Synchronized
         }
+    }
+}
+
+/// The state systemd-timesyncd reports in `dir`, when the kernel cannot be asked (`why`).
+fn timesyncd_state(dir: &std::path::Path, why: &str) -> ClockSync {
+    if dir.join("synchronized").exists() {
+        ClockSync::Synchronized
+    } else if dir.is_dir() {
+        ClockSync::NotSynchronized
+    } else {
+        ClockSync::Unknown(format!("adjtimex: {why}; no systemd-timesyncd state either"))
     }
 }
 
@@ -70,5 +87,22 @@ pub fn source(check_kernel: bool) -> Arc<dyn ClockSyncSource> {
         Arc::new(KernelClock)
     } else {
         Arc::new(Fixed(ClockSync::Unknown("not checked (--mock, or [trust] clock_sync = false)".into())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn under_the_unit_the_timesyncd_flag_says_whether_the_clock_is_synchronized() {
+        let dir = std::env::temp_dir().join(format!("myna-timesync-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(matches!(timesyncd_state(&dir, "denied"), ClockSync::Unknown(_)), "no timesyncd: unknown");
+        std::fs::create_dir_all(&dir).unwrap();
+        assert_eq!(timesyncd_state(&dir, "denied"), ClockSync::NotSynchronized, "timesyncd, not synced yet");
+        std::fs::write(dir.join("synchronized"), b"").unwrap();
+        assert_eq!(timesyncd_state(&dir, "denied"), ClockSync::Synchronized);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
