@@ -35,7 +35,7 @@ echo "unit ok"
 
 echo "== systemd-analyze verify: myna-bridge (README \"Results into a folder\")"
 cargo build -q -p myna-bridge --locked
-sed "s|/usr/bin/myna-bridge|$PWD/$target/debug/myna-bridge|g" systemd/myna-bridge.service > "$unit_dir/myna-bridge.service"
+sed "s|/usr/bin/myna-bridge|$target/debug/myna-bridge|g" systemd/myna-bridge.service > "$unit_dir/myna-bridge.service"
 out=$(systemd-analyze verify "$unit_dir/myna-bridge.service" 2>&1 || true)
 if [ -n "$out" ]; then
   echo "$out" >&2
