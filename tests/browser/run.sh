@@ -35,58 +35,12 @@ echo "== cargo build -p myna-kiosk"
 cargo build -p myna-kiosk --locked
 bin="$root/target/debug/myna-kiosk"
 
-state=$(mktemp -d "${TMPDIR:-/tmp}/myna-kiosk-browser.XXXXXX")
-daemon_pid=""
-stop_daemon() {
-  if [ -n "$daemon_pid" ] && kill -0 "$daemon_pid" 2>/dev/null; then
-    kill -TERM "$daemon_pid" 2>/dev/null || true
-    for _ in $(seq 50); do
-      kill -0 "$daemon_pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -KILL "$daemon_pid" 2>/dev/null || true
-    wait "$daemon_pid" 2>/dev/null || true
-  fi
-  daemon_pid=""
-}
-cleanup() {
-  local rc=$?
-  stop_daemon
-  if [ "$rc" -ne 0 ] && [ -f "$state/daemon.log" ]; then
-    echo "== daemon log (last 40 lines)" >&2
-    tail -n 40 "$state/daemon.log" >&2 || true
-  fi
-  rm -rf "$state"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-port=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });')
-base="http://127.0.0.1:$port"
-echo "== myna-kiosk run --mock --listen 127.0.0.1:$port"
+# shellcheck source=tests/lib/mock-daemon.sh
+source tests/lib/mock-daemon.sh
+mock_daemon_init browser
 # An empty configuration file: one scenario writes [session] into it and reloads (SIGHUP).
 : >"$state/config.toml"
-"$bin" run --mock --config "$state/config.toml" --listen "127.0.0.1:$port" --state-dir "$state" >"$state/daemon.log" 2>&1 &
-daemon_pid=$!
-
-# Ready when the health check answers and the tokens are written.
-node -e '
-  const [base, tokens] = process.argv.slice(1);
-  const fs = require("fs");
-  const until = Date.now() + 30000;
-  (async () => {
-    for (;;) {
-      try {
-        const r = await fetch(base + "/v1/health");
-        if (r.ok && fs.existsSync(tokens)) return;
-      } catch (e) {}
-      if (Date.now() > until) { console.error("browser: the daemon did not come up"); process.exit(1); }
-      await new Promise((ok) => setTimeout(ok, 200));
-    }
-  })();
-' "$base" "$state/tokens.json"
-kill -0 "$daemon_pid" 2>/dev/null || { echo "browser: the daemon exited" >&2; exit 1; }
+mock_daemon_start "$bin" --config "$state/config.toml"
 
 shots="$here/screenshots"
 rm -rf "$shots"

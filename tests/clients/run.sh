@@ -59,44 +59,10 @@ echo "== cargo build -p myna-kiosk"
 cargo build -p myna-kiosk --locked
 bin="$root/target/debug/myna-kiosk"
 
-state=$(mktemp -d "${TMPDIR:-/tmp}/myna-kiosk-clients.XXXXXX")
-daemon_pid=""
-stop_daemon() {
-  if [ -n "$daemon_pid" ] && kill -0 "$daemon_pid" 2>/dev/null; then
-    kill -TERM "$daemon_pid" 2>/dev/null || true
-    wait "$daemon_pid" 2>/dev/null || true
-  fi
-  daemon_pid=""
-}
-cleanup() {
-  local rc=$?
-  stop_daemon
-  if [ "$rc" -ne 0 ] && [ -f "$state/daemon.log" ]; then
-    echo "== daemon log (last 40 lines)" >&2
-    tail -n 40 "$state/daemon.log" >&2 || true
-  fi
-  rm -rf "$state"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-port=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });')
-base="http://127.0.0.1:$port"
-echo "== myna-kiosk run --mock --listen 127.0.0.1:$port"
-"$bin" run --mock --listen "127.0.0.1:$port" --state-dir "$state" >"$state/daemon.log" 2>&1 &
-daemon_pid=$!
-# Ready when the health check answers and the tokens are written (30 s at most).
-ready=0
-for _ in $(seq 150); do
-  if [ -s "$state/tokens.json" ] && node -e 'fetch(process.argv[1]).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))' "$base/v1/health"; then
-    ready=1
-    break
-  fi
-  kill -0 "$daemon_pid" 2>/dev/null || { echo "clients: the daemon exited" >&2; exit 1; }
-  sleep 0.2
-done
-[ $ready = 1 ] || { echo "clients: the daemon did not come up in 30 s" >&2; exit 1; }
+# shellcheck source=tests/lib/mock-daemon.sh
+source tests/lib/mock-daemon.sh
+mock_daemon_init clients
+mock_daemon_start "$bin"
 
 echo "== the TypeScript client checks a patient in"
 (cd "$ts" && KIOSK_BASE="$base" KIOSK_TOKENS="$state/tokens.json" node generated/out/checkin.js)
