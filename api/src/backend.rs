@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, watch};
@@ -161,7 +162,8 @@ pub trait Backend: Send + Sync + 'static {
     fn result(&self, id: &str) -> Result<Option<SessionResult>, Notice>;
     /// Marks a result delivered; `Ok(false)` if there is no such result.
     fn ack(&self, id: &str) -> Result<bool, Notice>;
-    fn subscribe_results(&self) -> broadcast::Receiver<SessionResult>;
+    /// Live results, shared: hundreds of subscribers read one copy (issue #21).
+    fn subscribe_results(&self) -> broadcast::Receiver<Arc<SessionResult>>;
     fn health(&self) -> Health;
     /// Prometheus text exposition.
     fn metrics(&self) -> String;

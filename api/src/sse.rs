@@ -35,9 +35,9 @@ use serde::Serialize;
 
 use crate::backend::{Backend, Role};
 use crate::error::ApiError;
-use crate::proto::{AuthEvidence, Method, Outcome, SessionResult, SessionView};
+use crate::proto::{AuthEvidence, Method, Outcome, SessionResult};
 use crate::response::ApiBody;
-use crate::session_events::SessionEvents;
+use crate::session_events::{ResultEvents, SessionEventStream};
 use crate::state::Api;
 
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
@@ -66,19 +66,30 @@ impl Feed {
         }
     }
 
-    /// The event for `r`, if this subscriber may have one.
-    fn event(self, r: &SessionResult) -> Option<Bytes> {
+    /// The event's name, if this subscriber may have results at all.
+    fn name(self) -> Option<&'static str> {
         match self {
-            Feed::Results => {
-                let data = serde_json::to_string(r).unwrap_or_else(|_| "{}".into());
-                Some(Bytes::from(format!("id: {}\nevent: result\ndata: {data}\n\n", r.seq)))
-            }
-            Feed::Summaries => {
-                let data = serde_json::to_string(&ResultSummary::of(r)).unwrap_or_else(|_| "{}".into());
-                Some(Bytes::from(format!("id: {}\nevent: result_summary\ndata: {data}\n\n", r.seq)))
-            }
+            Feed::Results => Some("result"),
+            Feed::Summaries => Some("result_summary"),
             Feed::SessionOnly => None,
         }
+    }
+
+    /// The event for `r`, if this subscriber may have one.
+    fn event(self, r: &SessionResult) -> Option<Bytes> {
+        let name = self.name()?;
+        let data = match self {
+            Feed::Summaries => serde_json::to_string(&ResultSummary::of(r)),
+            _ => serde_json::to_string(r),
+        };
+        let data = data.unwrap_or_else(|_| "{}".into());
+        Some(Bytes::from(format!("id: {}\nevent: {name}\ndata: {data}\n\n", r.seq)))
+    }
+
+    /// [`Feed::event`] for a live result: encoded once for every subscriber of this feed.
+    fn live_event(self, r: &SessionResult, shared: &ResultEvents) -> Option<Bytes> {
+        let name = self.name()?;
+        Some(shared.encode(r.seq, name, || self.event(r).unwrap_or_default()))
     }
 }
 
@@ -123,11 +134,11 @@ pub(crate) fn events<B: Backend, Req>(
 ) -> Result<Response<ApiBody>, ApiError> {
     let feed = Feed::for_roles(&api.roles(req));
     let backend = api.backend.clone();
-    let encoded = api.session_events.clone();
+    let views = SessionEventStream::new(backend.watch_session(), api.session_events.clone());
+    let results = api.result_events.clone();
     let shutdown = api.shutdown_signal();
     // Subscribe before catching up so nothing falls between the two.
     let live = backend.subscribe_results();
-    let views = backend.watch_session();
     // The first page of the catch-up, here: a journal that cannot be read is a 503 the client
     // sees, not a stream that goes live past results it never got.
     let first = match after {
@@ -142,12 +153,12 @@ pub(crate) fn events<B: Backend, Req>(
     let events = Events {
         feed,
         backend,
-        encoded,
+        results,
         last_seq: after,
         pending: VecDeque::new(),
         first,
         more_from: None,
-        views: WatchStream::new(views),
+        views,
         live: BroadcastStream::new(live),
         keep_alive: IntervalStream::new(keep_alive),
         shutdown: WatchStream::from_changes(shutdown),
@@ -167,7 +178,8 @@ pub(crate) fn events<B: Backend, Req>(
 struct Events<B: Backend> {
     feed: Feed,
     backend: Arc<B>,
-    encoded: Arc<SessionEvents>,
+    /// Live results' events, shared by every subscriber.
+    results: Arc<ResultEvents>,
     /// The last result sent (or skipped as not for this feed): never sent twice, never skipped.
     last_seq: Option<u64>,
     /// Events ready to go, from a page of the journal.
@@ -176,8 +188,8 @@ struct Events<B: Backend> {
     first: Option<Vec<SessionResult>>,
     /// Read the journal after this seq next (the catch-up's last page was full).
     more_from: Option<u64>,
-    views: WatchStream<SessionView>,
-    live: BroadcastStream<SessionResult>,
+    views: SessionEventStream,
+    live: BroadcastStream<Arc<SessionResult>>,
     keep_alive: IntervalStream,
     shutdown: WatchStream<bool>,
     done: bool,
@@ -238,7 +250,7 @@ impl<B: Backend> Stream for Events<B> {
                 continue;
             }
             match Pin::new(&mut this.views).poll_next(cx) {
-                Poll::Ready(Some(view)) => return Poll::Ready(Some(this.encoded.encode(&view))),
+                Poll::Ready(Some(event)) => return Poll::Ready(Some(event)),
                 Poll::Ready(None) => return this.end(),
                 Poll::Pending => {}
             }
@@ -248,7 +260,7 @@ impl<B: Backend> Stream for Events<B> {
                         continue;
                     }
                     this.last_seq = Some(r.seq);
-                    match this.feed.event(&r) {
+                    match this.feed.live_event(&r, &this.results) {
                         Some(event) => return Poll::Ready(Some(event)),
                         None => continue,
                     }

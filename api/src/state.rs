@@ -36,6 +36,7 @@ pub struct Api<B: Backend> {
     shutdown: watch::Receiver<bool>,
     /// The session event every SSE subscriber sends, encoded once per change.
     pub(crate) session_events: Arc<crate::session_events::SessionEvents>,
+    pub(crate) result_events: Arc<crate::session_events::ResultEvents>,
 }
 
 /// Whom failed authentications are counted against: an address on the LAN.
@@ -61,6 +62,7 @@ impl<B: Backend> Api<B> {
             auth_failures: Mutex::new(HashMap::new()),
             shutdown,
             session_events: Arc::default(),
+            result_events: Arc::default(),
         }
     }
 

@@ -4,6 +4,7 @@
 
 mod support;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -126,7 +127,7 @@ async fn only_reception_gets_live_results() {
         assert!(!text.contains("event: result"), "{role:?}: {text}");
         streams.push((role, body));
     }
-    api.backend.live.send(full_result(6)).unwrap();
+    api.backend.live.send(Arc::new(full_result(6))).unwrap();
     for (role, mut body) in streams {
         let (text, _) = read(&mut body, Duration::from_millis(500), |t| t.contains("\n\n")).await;
         match role {
@@ -187,7 +188,7 @@ async fn a_subscriber_too_slow_for_the_live_feed_gets_the_missed_results_from_th
     let (text, _) = read(&mut body, WAIT, |t| sessions(t) >= 1).await;
     assert!(!text.contains("event: result\n"), "nothing to catch up on: {text}");
     for seq in 1..=5 {
-        api.backend.live.send(full_result(seq)).unwrap();
+        api.backend.live.send(Arc::new(full_result(seq))).unwrap();
     }
     let (text, _) = read(&mut body, WAIT, |t| t.matches("event: result\n").count() >= 5).await;
     let seqs: Vec<u64> = text.lines().filter_map(|l| l.strip_prefix("id: ")?.parse().ok()).collect();

@@ -163,7 +163,7 @@ impl Backend for DaemonBackend {
         self.journal.ack(id, chrono::Utc::now()).map_err(|e| e.notice())
     }
 
-    fn subscribe_results(&self) -> broadcast::Receiver<SessionResult> {
+    fn subscribe_results(&self) -> broadcast::Receiver<std::sync::Arc<SessionResult>> {
         self.handle.subscribe_results()
     }
 

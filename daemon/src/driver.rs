@@ -78,7 +78,7 @@ pub struct DriverHandle {
     requests: mpsc::Sender<Request>,
     reconfigure: mpsc::Sender<crate::session::SessionConfig>,
     view: watch::Receiver<SessionView>,
-    results: broadcast::Sender<SessionResult>,
+    results: broadcast::Sender<Arc<SessionResult>>,
     heartbeat: Arc<AtomicU64>,
     card_thread_dead: Arc<AtomicBool>,
 }
@@ -109,7 +109,7 @@ impl DriverHandle {
         self.view.clone()
     }
 
-    pub fn subscribe_results(&self) -> broadcast::Receiver<SessionResult> {
+    pub fn subscribe_results(&self) -> broadcast::Receiver<Arc<SessionResult>> {
         self.results.subscribe()
     }
 
@@ -136,7 +136,7 @@ pub struct Driver<S: ResultSink, I: SignalSink> {
     card_tx: std::sync::mpsc::Sender<CardJob>,
     card_rx: mpsc::UnboundedReceiver<(Option<String>, CardAnswer)>,
     view_tx: watch::Sender<SessionView>,
-    results_tx: broadcast::Sender<SessionResult>,
+    results_tx: broadcast::Sender<Arc<SessionResult>>,
     pending_photo: Option<oneshot::Sender<Reply>>,
     heartbeat: Arc<AtomicU64>,
     card_thread_dead: Arc<AtomicBool>,
@@ -357,6 +357,9 @@ impl<S: ResultSink, I: SignalSink> Driver<S, I> {
 
     fn perform(&mut self, actions: Vec<Action>) {
         let mut record_failed = false;
+        // Announced after the step's view: a subscriber woken once finds both and sends them
+        // in one write, and the screen's change never waits behind a result (issue #21).
+        let mut durable_results = Vec::new();
         for action in actions {
             match action {
                 Action::Card(op) => {
@@ -380,7 +383,7 @@ impl<S: ResultSink, I: SignalSink> Driver<S, I> {
                             outcome = ?durable.outcome,
                             "session finished"
                         );
-                        let _ = self.results_tx.send(durable);
+                        durable_results.push(Arc::new(durable));
                     }
                     Err(e) => {
                         tracing::error!(error = %e, "result could not be recorded");
@@ -409,6 +412,9 @@ impl<S: ResultSink, I: SignalSink> Driver<S, I> {
                     self.view_tx.send_replace(view);
                 }
             }
+        }
+        for durable in durable_results {
+            let _ = self.results_tx.send(durable);
         }
     }
 }

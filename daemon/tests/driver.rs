@@ -129,7 +129,7 @@ async fn on_paused_time_a_patient_who_walks_away_times_out_at_the_deadline_not_b
     clock.advance(Duration::from_secs(1));
     let result = tokio::time::timeout(Duration::from_secs(5), results.recv()).await.unwrap().unwrap();
     assert_eq!(result.outcome, Outcome::TimedOut);
-    assert_eq!(result.error.map(|e| e.code), Some("TIMED_OUT".to_string()));
+    assert_eq!(result.error.as_ref().map(|e| e.code.clone()), Some("TIMED_OUT".to_string()));
     // Stamps come from the injected wall clock: the whole minute passed in it.
     let took = chrono::DateTime::parse_from_rfc3339(&result.finished_at).unwrap()
         - chrono::DateTime::parse_from_rfc3339(&result.started_at).unwrap();
@@ -187,8 +187,8 @@ async fn pin_check_in(handle: &DriverHandle) -> String {
     assert!(matches!(handle.send(handle.view().id, Command::Consent(all)).await, Reply::Accepted));
     let result = tokio::time::timeout(Duration::from_secs(5), results.recv()).await.unwrap().unwrap();
     assert_eq!(result.outcome, Outcome::Verified);
-    match result.auth {
-        Some(myna_api::proto::AuthEvidence::Pin { challenge, .. }) => challenge,
+    match &result.auth {
+        Some(myna_api::proto::AuthEvidence::Pin { challenge, .. }) => challenge.clone(),
         other => panic!("{other:?}"),
     }
 }

@@ -28,7 +28,7 @@ pub fn notice(code: &str) -> Notice {
 /// Answers from memory; remembers every command it was given.
 pub struct Fake {
     pub view: watch::Sender<SessionView>,
-    pub live: broadcast::Sender<SessionResult>,
+    pub live: broadcast::Sender<Arc<SessionResult>>,
     pub results: Vec<SessionResult>,
     pub journal_down: bool,
     /// Reads of results that succeed before the journal goes down (`None`: it stays up).
@@ -127,7 +127,7 @@ impl Backend for Fake {
         self.journal()?;
         Ok(self.results.iter().any(|r| r.id == id))
     }
-    fn subscribe_results(&self) -> broadcast::Receiver<SessionResult> {
+    fn subscribe_results(&self) -> broadcast::Receiver<Arc<SessionResult>> {
         self.live.subscribe()
     }
     fn health(&self) -> Health {

@@ -1,6 +1,7 @@
 //! An automated patient (and face module, and staff member) that answers every prompt at once
 //! through the same [`DriverHandle`] the API uses. For demos on mock hardware and for benches.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use myna_api::proto::{AuthEvidence, ConsentAnswer, Method, Outcome, PrescriptionForm, Prompt, SessionResult};
@@ -69,7 +70,7 @@ pub async fn tap_and_check_in(
             }
             tokio::select! {
                 r = results.recv() => match r {
-                    Ok(result) => return Some(result),
+                    Ok(result) => return Some(Arc::unwrap_or_clone(result)),
                     Err(RecvError::Lagged(_)) => continue,
                     Err(RecvError::Closed) => return None,
                 },
