@@ -129,6 +129,8 @@ pub struct Patient {
 pub struct Triggers {
     pub quiet: Arc<AtomicUsize>,
     pub stamps: Vec<Instant>,
+    /// Each stamp's command (its path).
+    pub commands: Vec<&'static str>,
 }
 
 impl Patient {
@@ -207,6 +209,7 @@ impl Patient {
             own.push(Span::new(ev.at, start));
             if let Some(t) = triggers.as_deref_mut() {
                 t.stamps.push(start);
+                t.commands.push(role_path);
             }
             let who = if client == 0 { &mut self.kiosk } else { &mut self.face };
             let answer = who.call_for(session.as_deref(), "POST", role_path, Some(body)).await?;

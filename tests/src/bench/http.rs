@@ -218,7 +218,10 @@ impl Sink {
     fn push(&self, at: Instant, data: Bytes) {
         match self {
             Sink::Store(chunks, counter) => {
-                chunks.lock().expect("not poisoned").push((at, data));
+                // A copy: the chunk hyper hands out shares its read buffer, and keeping it
+                // makes hyper allocate a fresh buffer for every read, so the measuring client
+                // would spend its time in page faults the daemon's delivery times then show.
+                chunks.lock().expect("not poisoned").push((at, Bytes::copy_from_slice(&data)));
                 counter.fetch_add(1, Ordering::Relaxed);
             }
             Sink::Events(rest, tx) => {

@@ -137,6 +137,11 @@ pub struct Sse {
     /// The daemon's CPU time (every thread, user and kernel) while the check-ins ran, per
     /// trigger: what one fan-out costs, less at the mercy of other load than the delivery times.
     pub cpu_per_trigger: Option<Duration>,
+    /// The same for the bench's own process (the 500 subscribers' client, on the same cores).
+    pub client_cpu_per_trigger: Option<Duration>,
+    /// Delivery by the command that caused it (where a tail comes from).
+    pub by_command: Vec<(&'static str, Summary)>,
+    pub card_latency: Latency,
 }
 
 impl Sse {
@@ -150,7 +155,10 @@ impl Sse {
             "last_subscriber_per_trigger": self.fan_out.json(),
             "missed": self.missed,
             "from": self.from,
+            "card_latency": {"apdu_ms": ms(self.card_latency.apdu), "sign_ms": ms(self.card_latency.sign)},
             "daemon_cpu_per_trigger_ms": self.cpu_per_trigger.map(ms),
+            "client_cpu_per_trigger_ms": self.client_cpu_per_trigger.map(ms),
+            "delivery_by_command": self.by_command.iter().map(|(c, s)| (c.to_string(), s.json())).collect::<serde_json::Map<_, _>>(),
         })
     }
 }
@@ -159,6 +167,10 @@ impl Sse {
 /// command the kiosk sends is a trigger, stamped as it leaves; each subscriber's first
 /// `session` event after the stamp is its delivery.
 ///
+/// `latency`: the cards' latency model. The field's (part 2's) keeps the PIN's `verifying`
+/// and `consent` views a SIGN apart, as a real card does; zero makes them two fan-outs back
+/// to back, harsher than any card.
+///
 /// `lan`: connect the subscribers from this (non-loopback) address, as reception PCs would;
 /// loopback clients count against the daemon's smaller local allowance.
 pub async fn sse(
@@ -166,6 +178,7 @@ pub async fn sse(
     vpcd: SocketAddr,
     subscribers: usize,
     checkins: usize,
+    latency: Latency,
     lan: Option<IpAddr>,
 ) -> Result<Sse, Error> {
     let counter = Arc::new(AtomicUsize::new(0));
@@ -201,24 +214,32 @@ pub async fn sse(
     let rss_kib = daemon.status_kib("VmRSS");
 
     let mut patient = Patient::connect(daemon.tcp()).await?;
-    let mut triggers = Triggers { quiet: counter.clone(), stamps: Vec::new() };
-    let no_latency = Latency { apdu: Duration::ZERO, sign: Duration::ZERO };
+    let mut triggers = Triggers { quiet: counter.clone(), stamps: Vec::new(), commands: Vec::new() };
     let cpu_before = cpu_time(daemon.pid());
-    for i in 0..checkins {
+    let client_before = cpu_time(std::process::id());
+    // The cards are made first (each issues its certificates: RSA signatures), and a card is
+    // lifted only once the last fan-out has reached everyone: the measuring client's own work
+    // never competes with a fan-out it measures.
+    let mut cards: Vec<_> = (0..checkins).map(|i| card::card(latency, true, 0x5000 + i as u64)).collect();
+    for card in cards.drain(..) {
         patient.idle().await?;
-        let placed = tokio::task::block_in_place(|| card::place(vpcd, card::card(no_latency, true, 0x5000 + i as u64)));
+        let placed = tokio::task::block_in_place(|| card::place(vpcd, card));
         let outcome = patient.check_in(Path::Pin, Some(&mut triggers)).await;
+        wait_quiet(&counter).await;
         tokio::task::block_in_place(|| card::lift(placed));
         outcome?;
     }
     patient.idle().await?;
     wait_quiet(&counter).await;
     let cpu = cpu_time(daemon.pid()).zip(cpu_before).map(|(after, before)| after.saturating_sub(before));
+    let client_cpu =
+        cpu_time(std::process::id()).zip(client_before).map(|(after, before)| after.saturating_sub(before));
     for s in &streams {
         s.abort();
     }
 
     let mut delivery = Vec::new();
+    let mut by_command: Vec<(&'static str, Vec<Duration>)> = Vec::new();
     let mut last = vec![Duration::ZERO; triggers.stamps.len()];
     let mut missed = 0;
     for store in &stores {
@@ -228,6 +249,11 @@ pub async fn sse(
                 Some(e) => {
                     let d = e.at - *stamp;
                     delivery.push(d);
+                    let command = triggers.commands.get(i).copied().unwrap_or("?");
+                    match by_command.iter_mut().find(|(c, _)| *c == command) {
+                        Some((_, v)) => v.push(d),
+                        None => by_command.push((command, vec![d])),
+                    }
                     last[i] = last[i].max(d);
                 }
                 None => missed += 1,
@@ -242,8 +268,13 @@ pub async fn sse(
         delivery: Summary::of(&delivery),
         fan_out: Summary::of(&last),
         missed,
+        card_latency: latency,
+        by_command: by_command.iter().map(|(c, v)| (*c, Summary::of(v))).collect(),
         from: lan.map_or("loopback".into(), |ip| format!("{ip} (LAN side)")),
         cpu_per_trigger: cpu.filter(|_| !triggers.stamps.is_empty()).map(|c| c / triggers.stamps.len() as u32),
+        client_cpu_per_trigger: client_cpu
+            .filter(|_| !triggers.stamps.is_empty())
+            .map(|c| c / triggers.stamps.len() as u32),
     })
 }
 

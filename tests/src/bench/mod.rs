@@ -36,7 +36,39 @@ pub struct Options {
     pub wrk_threads: usize,
     pub subscribers: usize,
     pub sse_checkins: usize,
+    /// The cards' latency during the SSE fan-out.
+    pub sse_latency: Latency,
     pub bin: PathBuf,
+}
+
+/// The SSE fan-out's lines (the full run and `--sse-only`).
+fn sse_rows(t: &mut Table, sse: &load::Sse) {
+    let l = sse.card_latency;
+    t.row(
+        format!("  {} PIN check-ins meanwhile; the cards' latency per APDU / SIGN", sse.triggers / 3),
+        if l.apdu.is_zero() && l.sign.is_zero() {
+            "none (views back to back)".to_string()
+        } else {
+            format!("{} / +{} ms", l.apdu.as_millis(), l.sign.as_millis())
+        },
+        "",
+    );
+    t.row("  delivery p50 (command sent → session event)", msf(sse.delivery.p50), "");
+    t.target("  delivery p99", msf(sse.delivery.p99), "< 10 ms", sse.delivery.p99 < Duration::from_millis(10));
+    t.row("  daemon CPU per trigger (all threads, user + kernel)", sse.cpu_per_trigger.map_or("—".into(), msf), "");
+    t.row(
+        "  the subscribers' client CPU per trigger (this process, same cores)",
+        sse.client_cpu_per_trigger.map_or("—".into(), msf),
+        "",
+    );
+    t.row(
+        "  last of all subscribers, p50 / max per trigger",
+        format!("{} / {}", msf(sse.fan_out.p50), msf(sse.fan_out.max)),
+        "",
+    );
+    for (command, s) in &sse.by_command {
+        t.row(format!("  after POST {command}: delivery p50 / p99"), format!("{} / {}", msf(s.p50), msf(s.p99)), "");
+    }
 }
 
 /// One line of the table: a figure, ours beside the peer's, the target and whether it is met.
@@ -195,6 +227,41 @@ fn lan_address() -> Option<std::net::IpAddr> {
     present.then_some(std::net::IpAddr::V4(ip))
 }
 
+/// Part 3's SSE fan-out alone (`--sse-only`): one daemon, the subscribers, `sse_checkins`
+/// check-ins. For comparing daemons back to back in seconds; the full run is the record.
+pub async fn run_sse(opts: &Options) -> Result<(String, Value), String> {
+    Rig::get().ok_or("the bench needs the rig: bash tests/rig/isolated.sh target/release/bench")?;
+    let vpcd = Rig::get().map(|r| r.vpcd_addr()).ok_or("no rig")?;
+    let machine = machine();
+    let lan = lan_address();
+    let state = std::env::temp_dir().join(format!("myna-bench-{}", std::process::id()));
+    let daemon = tokio::task::block_in_place(|| Daemon::start(&opts.bin, READER, &state, 2048, lan.is_some()))?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let sse = load::sse(&daemon, vpcd, opts.subscribers, opts.sse_checkins, opts.sse_latency, lan)
+        .await
+        .map_err(|e| format!("SSE: {e}\n{}", daemon.log()))?;
+    if !tokio::task::block_in_place(|| daemon.stop()) {
+        return Err("the daemon did not stop cleanly on SIGTERM".into());
+    }
+    let mut t = Table::default();
+    t.section(&format!(
+        "SSE fan-out only ({} cores shared by client and daemon, {} triggers)",
+        machine["cores"].as_str().unwrap_or("?"),
+        sse.triggers
+    ));
+    t.target(
+        format!("SSE subscribers served (from {}; every event delivered)", sse.from),
+        format!("{} ({} missed)", sse.subscribers, sse.missed),
+        format!("{}", opts.subscribers.max(500)),
+        sse.missed == 0 && sse.subscribers >= 500,
+    );
+    sse_rows(&mut t, &sse);
+    t.row(format!("RSS with {} SSE subscribers", sse.subscribers), mib(sse.rss_kib), "");
+    t.peer("");
+    let value = json!({"machine": machine, "sse_only": true, "api_load": {"sse": sse.json()}, "targets": t.targets()});
+    Ok((t.render(), value))
+}
+
 /// Runs every part; the table and the JSON. `Err` only when something did not work.
 pub async fn run(opts: &Options) -> Result<(String, Value), String> {
     let rig = Rig::get().ok_or("the bench needs the rig: bash tests/rig/isolated.sh target/release/bench")?;
@@ -237,7 +304,7 @@ pub async fn run(opts: &Options) -> Result<(String, Value), String> {
     );
     let wrk =
         tokio::task::block_in_place(|| load::wrk(&daemon, opts.wrk_connections, opts.wrk_threads, opts.wrk_seconds))?;
-    let sse = load::sse(&daemon, vpcd, opts.subscribers, opts.sse_checkins, lan)
+    let sse = load::sse(&daemon, vpcd, opts.subscribers, opts.sse_checkins, opts.sse_latency, lan)
         .await
         .map_err(|e| format!("SSE: {e}\n{}", daemon.log()))?;
     let peak_rss = daemon.status_kib("VmHWM");
@@ -315,14 +382,7 @@ pub async fn run(opts: &Options) -> Result<(String, Value), String> {
         format!("{}", opts.subscribers.max(500)),
         sse.missed == 0 && sse.subscribers >= 500,
     );
-    t.row("  delivery p50 (command sent → session event)", msf(sse.delivery.p50), "");
-    t.target("  delivery p99", msf(sse.delivery.p99), "< 20 ms", sse.delivery.p99 < Duration::from_millis(20));
-    t.row("  daemon CPU per trigger (all threads, user + kernel)", sse.cpu_per_trigger.map_or("—".into(), msf), "");
-    t.row(
-        "  last of all subscribers, p50 / max per trigger",
-        format!("{} / {}", msf(sse.fan_out.p50), msf(sse.fan_out.max)),
-        "",
-    );
+    sse_rows(&mut t, &sse);
     t.section("4. footprint");
     t.target("idle RSS", mib(idle_rss), "< 16 MiB", idle_rss.is_some_and(|k| k < 16 * 1024));
     t.row(format!("RSS with {} SSE subscribers", sse.subscribers), mib(sse.rss_kib), "");

@@ -37,6 +37,18 @@ struct Args {
     connections: usize,
     #[arg(long, default_value_t = 500)]
     subscribers: usize,
+    /// Only part 3's SSE fan-out (one daemon, the subscribers, a few check-ins): for comparing
+    /// daemons back to back. The full run is the record.
+    #[arg(long)]
+    sse_only: bool,
+    /// PIN check-ins (3 triggers each) during the SSE fan-out (default 10, smoke 1): the p99
+    /// of 30 fan-outs, not of the one slowest.
+    #[arg(long)]
+    sse_checkins: Option<usize>,
+    /// Zero card latency during the SSE fan-out: the PIN's two views go out back to back
+    /// (harsher than a real card, whose SIGN keeps them ~400 ms apart).
+    #[arg(long)]
+    sse_zero_latency: bool,
     /// The daemon binary (default: myna-kiosk next to this one).
     #[arg(long)]
     daemon: Option<PathBuf>,
@@ -46,12 +58,11 @@ struct Args {
 async fn main() {
     let a = Args::parse();
     let smoke = a.smoke;
+    let latency =
+        Latency { apdu: Duration::from_millis(a.apdu_latency_ms), sign: Duration::from_millis(a.sign_latency_ms) };
     let opts = Options {
         smoke,
-        latency: Latency {
-            apdu: Duration::from_millis(a.apdu_latency_ms),
-            sign: Duration::from_millis(a.sign_latency_ms),
-        },
+        latency,
         rounds: a.rounds.unwrap_or(if smoke { 2 } else { 10 }).max(1),
         opensc_rounds: if smoke { 1 } else { 5 },
         starts: if smoke { 2 } else { 5 },
@@ -59,11 +70,13 @@ async fn main() {
         wrk_connections: a.connections,
         wrk_threads: 2,
         subscribers: a.subscribers,
-        sse_checkins: if smoke { 1 } else { 4 },
+        sse_latency: if a.sse_zero_latency { Latency { apdu: Duration::ZERO, sign: Duration::ZERO } } else { latency },
+        sse_checkins: a.sse_checkins.unwrap_or(if smoke { 1 } else { 10 }).max(1),
         bin: a.daemon.unwrap_or_else(bench::daemon::binary),
     };
     let started = Instant::now();
-    match bench::run(&opts).await {
+    let ran = if a.sse_only { bench::run_sse(&opts).await } else { bench::run(&opts).await };
+    match ran {
         Ok((table, json)) => {
             println!("{table}");
             let text = serde_json::to_string_pretty(&json).expect("JSON");
