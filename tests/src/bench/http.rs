@@ -138,23 +138,6 @@ impl Event {
     }
 }
 
-/// Splits a stream's chunks (with arrival times) into events: an event arrived when the chunk
-/// that completed it did.
-pub fn parse_events(chunks: &[(Instant, Bytes)]) -> Vec<Event> {
-    let mut events = Vec::new();
-    let mut buf: Vec<u8> = Vec::new();
-    for (at, chunk) in chunks {
-        buf.extend_from_slice(chunk);
-        while let Some(end) = buf.windows(2).position(|w| w == b"\n\n") {
-            let block: Vec<u8> = buf.drain(..end + 2).collect();
-            if let Some(e) = parse_block(&String::from_utf8_lossy(&block), *at) {
-                events.push(e);
-            }
-        }
-    }
-    events
-}
-
 fn parse_block(block: &str, at: Instant) -> Option<Event> {
     let (mut name, mut id, mut data) = (String::from("message"), None, String::new());
     for line in block.lines() {
@@ -191,15 +174,48 @@ pub async fn subscribe(endpoint: &Endpoint, token: &str, sink: Sink) -> Result<t
     }))
 }
 
-/// A stream's chunks with their arrival times.
-pub type Chunks = Arc<Mutex<Vec<(Instant, Bytes)>>>;
+/// When each event of a stream arrived, and whether it was a `session` event; nothing of its
+/// content is kept. With hundreds of subscribers on the daemon's own cores, the measuring
+/// client must cost little: keeping hyper's chunks pins its read buffers (a fresh buffer per
+/// read), and even copies of them are fresh memory on every event, page faults the daemon's
+/// delivery times would then show.
+#[derive(Debug, Default)]
+pub struct Arrivals {
+    /// An event not yet complete (its end is in a later chunk).
+    partial: Vec<u8>,
+    /// (arrival of the chunk that completed it, a `session` event).
+    pub events: Vec<(Instant, bool)>,
+}
+
+impl Arrivals {
+    fn push(&mut self, at: Instant, data: &[u8]) {
+        self.partial.extend_from_slice(data);
+        let mut start = 0;
+        while let Some(end) = find_blank_line(&self.partial[start..]) {
+            let block = &self.partial[start..start + end];
+            // A comment (keep-alive) is no event.
+            if block.split(|&b| b == b'\n').any(|l| l.starts_with(b"data:")) {
+                let session = block.split(|&b| b == b'\n').any(|l| l == b"event: session" || l == b"event:session");
+                self.events.push((at, session));
+            }
+            start += end + 2;
+        }
+        self.partial.drain(..start);
+    }
+}
+
+fn find_blank_line(b: &[u8]) -> Option<usize> {
+    b.windows(2).position(|w| w == b"\n\n")
+}
+
+pub type Log = Arc<Mutex<Arrivals>>;
 
 /// Where a subscription's chunks go.
 #[derive(Clone)]
 pub enum Sink {
-    /// Kept for later (hundreds of subscribers: as little work as possible while measuring),
-    /// and counted on a counter they share (to see when all went quiet).
-    Store(Chunks, Arc<AtomicUsize>),
+    /// Noted as they arrive (hundreds of subscribers: as little work as possible while
+    /// measuring), and counted on a counter they share (to see when all went quiet).
+    Arrivals(Log, Arc<AtomicUsize>),
     /// Parsed at once and sent on (a client that reacts to events).
     Events(Arc<Mutex<Vec<u8>>>, mpsc::UnboundedSender<Event>),
 }
@@ -210,25 +226,22 @@ impl Sink {
         (Sink::Events(Arc::new(Mutex::new(Vec::new())), tx), rx)
     }
 
-    pub fn store(counter: Arc<AtomicUsize>) -> (Sink, Chunks) {
-        let chunks = Arc::new(Mutex::new(Vec::new()));
-        (Sink::Store(chunks.clone(), counter), chunks)
+    pub fn arrivals(counter: Arc<AtomicUsize>) -> (Sink, Log) {
+        let log = Arc::new(Mutex::new(Arrivals { partial: Vec::with_capacity(8192), events: Vec::with_capacity(512) }));
+        (Sink::Arrivals(log.clone(), counter), log)
     }
 
     fn push(&self, at: Instant, data: Bytes) {
         match self {
-            Sink::Store(chunks, counter) => {
-                // A copy: the chunk hyper hands out shares its read buffer, and keeping it
-                // makes hyper allocate a fresh buffer for every read, so the measuring client
-                // would spend its time in page faults the daemon's delivery times then show.
-                chunks.lock().expect("not poisoned").push((at, Bytes::copy_from_slice(&data)));
+            Sink::Arrivals(log, counter) => {
+                log.lock().expect("not poisoned").push(at, &data);
                 counter.fetch_add(1, Ordering::Relaxed);
             }
             Sink::Events(rest, tx) => {
                 let mut rest = rest.lock().expect("not poisoned");
                 rest.extend_from_slice(&data);
                 // Complete events go on; a partial one waits for the next chunk.
-                while let Some(end) = rest.windows(2).position(|w| w == b"\n\n") {
+                while let Some(end) = find_blank_line(&rest) {
                     let block: Vec<u8> = rest.drain(..end + 2).collect();
                     if let Some(e) = parse_block(&String::from_utf8_lossy(&block), at) {
                         let _ = tx.send(e);
@@ -247,19 +260,15 @@ mod tests {
     fn events_split_across_chunks_arrive_with_the_last_chunk() {
         let t0 = Instant::now();
         let t1 = t0 + std::time::Duration::from_millis(3);
-        let chunks = vec![
-            (
-                t0,
-                Bytes::from_static(
-                    b"event: session\ndata: {\"prompt\":{\"kind\":\"place_card\"}}\n\nid: 7\nevent: res",
-                ),
-            ),
-            (t1, Bytes::from_static(b"ult\ndata: {\"seq\":7}\n\n: keep-alive\n\n")),
-        ];
-        let events = parse_events(&chunks);
-        assert_eq!(events.len(), 2);
-        assert_eq!(events[0].prompt().as_deref(), Some("place_card"));
-        assert_eq!(events[0].at, t0);
-        assert_eq!((events[1].name.as_str(), events[1].id.as_deref(), events[1].at), ("result", Some("7"), t1));
+        let mut log = Arrivals::default();
+        log.push(t0, b"event: session\ndata: {\"prompt\":{\"kind\":\"place_card\"}}\n\nid: 7\nevent: res");
+        assert_eq!(log.events, vec![(t0, true)]);
+        log.push(t1, b"ult\ndata: {\"seq\":7}\n\n: keep-alive\n\nevent: session\ndata: {}\n");
+        // The result completes with the second chunk; the comment is no event; the last
+        // session event is not complete yet.
+        assert_eq!(log.events, vec![(t0, true), (t1, false)]);
+        log.push(t0, b"\n");
+        assert_eq!(log.events.last(), Some(&(t0, true)));
+        assert!(log.partial.is_empty());
     }
 }

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use super::card::{self, Latency};
 use super::checkin::{wait_quiet, Path, Patient, Triggers};
 use super::daemon::{Daemon, RECEPTION};
-use super::http::{self, Chunks, Endpoint, Error, Sink};
+use super::http::{self, Endpoint, Error, Log, Sink};
 use super::stats::{ms, Summary};
 
 #[derive(Debug, Clone)]
@@ -187,14 +187,14 @@ pub async fn sse(
         None => daemon.tcp(),
     };
     let started = Instant::now();
-    let mut stores: Vec<Chunks> = Vec::new();
+    let mut stores: Vec<Log> = Vec::new();
     let mut streams = Vec::new();
     // Opened in batches: a burst of 500 SYNs would just measure the listen backlog.
     for batch in (0..subscribers).collect::<Vec<_>>().chunks(50) {
         let mut opening = Vec::new();
         for _ in batch {
-            let (sink, chunks) = Sink::store(counter.clone());
-            stores.push(chunks);
+            let (sink, log) = Sink::arrivals(counter.clone());
+            stores.push(log);
             let endpoint = endpoint.clone();
             opening.push(tokio::spawn(async move { http::subscribe(&endpoint, RECEPTION, sink).await }));
         }
@@ -203,7 +203,7 @@ pub async fn sse(
         }
     }
     let deadline = Instant::now() + Duration::from_secs(20);
-    while stores.iter().any(|s| s.lock().expect("not poisoned").is_empty()) {
+    while stores.iter().any(|s| s.lock().expect("not poisoned").events.is_empty()) {
         if Instant::now() > deadline {
             return Err("not every SSE subscriber got its first event within 20 s".into());
         }
@@ -243,11 +243,11 @@ pub async fn sse(
     let mut last = vec![Duration::ZERO; triggers.stamps.len()];
     let mut missed = 0;
     for store in &stores {
-        let events = http::parse_events(&store.lock().expect("not poisoned"));
+        let log = store.lock().expect("not poisoned");
         for (i, stamp) in triggers.stamps.iter().enumerate() {
-            match events.iter().find(|e| e.name == "session" && e.at >= *stamp) {
-                Some(e) => {
-                    let d = e.at - *stamp;
+            match log.events.iter().find(|(at, session)| *session && at >= stamp) {
+                Some((at, _)) => {
+                    let d = *at - *stamp;
                     delivery.push(d);
                     let command = triggers.commands.get(i).copied().unwrap_or("?");
                     match by_command.iter_mut().find(|(c, _)| *c == command) {
