@@ -42,7 +42,13 @@ pub struct Options {
 }
 
 /// The SSE fan-out's lines (the full run and `--sse-only`).
-fn sse_rows(t: &mut Table, sse: &load::Sse) {
+fn sse_rows(t: &mut Table, sse: &load::Sse, asked: usize) {
+    t.target(
+        format!("SSE subscribers served (from {}; every event delivered)", sse.from),
+        format!("{} ({} missed)", sse.subscribers, sse.missed),
+        format!("{}", asked.max(500)),
+        sse.missed == 0 && sse.subscribers >= 500,
+    );
     let l = sse.card_latency;
     t.row(
         format!("  {} PIN check-ins meanwhile; the cards' latency per APDU / SIGN", sse.triggers / 3),
@@ -249,13 +255,7 @@ pub async fn run_sse(opts: &Options) -> Result<(String, Value), String> {
         machine["cores"].as_str().unwrap_or("?"),
         sse.triggers
     ));
-    t.target(
-        format!("SSE subscribers served (from {}; every event delivered)", sse.from),
-        format!("{} ({} missed)", sse.subscribers, sse.missed),
-        format!("{}", opts.subscribers.max(500)),
-        sse.missed == 0 && sse.subscribers >= 500,
-    );
-    sse_rows(&mut t, &sse);
+    sse_rows(&mut t, &sse, opts.subscribers);
     t.row(format!("RSS with {} SSE subscribers", sse.subscribers), mib(sse.rss_kib), "");
     t.peer("");
     let value = json!({"machine": machine, "sse_only": true, "api_load": {"sse": sse.json()}, "targets": t.targets()});
@@ -376,13 +376,7 @@ pub async fn run(opts: &Options) -> Result<(String, Value), String> {
     );
     t.row("  latency p50", msf(wrk.p50), "");
     t.target("  latency p99", msf(wrk.p99), "< 5 ms", wrk.p99 < Duration::from_millis(5));
-    t.target(
-        format!("SSE subscribers served (from {}; every event delivered)", sse.from),
-        format!("{} ({} missed)", sse.subscribers, sse.missed),
-        format!("{}", opts.subscribers.max(500)),
-        sse.missed == 0 && sse.subscribers >= 500,
-    );
-    sse_rows(&mut t, &sse);
+    sse_rows(&mut t, &sse, opts.subscribers);
     t.section("4. footprint");
     t.target("idle RSS", mib(idle_rss), "< 16 MiB", idle_rss.is_some_and(|k| k < 16 * 1024));
     t.row(format!("RSS with {} SSE subscribers", sse.subscribers), mib(sse.rss_kib), "");
