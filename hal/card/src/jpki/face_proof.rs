@@ -18,7 +18,7 @@
 use rsa::{BigUint, Pkcs1v15Sign, RsaPublicKey};
 use sha2::{Digest, Sha256};
 
-use super::tlv::next_tlv;
+use super::tlv::{constructed, tlvs, TAG_FACE_RECORD};
 use super::JpkiError;
 
 /// The outcome of one check, as results report it.
@@ -95,15 +95,13 @@ fn rsa_key(modulus: &[u8], exponent: &[u8]) -> Result<RsaPublicKey, JpkiError> {
 /// An RSA key as the card writes it: `90` exponent and `91` modulus, other objects ignored.
 fn card_key(data: &[u8]) -> Result<RsaPublicKey, JpkiError> {
     let (mut e, mut n) = (None, None);
-    let mut rest = data;
-    while !rest.is_empty() {
-        let tlv = next_tlv(rest)?;
+    for tlv in tlvs(data) {
+        let tlv = tlv?;
         match tlv.tag {
             0x90 => e = Some(tlv.value),
             0x91 => n = Some(tlv.value),
             _ => {}
         }
-        rest = tlv.rest;
     }
     rsa_key(n.ok_or(JpkiError::BadFaceRecord)?, e.ok_or(JpkiError::BadFaceRecord)?)
 }
@@ -119,20 +117,14 @@ struct FaceCertificate<'a> {
 const CVC_BODY_LEN: usize = 16 + 16 + 265;
 
 fn parse_certificate(der: &[u8]) -> Result<FaceCertificate<'_>, JpkiError> {
-    let outer = next_tlv(der)?;
-    if outer.tag != 0x7F21 {
-        return Err(JpkiError::BadFaceRecord);
-    }
     let (mut body, mut signature) = (None, None);
-    let mut rest = outer.value;
-    while !rest.is_empty() {
-        let tlv = next_tlv(rest)?;
+    for tlv in tlvs(constructed(der, 0x7F21)?) {
+        let tlv = tlv?;
         match tlv.tag {
             0x5F4E => body = Some(tlv.value),
             0x5F37 => signature = Some(tlv.value),
             _ => {}
         }
-        rest = tlv.rest;
     }
     let body = body.ok_or(JpkiError::BadFaceRecord)?;
     if body.len() != CVC_BODY_LEN {
@@ -154,17 +146,12 @@ struct SignedRecord<'a> {
 }
 
 fn parse_record(record: &[u8]) -> Result<SignedRecord<'_>, JpkiError> {
-    let outer = next_tlv(record)?;
-    if outer.tag != 0xFF20 {
-        return Err(JpkiError::BadFaceRecord);
-    }
     let mut groups: [Vec<&[u8]>; 3] = Default::default();
     let (mut signature, mut chip_key) = (None, None);
-    let mut rest = outer.value;
-    while !rest.is_empty() {
-        let tlv = next_tlv(rest)?;
+    for tlv in tlvs(constructed(record, TAG_FACE_RECORD)?) {
+        let tlv = tlv?;
         // Each group covers its fields as written: tag, length and value.
-        let whole = &rest[..rest.len() - tlv.rest.len()];
+        let whole = tlv.whole;
         match tlv.tag {
             0xDF22 | 0xDF23 => groups[0].push(whole),
             0xDF24 => {
@@ -176,7 +163,6 @@ fn parse_record(record: &[u8]) -> Result<SignedRecord<'_>, JpkiError> {
             0xDF28 => signature = Some(tlv.value),
             _ => {}
         }
-        rest = tlv.rest;
     }
     let complete = groups[0].len() == 3 && groups[1].len() == 2 && groups[2].len() == 1;
     if !complete {

@@ -34,6 +34,8 @@ pub(super) fn der_object_len(buf: &[u8]) -> Result<Option<usize>, JpkiError> {
 pub(super) struct Tlv<'a> {
     pub(super) tag: u32,
     pub(super) value: &'a [u8],
+    /// Tag, length and value as written (what a signature over the field covers).
+    pub(super) whole: &'a [u8],
     pub(super) rest: &'a [u8],
 }
 
@@ -75,10 +77,33 @@ pub(super) fn next_tlv(input: &[u8]) -> Result<Tlv<'_>, JpkiError> {
     };
     let end = i.checked_add(len).ok_or(JpkiError::BadFaceRecord)?;
     let value = input.get(i..end).ok_or(JpkiError::Truncated)?;
-    Ok(Tlv { tag, value, rest: &input[end..] })
+    Ok(Tlv { tag, value, whole: &input[..end], rest: &input[end..] })
 }
 
-const TAG_FACE_RECORD: u32 = 0xFF20;
+/// The value of the object at the start of `input`, which must have tag `tag`.
+pub(super) fn constructed(input: &[u8], tag: u32) -> Result<&[u8], JpkiError> {
+    let outer = next_tlv(input)?;
+    if outer.tag != tag {
+        return Err(JpkiError::BadFaceRecord);
+    }
+    Ok(outer.value)
+}
+
+/// The TLVs one after another in `input` (a constructed object's value); a malformed one is
+/// the last item.
+pub(super) fn tlvs(input: &[u8]) -> impl Iterator<Item = Result<Tlv<'_>, JpkiError>> {
+    let mut rest = Some(input);
+    std::iter::from_fn(move || {
+        let now = rest.take().filter(|r| !r.is_empty())?;
+        let tlv = next_tlv(now);
+        if let Ok(t) = &tlv {
+            rest = Some(t.rest);
+        }
+        Some(tlv)
+    })
+}
+
+pub(super) const TAG_FACE_RECORD: u32 = 0xFF20;
 const TAG_FACE_PHOTO: u32 = 0xDF27;
 
 /// Total length of the card-face record from its first bytes (`FF 20 82 LL LL …`).
@@ -103,13 +128,8 @@ pub(super) fn two_byte_tag_object_len(head: &[u8], tag: [u8; 2]) -> Result<usize
 
 /// Finds the JPEG 2000 face photo (DF27) inside the card-face record.
 pub fn find_face_photo(record: &[u8]) -> Result<&[u8], JpkiError> {
-    let outer = next_tlv(record)?;
-    if outer.tag != TAG_FACE_RECORD {
-        return Err(JpkiError::BadFaceRecord);
-    }
-    let mut inner = outer.value;
-    while !inner.is_empty() {
-        let tlv = next_tlv(inner)?;
+    for tlv in tlvs(constructed(record, TAG_FACE_RECORD)?) {
+        let tlv = tlv?;
         if tlv.tag == TAG_FACE_PHOTO {
             if tlv.value.is_empty() {
                 return Err(JpkiError::NoPhoto);
@@ -118,7 +138,6 @@ pub fn find_face_photo(record: &[u8]) -> Result<&[u8], JpkiError> {
             let j2k = tlv.value.starts_with(&[0xFF, 0x4F, 0xFF, 0x51]);
             return if jp2 || j2k { Ok(tlv.value) } else { Err(JpkiError::BadFaceRecord) };
         }
-        inner = tlv.rest;
     }
     // A well-formed record without DF27: a card issued with no photo.
     Err(JpkiError::NoPhoto)
