@@ -128,9 +128,8 @@ pub struct Patient {
 /// subscriber has the previous event) and note when the command left.
 pub struct Triggers {
     pub quiet: Arc<AtomicUsize>,
-    pub stamps: Vec<Instant>,
-    /// Each stamp's command (its path).
-    pub commands: Vec<&'static str>,
+    /// When each command left, and which (its path).
+    pub stamps: Vec<(Instant, &'static str)>,
 }
 
 impl Patient {
@@ -208,8 +207,7 @@ impl Patient {
             let start = Instant::now();
             own.push(Span::new(ev.at, start));
             if let Some(t) = triggers.as_deref_mut() {
-                t.stamps.push(start);
-                t.commands.push(role_path);
+                t.stamps.push((start, role_path));
             }
             let who = if client == 0 { &mut self.kiosk } else { &mut self.face };
             let answer = who.call_for(session.as_deref(), "POST", role_path, Some(body)).await?;

@@ -214,7 +214,7 @@ pub async fn sse(
     let rss_kib = daemon.status_kib("VmRSS");
 
     let mut patient = Patient::connect(daemon.tcp()).await?;
-    let mut triggers = Triggers { quiet: counter.clone(), stamps: Vec::new(), commands: Vec::new() };
+    let mut triggers = Triggers { quiet: counter.clone(), stamps: Vec::new() };
     let cpu_before = cpu_time(daemon.pid());
     let client_before = cpu_time(std::process::id());
     // The cards are made first (each issues its certificates: RSA signatures), and a card is
@@ -244,15 +244,14 @@ pub async fn sse(
     let mut missed = 0;
     for store in &stores {
         let log = store.lock().expect("not poisoned");
-        for (i, stamp) in triggers.stamps.iter().enumerate() {
+        for (i, (stamp, command)) in triggers.stamps.iter().enumerate() {
             match log.events.iter().find(|(at, session)| *session && at >= stamp) {
                 Some((at, _)) => {
                     let d = *at - *stamp;
                     delivery.push(d);
-                    let command = triggers.commands.get(i).copied().unwrap_or("?");
-                    match by_command.iter_mut().find(|(c, _)| *c == command) {
+                    match by_command.iter_mut().find(|(c, _)| c == command) {
                         Some((_, v)) => v.push(d),
-                        None => by_command.push((command, vec![d])),
+                        None => by_command.push((*command, vec![d])),
                     }
                     last[i] = last[i].max(d);
                 }

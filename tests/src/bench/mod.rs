@@ -236,8 +236,8 @@ fn lan_address() -> Option<std::net::IpAddr> {
 /// Part 3's SSE fan-out alone (`--sse-only`): one daemon, the subscribers, `sse_checkins`
 /// check-ins. For comparing daemons back to back in seconds; the full run is the record.
 pub async fn run_sse(opts: &Options) -> Result<(String, Value), String> {
-    Rig::get().ok_or("the bench needs the rig: bash tests/rig/isolated.sh target/release/bench")?;
-    let vpcd = Rig::get().map(|r| r.vpcd_addr()).ok_or("no rig")?;
+    let rig = Rig::get().ok_or("the bench needs the rig: bash tests/rig/isolated.sh target/release/bench")?;
+    let vpcd = rig.vpcd_addr();
     let machine = machine();
     let lan = lan_address();
     let state = std::env::temp_dir().join(format!("myna-bench-{}", std::process::id()));
