@@ -1,9 +1,7 @@
 //! A small HTTP/1.1 client (hyper) over the daemon's Unix socket or loopback TCP, and an SSE
-//! reader that notes when each piece of the stream arrived.
+//! reader that parses events as they arrive.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -154,7 +152,7 @@ fn parse_block(block: &str, at: Instant) -> Option<Event> {
 
 /// Opens `GET /v1/events`; the stream's chunks go to `sink` with their arrival times until the
 /// connection ends.
-pub async fn subscribe(endpoint: &Endpoint, token: &str, sink: Sink) -> Result<tokio::task::JoinHandle<()>, Error> {
+pub async fn subscribe(endpoint: &Endpoint, token: &str, mut sink: Sink) -> Result<tokio::task::JoinHandle<()>, Error> {
     let mut sender = handshake(endpoint).await?;
     let mut req = request("GET", "/v1/events", token, None, None);
     req.headers_mut().insert("accept", "text/event-stream".parse().expect("a header value"));
@@ -174,101 +172,32 @@ pub async fn subscribe(endpoint: &Endpoint, token: &str, sink: Sink) -> Result<t
     }))
 }
 
-/// When each event of a stream arrived, and whether it was a `session` event; nothing of its
-/// content is kept. With hundreds of subscribers on the daemon's own cores, the measuring
-/// client must cost little: keeping hyper's chunks pins its read buffers (a fresh buffer per
-/// read), and even copies of them are fresh memory on every event, page faults the daemon's
-/// delivery times would then show.
-#[derive(Debug, Default)]
-pub struct Arrivals {
+/// Where a subscription's events go: parsed at once and sent on (a client that reacts to
+/// events). The SSE part's hundreds of subscribers use [`super::subscribers`] instead.
+pub struct Sink {
     /// An event not yet complete (its end is in a later chunk).
-    partial: Vec<u8>,
-    /// (arrival of the chunk that completed it, a `session` event).
-    pub events: Vec<(Instant, bool)>,
-}
-
-impl Arrivals {
-    fn push(&mut self, at: Instant, data: &[u8]) {
-        self.partial.extend_from_slice(data);
-        let mut start = 0;
-        while let Some(end) = find_blank_line(&self.partial[start..]) {
-            let block = &self.partial[start..start + end];
-            // A comment (keep-alive) is no event.
-            if block.split(|&b| b == b'\n').any(|l| l.starts_with(b"data:")) {
-                let session = block.split(|&b| b == b'\n').any(|l| l == b"event: session" || l == b"event:session");
-                self.events.push((at, session));
-            }
-            start += end + 2;
-        }
-        self.partial.drain(..start);
-    }
-}
-
-fn find_blank_line(b: &[u8]) -> Option<usize> {
-    b.windows(2).position(|w| w == b"\n\n")
-}
-
-pub type Log = Arc<Mutex<Arrivals>>;
-
-/// Where a subscription's chunks go.
-#[derive(Clone)]
-pub enum Sink {
-    /// Noted as they arrive (hundreds of subscribers: as little work as possible while
-    /// measuring), and counted on a counter they share (to see when all went quiet).
-    Arrivals(Log, Arc<AtomicUsize>),
-    /// Parsed at once and sent on (a client that reacts to events).
-    Events(Arc<Mutex<Vec<u8>>>, mpsc::UnboundedSender<Event>),
+    rest: Vec<u8>,
+    tx: mpsc::UnboundedSender<Event>,
 }
 
 impl Sink {
     pub fn events() -> (Sink, mpsc::UnboundedReceiver<Event>) {
         let (tx, rx) = mpsc::unbounded_channel();
-        (Sink::Events(Arc::new(Mutex::new(Vec::new())), tx), rx)
+        (Sink { rest: Vec::new(), tx }, rx)
     }
 
-    pub fn arrivals(counter: Arc<AtomicUsize>) -> (Sink, Log) {
-        let log = Arc::new(Mutex::new(Arrivals { partial: Vec::with_capacity(8192), events: Vec::with_capacity(512) }));
-        (Sink::Arrivals(log.clone(), counter), log)
-    }
-
-    fn push(&self, at: Instant, data: Bytes) {
-        match self {
-            Sink::Arrivals(log, counter) => {
-                log.lock().expect("not poisoned").push(at, &data);
-                counter.fetch_add(1, Ordering::Relaxed);
-            }
-            Sink::Events(rest, tx) => {
-                let mut rest = rest.lock().expect("not poisoned");
-                rest.extend_from_slice(&data);
-                // Complete events go on; a partial one waits for the next chunk.
-                while let Some(end) = find_blank_line(&rest) {
-                    let block: Vec<u8> = rest.drain(..end + 2).collect();
-                    if let Some(e) = parse_block(&String::from_utf8_lossy(&block), at) {
-                        let _ = tx.send(e);
-                    }
-                }
+    fn push(&mut self, at: Instant, data: Bytes) {
+        self.rest.extend_from_slice(&data);
+        // Complete events go on; a partial one waits for the next chunk.
+        while let Some(end) = find_blank_line(&self.rest) {
+            let block: Vec<u8> = self.rest.drain(..end + 2).collect();
+            if let Some(e) = parse_block(&String::from_utf8_lossy(&block), at) {
+                let _ = self.tx.send(e);
             }
         }
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn events_split_across_chunks_arrive_with_the_last_chunk() {
-        let t0 = Instant::now();
-        let t1 = t0 + std::time::Duration::from_millis(3);
-        let mut log = Arrivals::default();
-        log.push(t0, b"event: session\ndata: {\"prompt\":{\"kind\":\"place_card\"}}\n\nid: 7\nevent: res");
-        assert_eq!(log.events, vec![(t0, true)]);
-        log.push(t1, b"ult\ndata: {\"seq\":7}\n\n: keep-alive\n\nevent: session\ndata: {}\n");
-        // The result completes with the second chunk; the comment is no event; the last
-        // session event is not complete yet.
-        assert_eq!(log.events, vec![(t0, true), (t1, false)]);
-        log.push(t0, b"\n");
-        assert_eq!(log.events.last(), Some(&(t0, true)));
-        assert!(log.partial.is_empty());
-    }
+pub(super) fn find_blank_line(b: &[u8]) -> Option<usize> {
+    memchr::memmem::find(b, b"\n\n")
 }

@@ -3,8 +3,6 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::process::Command;
-use std::sync::atomic::AtomicUsize;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -12,8 +10,9 @@ use serde_json::{json, Value};
 use super::card::{self, Latency};
 use super::checkin::{wait_quiet, Path, Patient, Triggers};
 use super::daemon::{Daemon, RECEPTION};
-use super::http::{self, Endpoint, Error, Log, Sink};
+use super::http::Error;
 use super::stats::{ms, Summary};
+use super::subscribers::Subscribers;
 
 #[derive(Debug, Clone)]
 pub struct Wrk {
@@ -181,27 +180,15 @@ pub async fn sse(
     latency: Latency,
     lan: Option<IpAddr>,
 ) -> Result<Sse, Error> {
-    let counter = Arc::new(AtomicUsize::new(0));
-    let endpoint = match lan {
-        Some(ip) => Endpoint::Tcp(SocketAddr::new(ip, daemon.port)),
-        None => daemon.tcp(),
+    let addr = match lan {
+        Some(ip) => SocketAddr::new(ip, daemon.port),
+        None => SocketAddr::from(([127, 0, 0, 1], daemon.port)),
     };
     let started = Instant::now();
-    let mut stores: Vec<Log> = Vec::new();
-    let mut streams = Vec::new();
-    // Opened in batches: a burst of 500 SYNs would just measure the listen backlog.
-    for batch in (0..subscribers).collect::<Vec<_>>().chunks(50) {
-        let mut opening = Vec::new();
-        for _ in batch {
-            let (sink, log) = Sink::arrivals(counter.clone());
-            stores.push(log);
-            let endpoint = endpoint.clone();
-            opening.push(tokio::spawn(async move { http::subscribe(&endpoint, RECEPTION, sink).await }));
-        }
-        for o in opening {
-            streams.push(o.await??);
-        }
-    }
+    let mut subs = Subscribers::start();
+    subs.open(addr, RECEPTION, subscribers).await?;
+    let counter = subs.reads.clone();
+    let stores = subs.logs();
     let deadline = Instant::now() + Duration::from_secs(20);
     while stores.iter().any(|s| s.lock().expect("not poisoned").events.is_empty()) {
         if Instant::now() > deadline {
@@ -234,15 +221,12 @@ pub async fn sse(
     let cpu = cpu_time(daemon.pid()).zip(cpu_before).map(|(after, before)| after.saturating_sub(before));
     let client_cpu =
         cpu_time(std::process::id()).zip(client_before).map(|(after, before)| after.saturating_sub(before));
-    for s in &streams {
-        s.abort();
-    }
 
     let mut delivery = Vec::new();
     let mut by_command: Vec<(&'static str, Vec<Duration>)> = Vec::new();
     let mut last = vec![Duration::ZERO; triggers.stamps.len()];
     let mut missed = 0;
-    for store in &stores {
+    for store in stores {
         let log = store.lock().expect("not poisoned");
         for (i, (stamp, command)) in triggers.stamps.iter().enumerate() {
             match log.events.iter().find(|(at, session)| *session && at >= stamp) {

@@ -11,6 +11,7 @@ pub mod http;
 pub mod load;
 pub mod soak;
 pub mod stats;
+pub mod subscribers;
 
 use std::path::PathBuf;
 use std::process::Command;
