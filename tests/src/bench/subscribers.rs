@@ -26,7 +26,7 @@ pub struct Subscribers {
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
     logs: Vec<Log>,
-    /// Reads so far by all of them: still while every fan-out is over.
+    /// Reads so far by all of them: it stops moving once every fan-out is over.
     pub reads: Arc<AtomicUsize>,
 }
 
