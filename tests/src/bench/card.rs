@@ -8,10 +8,15 @@ use myna_virtual_card::vpcd::{Exchange, VpcdCard};
 use myna_virtual_card::{CardOptions, Profile, VirtualCard};
 
 /// The virtual card's latency model (a real card: ~10 ms per APDU, ~400 ms more for SIGN).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Latency {
     pub apdu: Duration,
     pub sign: Duration,
+}
+
+impl Latency {
+    /// A card that answers at once.
+    pub const NONE: Latency = Latency { apdu: Duration::ZERO, sign: Duration::ZERO };
 }
 
 pub fn card(latency: Latency, extended: bool, serial: u64) -> VirtualCard {

@@ -165,10 +165,9 @@ fn pem_der(pem: &str) -> Option<Vec<u8>> {
 /// One APDU's round trip as a PC/SC client sees it, minus the card's own time: what pcscd,
 /// the vpcd driver and the TCP hop cost per APDU (a card without latency model).
 fn transfer(vpcd: SocketAddr, quickack: bool, n: usize) -> Summary {
-    let no_latency = Latency { apdu: Duration::ZERO, sign: Duration::ZERO };
     let mut placed = None;
     for _ in 0..5 {
-        let p = VpcdCard::insert_with(vpcd, card::card(no_latency, true, 0x2100), quickack).expect("vpcd");
+        let p = VpcdCard::insert_with(vpcd, card::card(Latency::NONE, true, 0x2100), quickack).expect("vpcd");
         let timeline = p.timeline();
         if card::poll(|| !timeline.exchanges().is_empty(), Duration::from_secs(3)) {
             placed = Some(p);

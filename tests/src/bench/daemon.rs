@@ -113,8 +113,13 @@ impl Daemon {
         Endpoint::Unix(self.socket.clone())
     }
 
+    /// The API on loopback.
+    pub fn addr(&self) -> std::net::SocketAddr {
+        std::net::SocketAddr::from(([127, 0, 0, 1], self.port))
+    }
+
     pub fn tcp(&self) -> Endpoint {
-        Endpoint::Tcp(std::net::SocketAddr::from(([127, 0, 0, 1], self.port)))
+        Endpoint::Tcp(self.addr())
     }
 
     pub fn pid(&self) -> u32 {

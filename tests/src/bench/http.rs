@@ -187,17 +187,23 @@ impl Sink {
     }
 
     fn push(&mut self, at: Instant, data: Bytes) {
-        self.rest.extend_from_slice(&data);
-        // Complete events go on; a partial one waits for the next chunk.
-        while let Some(end) = find_blank_line(&self.rest) {
-            let block: Vec<u8> = self.rest.drain(..end + 2).collect();
-            if let Some(e) = parse_block(&String::from_utf8_lossy(&block), at) {
-                let _ = self.tx.send(e);
+        let Sink { rest, tx } = self;
+        complete_events(rest, &data, |block| {
+            if let Some(e) = parse_block(&String::from_utf8_lossy(block), at) {
+                let _ = tx.send(e);
             }
-        }
+        });
     }
 }
 
-pub(super) fn find_blank_line(b: &[u8]) -> Option<usize> {
-    memchr::memmem::find(b, b"\n\n")
+/// Appends `data` to `partial` and hands each event it completes (its lines, without the blank
+/// line that ends it) to `each`; an event whose end is still to come stays in `partial`.
+pub(super) fn complete_events(partial: &mut Vec<u8>, data: &[u8], mut each: impl FnMut(&[u8])) {
+    partial.extend_from_slice(data);
+    let mut start = 0;
+    while let Some(end) = memchr::memmem::find(&partial[start..], b"\n\n") {
+        each(&partial[start..start + end]);
+        start += end + 2;
+    }
+    partial.drain(..start);
 }

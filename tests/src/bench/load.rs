@@ -180,10 +180,7 @@ pub async fn sse(
     latency: Latency,
     lan: Option<IpAddr>,
 ) -> Result<Sse, Error> {
-    let addr = match lan {
-        Some(ip) => SocketAddr::new(ip, daemon.port),
-        None => SocketAddr::from(([127, 0, 0, 1], daemon.port)),
-    };
+    let addr = lan.map_or_else(|| daemon.addr(), |ip| SocketAddr::new(ip, daemon.port));
     let started = Instant::now();
     let mut subs = Subscribers::start();
     subs.open(addr, RECEPTION, subscribers).await?;
@@ -207,8 +204,8 @@ pub async fn sse(
     // The cards are made first (each issues its certificates: RSA signatures), and a card is
     // lifted only once the last fan-out has reached everyone: the measuring client's own work
     // never competes with a fan-out it measures.
-    let mut cards: Vec<_> = (0..checkins).map(|i| card::card(latency, true, 0x5000 + i as u64)).collect();
-    for card in cards.drain(..) {
+    let cards: Vec<_> = (0..checkins).map(|i| card::card(latency, true, 0x5000 + i as u64)).collect();
+    for card in cards {
         patient.idle().await?;
         let placed = tokio::task::block_in_place(|| card::place(vpcd, card));
         let outcome = patient.check_in(Path::Pin, Some(&mut triggers)).await;
@@ -218,9 +215,13 @@ pub async fn sse(
     }
     patient.idle().await?;
     wait_quiet(&counter).await;
-    let cpu = cpu_time(daemon.pid()).zip(cpu_before).map(|(after, before)| after.saturating_sub(before));
-    let client_cpu =
-        cpu_time(std::process::id()).zip(client_before).map(|(after, before)| after.saturating_sub(before));
+    // CPU time spent since `before`, per trigger.
+    let per_trigger = |pid: u32, before: Option<Duration>| {
+        let spent = cpu_time(pid).zip(before).map(|(after, before)| after.saturating_sub(before));
+        spent.filter(|_| !triggers.stamps.is_empty()).map(|c| c / triggers.stamps.len() as u32)
+    };
+    let cpu_per_trigger = per_trigger(daemon.pid(), cpu_before);
+    let client_cpu_per_trigger = per_trigger(std::process::id(), client_before);
 
     let mut delivery = Vec::new();
     let mut by_command: Vec<(&'static str, Vec<Duration>)> = Vec::new();
@@ -254,10 +255,8 @@ pub async fn sse(
         card_latency: latency,
         by_command: by_command.iter().map(|(c, v)| (*c, Summary::of(v))).collect(),
         from: lan.map_or("loopback".into(), |ip| format!("{ip} (LAN side)")),
-        cpu_per_trigger: cpu.filter(|_| !triggers.stamps.is_empty()).map(|c| c / triggers.stamps.len() as u32),
-        client_cpu_per_trigger: client_cpu
-            .filter(|_| !triggers.stamps.is_empty())
-            .map(|c| c / triggers.stamps.len() as u32),
+        cpu_per_trigger,
+        client_cpu_per_trigger,
     })
 }
 

@@ -53,7 +53,7 @@ fn sse_rows(t: &mut Table, sse: &load::Sse, asked: usize) {
     let l = sse.card_latency;
     t.row(
         format!("  {} PIN check-ins meanwhile; the cards' latency per APDU / SIGN", sse.triggers / 3),
-        if l.apdu.is_zero() && l.sign.is_zero() {
+        if l == Latency::NONE {
             "none (views back to back)".to_string()
         } else {
             format!("{} / +{} ms", l.apdu.as_millis(), l.sign.as_millis())

@@ -18,7 +18,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::task::JoinHandle;
 
-use super::http::{find_blank_line, Error};
+use super::http::{complete_events, Error};
 
 /// The subscribers, on their own thread.
 pub struct Subscribers {
@@ -206,15 +206,8 @@ pub struct Arrivals {
 
 impl Arrivals {
     fn push(&mut self, at: Instant, data: &[u8]) {
-        self.partial.extend_from_slice(data);
-        let mut start = 0;
-        while let Some(end) = find_blank_line(&self.partial[start..]) {
-            if let Some(session) = event_kind(&self.partial[start..start + end]) {
-                self.events.push((at, session));
-            }
-            start += end + 2;
-        }
-        self.partial.drain(..start);
+        let Arrivals { partial, events } = self;
+        complete_events(partial, data, |block| events.extend(event_kind(block).map(|session| (at, session))));
     }
 }
 

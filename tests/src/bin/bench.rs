@@ -71,7 +71,7 @@ async fn main() {
         wrk_connections: a.connections,
         wrk_threads: 2,
         subscribers: a.subscribers,
-        sse_latency: if a.sse_zero_latency { Latency { apdu: Duration::ZERO, sign: Duration::ZERO } } else { latency },
+        sse_latency: if a.sse_zero_latency { Latency::NONE } else { latency },
         sse_checkins: a.sse_checkins.unwrap_or(if smoke { 1 } else { 30 }).max(1),
         bin: a.daemon.unwrap_or_else(bench::daemon::binary),
     };
